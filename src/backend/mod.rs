@@ -1,0 +1,111 @@
+//! Backend connections: one mysql_async pool per (server, database, client flags), created on
+//! first use. This is the narrow interface the rest of the proxy uses to reach a shard, so the
+//! data path can later move to a backend client of our own without touching routing.
+
+pub mod sequence;
+
+use crate::config::{Rules, ShardId};
+use crate::error::{ProxyError, Result};
+use mysql_async::{Conn, Opts, OptsBuilder, Pool, PoolConstraints, PoolOpts};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Pools keyed by (shard, database, CLIENT_FOUND_ROWS): a backend connection carries the flags
+/// of its own handshake, so clients with different flags must not share connections.
+type PoolKey = (ShardId, Option<String>, bool);
+
+/// Connections to every shard's primary.
+pub struct Backends {
+    shards: Vec<(String, Result<Opts, String>)>,
+    pools: Mutex<HashMap<PoolKey, Pool>>,
+    timeout: Duration,
+}
+
+impl Backends {
+    /// Prepares pools for the shards of `rules` (nothing connects until first use).
+    pub fn new(rules: &Rules) -> Backends {
+        let shards = rules
+            .shards
+            .iter()
+            .map(|s| (s.name.clone(), Opts::from_url(&s.primary).map_err(|e| e.to_string())))
+            .collect();
+        Backends { shards, pools: Mutex::new(HashMap::new()), timeout: rules.proxy.backend_timeout }
+    }
+
+    /// The time a backend gets to connect or to answer a statement.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// The name of a shard, for messages.
+    pub fn shard_name(&self, shard: ShardId) -> &str {
+        self.shards.get(shard).map(|s| s.0.as_str()).unwrap_or("?")
+    }
+
+    /// Number of shards.
+    pub fn len(&self) -> usize {
+        self.shards.len()
+    }
+
+    /// Whether there are no shards.
+    pub fn is_empty(&self) -> bool {
+        self.shards.is_empty()
+    }
+
+    fn pool(&self, shard: ShardId, db: Option<&str>, found_rows: bool) -> Result<Pool> {
+        let key = (shard, db.map(str::to_string), found_rows);
+        let mut pools = self.pools.lock().map_err(|_| ProxyError::Transaction("backend pool lock poisoned".into()))?;
+        if let Some(p) = pools.get(&key) {
+            return Ok(p.clone());
+        }
+        let (name, opts) = self.shards.get(shard).ok_or_else(|| ProxyError::BackendLost {
+            shard: shard.to_string(),
+            detail: "no such shard".into(),
+        })?;
+        let opts = opts.clone().map_err(|e| ProxyError::BackendLost { shard: name.clone(), detail: e })?;
+        let constraints = PoolConstraints::new(0, 200).unwrap_or_default();
+        let pool_opts = PoolOpts::new()
+            .with_constraints(constraints)
+            // Sessions reset state themselves; a reset per checkout costs a round trip and drops
+            // the statement cache.
+            .with_reset_connection(false)
+            .with_inactive_connection_ttl(Duration::from_secs(60))
+            .with_ttl_check_interval(Duration::from_secs(30));
+        let builder = OptsBuilder::from_opts(opts)
+            .db_name(db)
+            // mysql_async would otherwise reconnect over the Unix socket named by @@socket.
+            .prefer_socket(false)
+            .client_found_rows(found_rows)
+            .stmt_cache_size(256)
+            .pool_opts(pool_opts);
+        let pool = Pool::new(builder);
+        pools.insert(key, pool.clone());
+        Ok(pool)
+    }
+
+    /// A connection to `shard`'s primary using database `db`, within the backend timeout.
+    pub async fn conn(&self, shard: ShardId, db: Option<&str>, found_rows: bool) -> Result<Conn> {
+        let pool = self.pool(shard, db, found_rows)?;
+        match tokio::time::timeout(self.timeout, pool.get_conn()).await {
+            Ok(Ok(c)) => Ok(c),
+            Ok(Err(e)) => Err(ProxyError::from_backend(self.shard_name(shard), e)),
+            Err(_) => Err(ProxyError::BackendLost {
+                shard: self.shard_name(shard).to_string(),
+                detail: format!("no connection within {} ms", self.timeout.as_millis()),
+            }),
+        }
+    }
+
+    /// Closes every pool (at shutdown).
+    pub async fn close(&self) {
+        let pools: Vec<Pool> = match self.pools.lock() {
+            Ok(mut p) => p.drain().map(|(_, v)| v).collect(),
+            Err(_) => return,
+        };
+        for p in pools {
+            // Bounded: a dead backend must not hold up shutdown.
+            let _ = tokio::time::timeout(Duration::from_secs(2), p.disconnect()).await;
+        }
+    }
+}

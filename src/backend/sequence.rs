@@ -1,0 +1,106 @@
+//! Global id sequences for auto_increment sharded tables. Blocks of ids are reserved from the
+//! table `shardgate_sequences` in the schema's database on its default shard, so ids never repeat
+//! across proxy restarts; with one proxy, ids are dense (1, 2, 3, ...) until it restarts, when the
+//! rest of its last block is skipped.
+
+use super::Backends;
+use crate::config::{Schema, TableRule};
+use crate::error::{ProxyError, Result};
+use mysql_async::prelude::Queryable;
+use std::collections::HashMap;
+use tokio::sync::Mutex;
+
+/// The table that holds the next free id of each sequence.
+pub const SEQUENCE_TABLE: &str = "shardgate_sequences";
+
+/// Reserved blocks, per `schema.table`: (next id, end of block).
+#[derive(Default)]
+pub struct Sequences {
+    blocks: Mutex<HashMap<String, (u64, u64)>>,
+}
+
+impl Sequences {
+    /// `n` fresh ids for `rule` in `schema`, reserving `block` (or more) at a time.
+    pub async fn next_ids(&self, backends: &Backends, schema: &Schema, rule: &TableRule, n: usize, block: u64) -> Result<Vec<u64>> {
+        let name = format!("{}.{}", schema.name, rule.name.to_ascii_lowercase());
+        let mut blocks = self.blocks.lock().await;
+        let mut out = Vec::with_capacity(n);
+        while out.len() < n {
+            let (next, end) = blocks.get(&name).copied().unwrap_or((0, 0));
+            if next < end {
+                let take = ((end - next) as usize).min(n - out.len());
+                out.extend(next..next + take as u64);
+                blocks.insert(name.clone(), (next + take as u64, end));
+                continue;
+            }
+            let want = block.max((n - out.len()) as u64);
+            let start = reserve(backends, schema, rule, want).await?;
+            blocks.insert(name.clone(), (start, start + want));
+        }
+        Ok(out)
+    }
+
+    /// Forgets `rule`'s sequence (after DROP/TRUNCATE/CREATE TABLE), so ids start again after
+    /// the largest id present.
+    pub async fn reset(&self, backends: &Backends, schema: &Schema, rule: &TableRule) -> Result<()> {
+        let name = format!("{}.{}", schema.name, rule.name.to_ascii_lowercase());
+        self.blocks.lock().await.remove(&name);
+        let shard = schema.default_shard;
+        let mut conn = backends.conn(shard, Some(&schema.name), false).await?;
+        let r = conn
+            .exec_drop(format!("DELETE FROM {SEQUENCE_TABLE} WHERE name = ?"), (rule.name.to_ascii_lowercase(),))
+            .await;
+        match r {
+            Ok(()) => Ok(()),
+            Err(mysql_async::Error::Server(e)) if e.code == 1146 => Ok(()),
+            Err(e) => Err(ProxyError::from_backend(backends.shard_name(shard), e)),
+        }
+    }
+}
+
+/// Reserves `count` ids and returns the first.
+async fn reserve(backends: &Backends, schema: &Schema, rule: &TableRule, count: u64) -> Result<u64> {
+    let shard = schema.default_shard;
+    let sname = backends.shard_name(shard).to_string();
+    let err = |e| ProxyError::from_backend(&sname, e);
+    let key = rule.name.to_ascii_lowercase();
+    let mut conn = backends.conn(shard, Some(&schema.name), false).await?;
+    conn.query_drop(format!(
+        "CREATE TABLE IF NOT EXISTS {SEQUENCE_TABLE} (name VARCHAR(191) PRIMARY KEY, next_id BIGINT UNSIGNED NOT NULL) ENGINE=InnoDB"
+    ))
+    .await
+    .map_err(err)?;
+    let existing: Option<u64> = conn
+        .exec_first(format!("SELECT next_id FROM {SEQUENCE_TABLE} WHERE name = ?"), (key.clone(),))
+        .await
+        .map_err(err)?;
+    if existing.is_none() {
+        // First use: continue after the largest id already stored on any shard.
+        let col = rule.key.as_deref().unwrap_or("id");
+        let mut max = 0u64;
+        for &s in &rule.shards {
+            let mut c = backends.conn(s, Some(&schema.name), false).await?;
+            let q = format!("SELECT COALESCE(MAX(`{}`), 0) FROM `{}`", col.replace('`', "``"), rule.name.replace('`', "``"));
+            match c.query_first::<u64, _>(q).await {
+                Ok(v) => max = max.max(v.unwrap_or(0)),
+                Err(mysql_async::Error::Server(e)) if e.code == 1146 => {}
+                Err(e) => return Err(ProxyError::from_backend(backends.shard_name(s), e)),
+            }
+        }
+        conn.exec_drop(
+            format!("INSERT IGNORE INTO {SEQUENCE_TABLE} (name, next_id) VALUES (?, ?)"),
+            (key.clone(), max + 1),
+        )
+        .await
+        .map_err(err)?;
+    }
+    conn.exec_drop(
+        format!("UPDATE {SEQUENCE_TABLE} SET next_id = LAST_INSERT_ID(next_id + ?) WHERE name = ?"),
+        (count, key),
+    )
+    .await
+    .map_err(err)?;
+    let end: Option<u64> = conn.query_first("SELECT LAST_INSERT_ID()").await.map_err(err)?;
+    let end = end.ok_or_else(|| ProxyError::Transaction("id sequence row vanished".into()))?;
+    Ok(end - count)
+}

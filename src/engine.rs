@@ -1,0 +1,484 @@
+//! One statement, start to finish: classify → analyze → route → execute → merge, plus the
+//! statements the proxy answers itself (transaction control, SET, USE, SHOW DATABASES/TABLES).
+//! The wire protocol stays in `frontend`; this module speaks in values.
+
+use crate::backend::sequence::{Sequences, SEQUENCE_TABLE};
+use crate::backend::Backends;
+use crate::config::{Rules, ShardId};
+use crate::error::{ProxyError, Result};
+use crate::execute::{self, Job, OkInfo, Outcome, RowSet};
+use crate::frontend::packets::ColumnDef;
+use crate::plan::{Merge, Plan, Target};
+use crate::route::router::{self, RouteInput};
+use crate::sql::analyze::{AnalyzeError, Analysis, Kind, TableName};
+use crate::sql::cache::PlanCache;
+use crate::sql::lexer::{self, Command, SetItem};
+use crate::txn::Txn;
+use mysql_async::consts::ColumnType;
+use mysql_async::prelude::Queryable;
+use mysql_async::Value;
+use std::sync::atomic::{AtomicU32, AtomicU64};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// The version the proxy announces. MySQL 5.7 makes clients use only what every supported
+/// backend (MariaDB 10.x, MySQL 5.7+) provides: no RETURNING, no `@@transaction_isolation`.
+pub const SERVER_VERSION: &str = "5.7.99-shardgate-0.1";
+
+/// State shared by every session.
+pub struct Shared {
+    pub rules: Arc<Rules>,
+    pub backends: Backends,
+    pub cache: PlanCache,
+    pub sequences: Sequences,
+    pub next_conn_id: AtomicU32,
+    pub questions: AtomicU64,
+    pub started: Instant,
+}
+
+impl Shared {
+    /// Shared state for `rules`.
+    pub fn new(rules: Rules) -> Shared {
+        Shared {
+            backends: Backends::new(&rules),
+            cache: PlanCache::new(rules.proxy.plan_cache_size),
+            sequences: Sequences::default(),
+            rules: Arc::new(rules),
+            next_conn_id: AtomicU32::new(1),
+            questions: AtomicU64::new(0),
+            started: Instant::now(),
+        }
+    }
+}
+
+/// A client session's state, as the engine sees it.
+pub struct SessionState {
+    pub user: String,
+    pub schema: Option<String>,
+    pub autocommit: bool,
+    pub found_rows: bool,
+    pub txn: Txn,
+    pub last_insert_id: u64,
+    pub conn_id: u32,
+    /// Session variables the client set (remembered; not yet applied to backends).
+    pub vars: Vec<(String, String)>,
+}
+
+impl SessionState {
+    /// A fresh session.
+    pub fn new(user: String, schema: Option<String>, found_rows: bool, conn_id: u32) -> Self {
+        SessionState { user, schema, autocommit: true, found_rows, txn: Txn::default(), last_insert_id: 0, conn_id, vars: Vec::new() }
+    }
+}
+
+fn text_rows(names: &[&str], rows: Vec<Vec<Value>>) -> Outcome {
+    let columns = names.iter().map(|n| ColumnDef::synthetic(n, ColumnType::MYSQL_TYPE_VAR_STRING)).collect();
+    Outcome::Rows(RowSet { columns: Arc::new(columns), rows, warnings: 0 })
+}
+
+fn ok() -> Outcome {
+    Outcome::Ok(OkInfo::default())
+}
+
+/// Runs one statement. `params` is `Some` for COM_STMT_EXECUTE (binary protocol).
+pub async fn run(sh: &Shared, st: &mut SessionState, sql: &str, params: Option<&[Value]>) -> Result<Outcome> {
+    check_txn_age(sh, st).await?;
+    match lexer::classify(sql) {
+        Command::Begin => {
+            if st.txn.is_open() {
+                st.txn.commit(&sh.backends).await?;
+            }
+            st.txn.begin();
+            Ok(ok())
+        }
+        Command::Commit => {
+            st.txn.commit(&sh.backends).await?;
+            Ok(ok())
+        }
+        Command::Rollback => {
+            st.txn.rollback(&sh.backends).await?;
+            Ok(ok())
+        }
+        Command::Set(items) => set(sh, st, items).await,
+        Command::Use(db) => use_schema(sh, st, &db).await,
+        Command::ShowDatabases => {
+            let rows = sh
+                .rules
+                .schemas
+                .iter()
+                .filter(|s| sh.rules.user(&st.user).is_some_and(|u| u.may_use(&s.name)))
+                .map(|s| vec![Value::Bytes(s.name.clone().into_bytes())])
+                .collect();
+            Ok(text_rows(&["Database"], rows))
+        }
+        Command::ShowTables { full, schema, like } => show_tables(sh, st, sql, full, schema, like).await,
+        Command::ShowForTable { schema, table } => {
+            let t = TableName { schema, name: table };
+            let (schema, rule) = router::resolve(&sh.rules, st.schema.as_deref(), &t)?;
+            let shard = rule.and_then(|r| r.shards.first().copied()).unwrap_or(schema.default_shard);
+            run_plan(sh, st, &single(shard), sql, None, false).await
+        }
+        Command::ShowOther => {
+            let shard = fallback(sh, st);
+            run_plan(sh, st, &single(shard), sql, None, false).await
+        }
+        Command::Unsupported(what) => Err(ProxyError::NotSupported(what)),
+        Command::Sql => run_sql(sh, st, sql, params).await,
+    }
+}
+
+fn single(shard: ShardId) -> Plan {
+    Plan { targets: vec![Target { shard, sql: None }], merge: Merge::Pass, write: false }
+}
+
+fn fallback(sh: &Shared, st: &SessionState) -> ShardId {
+    st.schema.as_deref().and_then(|s| sh.rules.schema(s)).map(|s| s.default_shard).unwrap_or(0)
+}
+
+async fn check_txn_age(sh: &Shared, st: &mut SessionState) -> Result<()> {
+    if let Some(t) = st.txn.started() {
+        if t.elapsed() > sh.rules.proxy.transaction_timeout {
+            let _ = st.txn.rollback(&sh.backends).await;
+            return Err(ProxyError::Transaction(format!(
+                "the transaction was open longer than transaction_timeout ({} ms) and was rolled back",
+                sh.rules.proxy.transaction_timeout.as_millis()
+            )));
+        }
+    }
+    Ok(())
+}
+
+async fn set(sh: &Shared, st: &mut SessionState, items: Vec<SetItem>) -> Result<Outcome> {
+    for item in items {
+        match item {
+            SetItem::Autocommit(true) => {
+                if st.txn.is_open() {
+                    st.txn.commit(&sh.backends).await?;
+                }
+                st.autocommit = true;
+            }
+            SetItem::Autocommit(false) => st.autocommit = false,
+            SetItem::Names(cs) => st.vars.push(("names".into(), cs)),
+            SetItem::Global(_) => {
+                return Err(ProxyError::NotSupported("SET GLOBAL through the proxy (set it on each server)".into()))
+            }
+            SetItem::UserVar(v) => {
+                return Err(ProxyError::NotSupported(format!(
+                    "user variables (@{v}): they would not follow the session across backend connections"
+                )))
+            }
+            SetItem::Session(name, value) => {
+                st.vars.retain(|(n, _)| *n != name);
+                st.vars.push((name, value));
+            }
+        }
+    }
+    Ok(ok())
+}
+
+async fn use_schema(sh: &Shared, st: &mut SessionState, db: &str) -> Result<Outcome> {
+    check_schema(&sh.rules, &st.user, db)?;
+    if st.txn.is_open() {
+        st.txn.each(&sh.backends, &format!("USE `{}`", db.replace('`', "``"))).await?;
+    }
+    st.schema = Some(db.to_string());
+    Ok(ok())
+}
+
+/// Checks that `db` is a logical schema that `user` may use.
+pub fn check_schema(rules: &Rules, user: &str, db: &str) -> Result<()> {
+    if rules.schema(db).is_none() {
+        return Err(ProxyError::UnknownDatabase(db.to_string()));
+    }
+    if !rules.user(user).is_some_and(|u| u.may_use(db)) {
+        return Err(ProxyError::SchemaDenied { user: user.to_string(), schema: db.to_string() });
+    }
+    Ok(())
+}
+
+async fn show_tables(
+    sh: &Shared,
+    st: &mut SessionState,
+    sql: &str,
+    _full: bool,
+    schema: Option<String>,
+    _like: Option<String>,
+) -> Result<Outcome> {
+    let name = schema.or_else(|| st.schema.clone()).ok_or(ProxyError::NoDatabase)?;
+    check_schema(&sh.rules, &st.user, &name)?;
+    let Some(schema) = sh.rules.schema(&name) else { return Err(ProxyError::UnknownDatabase(name)) };
+    let plan = Plan {
+        targets: (0..sh.rules.shards.len()).map(|shard| Target { shard, sql: None }).collect(),
+        merge: Merge::Pass,
+        write: false,
+    };
+    let outcomes = run_targets(sh, st, &plan, sql, None).await?;
+    // Logical tables: what the default shard holds, plus every table of the rules found anywhere.
+    let mut columns = None;
+    let mut rows: Vec<Vec<Value>> = Vec::new();
+    for (shard, o) in plan.targets.iter().map(|t| t.shard).zip(outcomes) {
+        let Outcome::Rows(set) = o else { continue };
+        if shard == schema.default_shard || columns.is_none() {
+            columns = Some(set.columns.clone());
+        }
+        for row in set.rows {
+            let Some(Value::Bytes(n)) = row.first() else { continue };
+            let tname = String::from_utf8_lossy(n).into_owned();
+            if tname.eq_ignore_ascii_case(SEQUENCE_TABLE) {
+                continue;
+            }
+            let logical = shard == schema.default_shard || schema.table(&tname).is_some();
+            let dup = rows.iter().any(|r| r.first() == row.first());
+            if logical && !dup {
+                rows.push(row);
+            }
+        }
+    }
+    rows.sort_by(|a, b| format!("{:?}", a.first()).cmp(&format!("{:?}", b.first())));
+    Ok(Outcome::Rows(RowSet { columns: columns.unwrap_or_default(), rows, warnings: 0 }))
+}
+
+/// Answers the few functions that must reflect the proxy rather than a backend.
+fn local_select(st: &SessionState, a: &Analysis) -> Option<Outcome> {
+    use sqlparser::ast::{Expr, SelectItem, SetExpr, Statement};
+    if a.kind != Kind::Select || !a.tables.is_empty() {
+        return None;
+    }
+    let Statement::Query(q) = &a.stmt else { return None };
+    let SetExpr::Select(s) = q.body.as_ref() else { return None };
+    let [item] = s.projection.as_slice() else { return None };
+    let (expr, label) = match item {
+        SelectItem::UnnamedExpr(e) => (e, e.to_string()),
+        SelectItem::ExprWithAlias { expr, alias } => (expr, alias.value.clone()),
+        _ => return None,
+    };
+    let value = match expr {
+        Expr::Function(f) => match f.name.to_string().to_ascii_uppercase().as_str() {
+            "LAST_INSERT_ID" if f.args.to_string() == "()" => Value::UInt(st.last_insert_id),
+            "CONNECTION_ID" => Value::UInt(u64::from(st.conn_id)),
+            "VERSION" => Value::Bytes(SERVER_VERSION.as_bytes().to_vec()),
+            _ => return None,
+        },
+        Expr::Identifier(i) if i.value.eq_ignore_ascii_case("@@version") => Value::Bytes(SERVER_VERSION.as_bytes().to_vec()),
+        _ => return None,
+    };
+    let col_type = if matches!(value, Value::UInt(_)) { ColumnType::MYSQL_TYPE_LONGLONG } else { ColumnType::MYSQL_TYPE_VAR_STRING };
+    let mut col = ColumnDef::synthetic(&label, col_type);
+    if col_type == ColumnType::MYSQL_TYPE_LONGLONG {
+        col.flags = 0x20 | 0x01; // UNSIGNED, NOT NULL
+    }
+    Some(Outcome::Rows(RowSet { columns: Arc::new(vec![col]), rows: vec![vec![value]], warnings: 0 }))
+}
+
+async fn run_sql(sh: &Shared, st: &mut SessionState, sql: &str, params: Option<&[Value]>) -> Result<Outcome> {
+    let analysis = match sh.cache.get(sql) {
+        Ok(a) => a,
+        Err(AnalyzeError::Multiple) => return Err(ProxyError::Syntax("one statement expected".into())),
+        Err(AnalyzeError::Parse(msg)) => {
+            // sqlparser refuses some valid MySQL: such a statement may run on the default shard
+            // when it names no table of the rules; otherwise placing it would be a guess.
+            let schema = st.schema.as_deref().and_then(|s| sh.rules.schema(s));
+            if let Some(t) = schema.and_then(|s| s.tables().find(|t| lexer::mentions(sql, &t.name))) {
+                return Err(ProxyError::Syntax(format!(
+                    "{msg} (shardgate must parse statements on sharded table `{}`)",
+                    t.name
+                )));
+            }
+            let shard = fallback(sh, st);
+            return run_plan(sh, st, &single(shard), sql, params, true).await;
+        }
+    };
+    if let Some(o) = local_select(st, &analysis) {
+        return Ok(o);
+    }
+    let bound: &[Value] = params.unwrap_or(&[]);
+    if params.is_some() && bound.len() != analysis.param_count {
+        return Err(ProxyError::Malformed(format!(
+            "{} parameters bound, the statement has {}",
+            bound.len(),
+            analysis.param_count
+        )));
+    }
+    let ids = match router::ids_needed(&sh.rules, st.schema.as_deref(), &analysis, bound)? {
+        Some((rule, n)) => {
+            let schema_name = analysis.tables[0].schema.clone().or_else(|| st.schema.clone()).unwrap_or_default();
+            let schema = sh.rules.schema(&schema_name).ok_or(ProxyError::UnknownDatabase(schema_name.clone()))?;
+            sh.sequences.next_ids(&sh.backends, schema, &rule, n, sh.rules.proxy.id_block_size).await?
+        }
+        None => Vec::new(),
+    };
+    let pinned = st.txn.pinned();
+    let plan = router::route(&RouteInput {
+        rules: &sh.rules,
+        schema: st.schema.as_deref(),
+        analysis: &analysis,
+        params: bound,
+        ids: &ids,
+        pinned: &pinned,
+    })?;
+    let is_ddl = matches!(analysis.kind, Kind::Ddl | Kind::Database { .. });
+    if is_ddl && st.txn.is_open() {
+        // MySQL commits an open transaction before DDL; so does the proxy, on every shard.
+        st.txn.commit(&sh.backends).await?;
+    }
+    let out = run_plan(sh, st, &plan, sql, params, !is_ddl).await?;
+    if is_ddl {
+        reset_sequences(sh, st, &analysis).await;
+    }
+    if let Outcome::Ok(o) = &out {
+        if o.last_insert_id != 0 {
+            st.last_insert_id = o.last_insert_id;
+        }
+    }
+    Ok(out)
+}
+
+/// After DDL on an auto_increment table, its sequence restarts after the largest stored id.
+async fn reset_sequences(sh: &Shared, st: &SessionState, a: &Analysis) {
+    for t in &a.tables {
+        if let Ok((schema, Some(rule))) = router::resolve(&sh.rules, st.schema.as_deref(), t) {
+            if rule.auto_increment {
+                if let Err(e) = sh.sequences.reset(&sh.backends, schema, rule).await {
+                    // The DDL itself succeeded; a stale sequence only means ids continue higher.
+                    tracing::warn!("could not reset the id sequence of {}: {e}", rule.name);
+                }
+            }
+        }
+    }
+}
+
+/// Runs a plan and merges the result. `in_txn`: whether the statement joins the session's
+/// transaction (implicitly opening one under autocommit=0).
+async fn run_plan(sh: &Shared, st: &mut SessionState, plan: &Plan, sql: &str, params: Option<&[Value]>, in_txn: bool) -> Result<Outcome> {
+    if in_txn && !st.autocommit && !st.txn.is_open() {
+        st.txn.begin();
+    }
+    let use_txn = in_txn && st.txn.is_open();
+    let outcomes = if use_txn {
+        run_targets_txn(sh, st, plan, sql, params).await?
+    } else {
+        run_targets(sh, st, plan, sql, params).await?
+    };
+    crate::merge::merge(&plan.merge, outcomes)
+}
+
+fn job(t: &Target, sql: &str, params: Option<&[Value]>) -> Arc<Job> {
+    Arc::new(match &t.sql {
+        Some(rewritten) => Job { sql: Arc::from(rewritten.as_str()), params: None },
+        None => Job { sql: Arc::from(sql), params: params.map(<[Value]>::to_vec) },
+    })
+}
+
+/// Runs the targets on pooled connections (autocommit).
+async fn run_targets(sh: &Shared, st: &SessionState, plan: &Plan, sql: &str, params: Option<&[Value]>) -> Result<Vec<Outcome>> {
+    let db = st.schema.as_deref();
+    let conns = futures_util::future::join_all(plan.targets.iter().map(|t| sh.backends.conn(t.shard, db, st.found_rows))).await;
+    let mut work = Vec::with_capacity(conns.len());
+    for (t, c) in plan.targets.iter().zip(conns) {
+        work.push((c?, job(t, sql, params), sh.backends.shard_name(t.shard).to_string()));
+    }
+    collect(plan, execute::run_all(work, sh.backends.timeout()).await, |_, _| {})
+}
+
+/// Runs the targets on the transaction's pinned connections, pinning new shards as needed.
+async fn run_targets_txn(sh: &Shared, st: &mut SessionState, plan: &Plan, sql: &str, params: Option<&[Value]>) -> Result<Vec<Outcome>> {
+    let mut work = Vec::with_capacity(plan.targets.len());
+    for t in &plan.targets {
+        let conn = match st.txn.take(t.shard) {
+            Some(c) => c,
+            None => {
+                let c = sh.backends.conn(t.shard, st.schema.as_deref(), st.found_rows).await?;
+                Txn::join(&sh.backends, t.shard, c).await?
+            }
+        };
+        work.push((conn, job(t, sql, params), sh.backends.shard_name(t.shard).to_string()));
+    }
+    let results = execute::run_all(work, sh.backends.timeout()).await;
+    let mut back = Vec::new();
+    let out = collect(plan, results, |shard, conn| back.push((shard, conn)));
+    for (shard, conn) in back {
+        st.txn.put(shard, conn);
+    }
+    out
+}
+
+/// Checks every target's result; `keep` receives the connections still usable.
+fn collect(
+    plan: &Plan,
+    results: Vec<(mysql_async::Conn, Result<Outcome>)>,
+    mut keep: impl FnMut(ShardId, mysql_async::Conn),
+) -> Result<Vec<Outcome>> {
+    let mut outcomes = Vec::with_capacity(results.len());
+    let mut first_err: Option<ProxyError> = None;
+    let mut succeeded = 0;
+    for (t, (conn, r)) in plan.targets.iter().zip(results) {
+        match r {
+            Ok(o) => {
+                succeeded += 1;
+                outcomes.push(o);
+                keep(t.shard, conn);
+            }
+            Err(e) => {
+                if !e.is_connection_loss() {
+                    keep(t.shard, conn);
+                }
+                first_err.get_or_insert(e);
+            }
+        }
+    }
+    match first_err {
+        None => Ok(outcomes),
+        Some(e) if plan.write && succeeded > 0 => Err(ProxyError::Transaction(format!(
+            "the statement succeeded on {succeeded} of {} shards and failed on another: {e} (outside a transaction those shards keep their changes)",
+            plan.targets.len()
+        ))),
+        Some(e) => Err(e),
+    }
+}
+
+/// Column metadata and parameter count of a statement, for COM_STMT_PREPARE: the statement is
+/// prepared on one shard that holds its first table.
+pub async fn prepare(sh: &Shared, st: &SessionState, sql: &str) -> Result<(usize, Vec<ColumnDef>)> {
+    if lexer::classify(sql) != Command::Sql {
+        let params = lexer::tokens(sql, usize::MAX).iter().filter(|t| **t == lexer::Tok::Sym('?')).count();
+        return Ok((params, Vec::new()));
+    }
+    let shard = match sh.cache.get(sql) {
+        Ok(a) => match a.tables.first() {
+            Some(t) => {
+                let (schema, rule) = router::resolve(&sh.rules, st.schema.as_deref(), t)?;
+                rule.and_then(|r| r.shards.first().copied()).unwrap_or(schema.default_shard)
+            }
+            None => fallback(sh, st),
+        },
+        Err(_) => fallback(sh, st),
+    };
+    let mut conn = sh.backends.conn(shard, st.schema.as_deref(), st.found_rows).await?;
+    let name = sh.backends.shard_name(shard).to_string();
+    let stmt = tokio::time::timeout(sh.backends.timeout(), conn.prep(sql))
+        .await
+        .map_err(|_| ProxyError::BackendLost { shard: name.clone(), detail: "PREPARE timed out".into() })?
+        .map_err(|e| ProxyError::from_backend(&name, e))?;
+    let cols = stmt.columns().iter().map(ColumnDef::from_backend).collect();
+    Ok((stmt.num_params() as usize, cols))
+}
+
+/// Columns of a table, for COM_FIELD_LIST.
+pub async fn field_list(sh: &Shared, st: &mut SessionState, table: &str) -> Result<Vec<ColumnDef>> {
+    let t = TableName { schema: None, name: table.to_string() };
+    let (schema, rule) = router::resolve(&sh.rules, st.schema.as_deref(), &t)?;
+    let shard = rule.and_then(|r| r.shards.first().copied()).unwrap_or(schema.default_shard);
+    let sql = format!("SELECT * FROM `{}` LIMIT 0", table.replace('`', "``"));
+    match run_plan(sh, st, &single(shard), &sql, None, false).await? {
+        Outcome::Rows(r) => Ok(r.columns.to_vec()),
+        Outcome::Ok(_) => Ok(Vec::new()),
+    }
+}
+
+/// Ends a session: an open transaction is rolled back.
+pub async fn close(sh: &Shared, st: &mut SessionState) {
+    if st.txn.is_open() {
+        // Nothing to tell: the client is gone.
+        let _ = st.txn.rollback(&sh.backends).await;
+    }
+}

@@ -1,0 +1,113 @@
+//! Errors of every layer, composed into [`ProxyError`], and their mapping to what a MySQL client
+//! sees: an error code, a SQLSTATE and a message that names the problem without leaking internals.
+
+use crate::route::RouteError;
+
+/// Any error that ends one client statement. Each variant decides its own MySQL code and state in
+/// [`ProxyError::code`] and [`ProxyError::sqlstate`], in this one place.
+#[derive(Debug, thiserror::Error)]
+pub enum ProxyError {
+    /// The SQL text does not parse (1064).
+    #[error("You have an error in your SQL syntax: {0}")]
+    Syntax(String),
+    /// A table that is neither in the rules nor on the default shard (1146).
+    #[error("Table '{schema}.{table}' doesn't exist")]
+    UnknownTable { schema: String, table: String },
+    /// A statement the proxy cannot run correctly across shards (1235).
+    #[error("This version of shardgate doesn't yet support '{0}'")]
+    NotSupported(String),
+    /// A statement needs a current schema and none is selected (1046).
+    #[error("No database selected")]
+    NoDatabase,
+    /// A schema that is not in the rules (1049).
+    #[error("Unknown database '{0}'")]
+    UnknownDatabase(String),
+    /// Wrong user or password (1045).
+    #[error("Access denied for user '{0}' (using password: {1})")]
+    AccessDenied(String, &'static str),
+    /// The user may not use this schema (1044).
+    #[error("Access denied for user '{user}' to database '{schema}'")]
+    SchemaDenied { user: String, schema: String },
+    /// A command byte the proxy does not implement (1047).
+    #[error("Unknown command {0:#04x}")]
+    UnknownCommand(u8),
+    /// A prepared statement id the client never prepared or already closed (1243).
+    #[error("Unknown prepared statement handler ({0}) given to {1}")]
+    UnknownStatement(u32, &'static str),
+    /// A malformed packet from the client (1835 ER_MALFORMED_PACKET).
+    #[error("Malformed packet: {0}")]
+    Malformed(String),
+    /// Placement of a key failed (no range/list entry, or a value of the wrong type).
+    #[error(transparent)]
+    Route(#[from] RouteError),
+    /// A backend answered with an error: passed through with its own code and state.
+    #[error("{message}")]
+    Backend { code: u16, state: String, message: String },
+    /// A backend could not be reached, died or did not answer in time (2013-style).
+    #[error("Lost connection to shard {shard}: {detail}")]
+    BackendLost { shard: String, detail: String },
+    /// A statement was refused because the session's transaction failed part-way (1180-style).
+    #[error("{0}")]
+    Transaction(String),
+}
+
+impl ProxyError {
+    /// The MySQL error number the client receives.
+    pub fn code(&self) -> u16 {
+        match self {
+            ProxyError::Syntax(_) => 1064,
+            ProxyError::UnknownTable { .. } => 1146,
+            ProxyError::NotSupported(_) => 1235,
+            ProxyError::NoDatabase => 1046,
+            ProxyError::UnknownDatabase(_) => 1049,
+            ProxyError::AccessDenied(..) => 1045,
+            ProxyError::SchemaDenied { .. } => 1044,
+            ProxyError::UnknownCommand(_) => 1047,
+            ProxyError::UnknownStatement(..) => 1243,
+            ProxyError::Malformed(_) => 1835,
+            ProxyError::Route(RouteError::NoShardForKey { .. }) => 1526,
+            ProxyError::Route(_) => 1525,
+            ProxyError::Backend { code, .. } => *code,
+            ProxyError::BackendLost { .. } => 2013,
+            ProxyError::Transaction(_) => 1180,
+        }
+    }
+
+    /// The SQLSTATE the client receives.
+    pub fn sqlstate(&self) -> &str {
+        match self {
+            ProxyError::Syntax(_) | ProxyError::NotSupported(_) => "42000",
+            ProxyError::UnknownTable { .. } => "42S02",
+            ProxyError::NoDatabase => "3D000",
+            ProxyError::UnknownDatabase(_) | ProxyError::SchemaDenied { .. } => "42000",
+            ProxyError::AccessDenied(..) => "28000",
+            ProxyError::UnknownCommand(_) => "08S01",
+            ProxyError::Backend { state, .. } => state,
+            _ => "HY000",
+        }
+    }
+
+    /// Whether the error came from losing a backend, so the connection it ran on must be dropped.
+    pub fn is_connection_loss(&self) -> bool {
+        matches!(self, ProxyError::BackendLost { .. })
+    }
+
+    /// Converts a mysql_async error from `shard` into what the client should see: server errors
+    /// pass through unchanged, anything else means the backend was lost.
+    pub fn from_backend(shard: &str, err: mysql_async::Error) -> ProxyError {
+        match err {
+            mysql_async::Error::Server(e) => ProxyError::Backend {
+                code: e.code,
+                state: e.state,
+                message: e.message,
+            },
+            other => ProxyError::BackendLost {
+                shard: shard.to_string(),
+                detail: other.to_string(),
+            },
+        }
+    }
+}
+
+/// Result of a statement-level operation.
+pub type Result<T, E = ProxyError> = std::result::Result<T, E>;

@@ -1,0 +1,357 @@
+//! One client connection: handshake, authentication, then the command loop. Session state
+//! (schema, autocommit, transaction, prepared statements) lives here and in
+//! [`crate::engine::SessionState`]; statements are handed to the engine.
+
+use super::auth;
+use super::codec::PacketIo;
+use super::packets::{self, caps, status, ColumnDef, Reader};
+use super::rows;
+use crate::engine::{self, SessionState, Shared};
+use crate::error::ProxyError;
+use crate::execute::Outcome;
+use crate::sql::lexer;
+use mysql_async::consts::ColumnType;
+use mysql_async::Value;
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::watch;
+
+/// A statement prepared by the client. It belongs to the session, not to a backend connection:
+/// each execute runs wherever its bound values route.
+struct Prepared {
+    sql: Arc<str>,
+    params: usize,
+    columns: Vec<ColumnDef>,
+    types: Vec<(u8, bool)>,
+    long_data: HashMap<u16, Vec<u8>>,
+}
+
+/// The session's connection-level state.
+struct Conn<S> {
+    io: PacketIo<S>,
+    caps: u32,
+    st: SessionState,
+    stmts: HashMap<u32, Prepared>,
+    next_stmt: u32,
+    multi_statements: bool,
+}
+
+/// Serves one client until it quits, the connection drops, or shutdown is signalled between
+/// commands.
+pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(stream: S, sh: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
+    let mut io = PacketIo::new(stream);
+    let conn_id = sh.next_conn_id.fetch_add(1, Ordering::Relaxed);
+    let Some((caps, st)) = handshake(&mut io, &sh, conn_id).await else { return };
+    let mut c = Conn { io, caps, st, stmts: HashMap::new(), next_stmt: 1, multi_statements: caps & caps::MULTI_STATEMENTS != 0 };
+    loop {
+        c.io.reset_seq();
+        let packet = tokio::select! {
+            p = c.io.read_packet() => p,
+            _ = shutdown.changed() => break,
+        };
+        let packet = match packet {
+            Ok(Some(p)) => p,
+            Ok(None) | Err(_) => break,
+        };
+        if !command(&mut c, &sh, &packet).await {
+            break;
+        }
+        if c.io.flush().await.is_err() {
+            break;
+        }
+    }
+    engine::close(&sh, &mut c.st).await;
+}
+
+async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(io: &mut PacketIo<S>, sh: &Shared, conn_id: u32) -> Option<(u32, SessionState)> {
+    let scramble = auth::new_scramble();
+    io.write_packet(&packets::handshake(conn_id, &scramble, engine::SERVER_VERSION));
+    io.flush().await.ok()?;
+    let payload = io.read_packet().await.ok()??;
+    let Some(resp) = packets::parse_handshake_response(&payload) else {
+        send_err(io, 1043, "08S01", "Bad handshake").await;
+        return None;
+    };
+    let mut auth_data = resp.auth.clone();
+    if resp.plugin.as_deref().is_some_and(|p| p != packets::NATIVE_PASSWORD) {
+        let mut sw = vec![0xfe];
+        sw.extend_from_slice(packets::NATIVE_PASSWORD.as_bytes());
+        sw.push(0);
+        sw.extend_from_slice(&scramble);
+        sw.push(0);
+        io.write_packet(&sw);
+        io.flush().await.ok()?;
+        auth_data = io.read_packet().await.ok()??;
+    }
+    let user = sh.rules.user(&resp.user);
+    let ok = user.is_some_and(|u| auth::check_native(&scramble, &u.password, &auth_data));
+    if !ok {
+        let using = if auth_data.is_empty() { "NO" } else { "YES" };
+        let e = ProxyError::AccessDenied(resp.user.clone(), using);
+        send_err(io, e.code(), e.sqlstate(), &e.to_string()).await;
+        return None;
+    }
+    if let Some(db) = &resp.db {
+        if let Err(e) = engine::check_schema(&sh.rules, &resp.user, db) {
+            send_err(io, e.code(), e.sqlstate(), &e.to_string()).await;
+            return None;
+        }
+    }
+    let found_rows = resp.caps & caps::FOUND_ROWS != 0;
+    let st = SessionState::new(resp.user, resp.db, found_rows, conn_id);
+    let mut buf = Vec::new();
+    packets::ok(&mut buf, 0, 0, 0, status::AUTOCOMMIT, 0, "");
+    io.write_packet(&buf);
+    io.flush().await.ok()?;
+    Some((resp.caps & caps::SERVER, st))
+}
+
+async fn send_err<S: AsyncRead + AsyncWrite + Unpin>(io: &mut PacketIo<S>, code: u16, state: &str, msg: &str) {
+    let mut buf = Vec::new();
+    packets::err(&mut buf, code, state, msg);
+    io.write_packet(&buf);
+    // The connection closes right after: a failed flush changes nothing.
+    let _ = io.flush().await;
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
+    fn status(&self) -> u16 {
+        let mut s = 0;
+        if self.st.autocommit {
+            s |= status::AUTOCOMMIT;
+        }
+        if self.st.txn.is_open() {
+            s |= status::IN_TRANS;
+        }
+        s
+    }
+
+    fn deprecate_eof(&self) -> bool {
+        self.caps & caps::DEPRECATE_EOF != 0
+    }
+
+    fn write_err(&mut self, e: &ProxyError) {
+        let mut buf = Vec::new();
+        packets::err(&mut buf, e.code(), e.sqlstate(), &e.to_string());
+        self.io.write_packet(&buf);
+    }
+
+    fn write_ok(&mut self, affected: u64, last_id: u64, warnings: u16, info: &str, more: bool) {
+        let mut st = self.status();
+        if more {
+            st |= status::MORE_RESULTS_EXISTS;
+        }
+        let mut buf = Vec::new();
+        packets::ok(&mut buf, 0, affected, last_id, st, warnings, info);
+        self.io.write_packet(&buf);
+    }
+
+    fn write_eof(&mut self, warnings: u16, more: bool) {
+        let mut st = self.status();
+        if more {
+            st |= status::MORE_RESULTS_EXISTS;
+        }
+        let mut buf = Vec::new();
+        if self.deprecate_eof() {
+            packets::ok(&mut buf, 0xfe, 0, 0, st, warnings, "");
+        } else {
+            packets::eof(&mut buf, warnings, st);
+        }
+        self.io.write_packet(&buf);
+    }
+
+    fn write_columns(&mut self, cols: &[ColumnDef]) {
+        self.io.write_with(|b| rows::column_count(b, cols.len()));
+        for c in cols {
+            self.io.write_with(|b| c.write(b));
+        }
+        if !self.deprecate_eof() {
+            let st = self.status();
+            self.io.write_with(|b| packets::eof(b, 0, st));
+        }
+    }
+
+    fn write_outcome(&mut self, o: Outcome, binary: bool, more: bool) {
+        match o {
+            Outcome::Ok(ok) => self.write_ok(ok.affected, ok.last_insert_id, ok.warnings, &ok.info, more),
+            Outcome::Rows(set) => {
+                self.write_columns(&set.columns);
+                for row in &set.rows {
+                    if binary {
+                        self.io.write_with(|b| rows::write_binary_row(b, &set.columns, row));
+                    } else {
+                        self.io.write_with(|b| rows::write_text_row(b, &set.columns, row));
+                    }
+                }
+                self.write_eof(set.warnings, more);
+            }
+        }
+    }
+}
+
+/// Handles one command; `false` ends the connection.
+async fn command<S: AsyncRead + AsyncWrite + Unpin>(c: &mut Conn<S>, sh: &Shared, packet: &[u8]) -> bool {
+    let Some((&cmd, body)) = packet.split_first() else { return false };
+    sh.questions.fetch_add(1, Ordering::Relaxed);
+    match cmd {
+        0x01 => return false,
+        0x02 => {
+            let db = String::from_utf8_lossy(body).into_owned();
+            let sql = format!("USE `{}`", db.replace('`', "``"));
+            match engine::run(sh, &mut c.st, &sql, None).await {
+                Ok(_) => c.write_ok(0, 0, 0, "", false),
+                Err(e) => c.write_err(&e),
+            }
+        }
+        0x03 => {
+            let text = String::from_utf8_lossy(body);
+            let stmts = if c.multi_statements { lexer::split_statements(&text) } else { vec![text.trim()] };
+            if stmts.is_empty() || stmts == [""] {
+                c.write_err(&ProxyError::Syntax("Query was empty".into()));
+                return true;
+            }
+            let n = stmts.len();
+            for (i, sql) in stmts.into_iter().enumerate() {
+                match engine::run(sh, &mut c.st, sql, None).await {
+                    Ok(o) => c.write_outcome(o, false, i + 1 < n),
+                    Err(e) => {
+                        c.write_err(&e);
+                        break;
+                    }
+                }
+                if c.io.pending() > 1 << 20 && c.io.flush().await.is_err() {
+                    return false;
+                }
+            }
+        }
+        0x04 => {
+            let mut r = Reader::new(body);
+            let table = String::from_utf8_lossy(r.cstr().unwrap_or_default()).into_owned();
+            match engine::field_list(sh, &mut c.st, &table).await {
+                Ok(cols) => {
+                    for col in cols {
+                        c.io.write_with(|b| {
+                            col.write(b);
+                            b.push(0xfb); // default value: NULL
+                        });
+                    }
+                    let st = c.status();
+                    c.io.write_with(|b| packets::eof(b, 0, st));
+                }
+                Err(e) => c.write_err(&e),
+            }
+        }
+        0x09 => {
+            let up = sh.started.elapsed().as_secs();
+            let q = sh.questions.load(Ordering::Relaxed);
+            let s = format!("Uptime: {up}  Threads: 1  Questions: {q}  Slow queries: 0  Opens: 0  Open tables: 0  Queries per second avg: {:.3}", q as f64 / up.max(1) as f64);
+            c.io.write_packet(s.as_bytes());
+        }
+        0x0e => c.write_ok(0, 0, 0, "", false),
+        0x11 => c.write_err(&ProxyError::NotSupported("COM_CHANGE_USER (reconnect instead)".into())),
+        0x16 => prepare(c, sh, body).await,
+        0x17 => execute(c, sh, body).await,
+        0x18 => {
+            // COM_STMT_SEND_LONG_DATA has no response.
+            let mut r = Reader::new(body);
+            if let (Some(id), Some(param)) = (r.u32(), r.u16()) {
+                if let Some(p) = c.stmts.get_mut(&id) {
+                    p.long_data.entry(param).or_default().extend_from_slice(r.rest());
+                }
+            }
+        }
+        0x19 => {
+            if let Some(id) = Reader::new(body).u32() {
+                c.stmts.remove(&id);
+            }
+        }
+        0x1a => match Reader::new(body).u32().and_then(|id| c.stmts.get_mut(&id)) {
+            Some(p) => {
+                p.long_data.clear();
+                c.write_ok(0, 0, 0, "", false);
+            }
+            None => c.write_err(&ProxyError::UnknownStatement(0, "mysqld_stmt_reset")),
+        },
+        0x1b => {
+            match Reader::new(body).u16() {
+                Some(0) => c.multi_statements = true,
+                Some(1) => c.multi_statements = false,
+                _ => {
+                    c.write_err(&ProxyError::Malformed("COM_SET_OPTION".into()));
+                    return true;
+                }
+            }
+            let st = c.status();
+            c.io.write_with(|b| packets::eof(b, 0, st));
+        }
+        0x1f => {
+            engine::close(sh, &mut c.st).await;
+            let fresh = SessionState::new(c.st.user.clone(), c.st.schema.clone(), c.st.found_rows, c.st.conn_id);
+            c.st = fresh;
+            c.stmts.clear();
+            c.write_ok(0, 0, 0, "", false);
+        }
+        other => c.write_err(&ProxyError::UnknownCommand(other)),
+    }
+    true
+}
+
+async fn prepare<S: AsyncRead + AsyncWrite + Unpin>(c: &mut Conn<S>, sh: &Shared, body: &[u8]) {
+    let sql: Arc<str> = Arc::from(String::from_utf8_lossy(body).trim());
+    let (params, columns) = match engine::prepare(sh, &c.st, &sql).await {
+        Ok(x) => x,
+        Err(e) => return c.write_err(&e),
+    };
+    let id = c.next_stmt;
+    c.next_stmt = c.next_stmt.wrapping_add(1).max(1);
+    let mut b = vec![0u8];
+    b.extend_from_slice(&id.to_le_bytes());
+    b.extend_from_slice(&(columns.len() as u16).to_le_bytes());
+    b.extend_from_slice(&(params as u16).to_le_bytes());
+    b.push(0);
+    b.extend_from_slice(&0u16.to_le_bytes());
+    c.io.write_packet(&b);
+    let deprecate = c.deprecate_eof();
+    let st = c.status();
+    if params > 0 {
+        let p = ColumnDef::synthetic("?", ColumnType::MYSQL_TYPE_VAR_STRING);
+        for _ in 0..params {
+            c.io.write_with(|b| p.write(b));
+        }
+        if !deprecate {
+            c.io.write_with(|b| packets::eof(b, 0, st));
+        }
+    }
+    if !columns.is_empty() {
+        for col in &columns {
+            c.io.write_with(|b| col.write(b));
+        }
+        if !deprecate {
+            c.io.write_with(|b| packets::eof(b, 0, st));
+        }
+    }
+    c.stmts.insert(id, Prepared { sql, params, columns, types: Vec::new(), long_data: HashMap::new() });
+}
+
+async fn execute<S: AsyncRead + AsyncWrite + Unpin>(c: &mut Conn<S>, sh: &Shared, body: &[u8]) {
+    let mut r = Reader::new(body);
+    let Some(id) = r.u32() else {
+        return c.write_err(&ProxyError::Malformed("COM_STMT_EXECUTE without a statement id".into()));
+    };
+    let Some(p) = c.stmts.get_mut(&id) else {
+        return c.write_err(&ProxyError::UnknownStatement(id, "mysqld_stmt_execute"));
+    };
+    let Some(values) = rows::parse_execute_params(&mut r, p.params, &mut p.types, &p.long_data) else {
+        return c.write_err(&ProxyError::Malformed("COM_STMT_EXECUTE parameters".into()));
+    };
+    p.long_data.clear();
+    let sql = p.sql.clone();
+    let _ = &p.columns;
+    let values: Vec<Value> = values;
+    match engine::run(sh, &mut c.st, &sql, Some(&values)).await {
+        Ok(o) => c.write_outcome(o, true, false),
+        Err(e) => c.write_err(&e),
+    }
+}

@@ -1,0 +1,95 @@
+//! The plan: what will run where, as data. Route and rewrite build it, execute runs it, and its
+//! `Display` is what EXPLAIN-style previews and golden routing tests print.
+
+use crate::config::{Rules, ShardId};
+use crate::sql::analyze::{Agg, OrderRef};
+use std::fmt;
+
+/// One statement's plan.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plan {
+    /// Where the statement runs, one entry per shard.
+    pub targets: Vec<Target>,
+    /// How the targets' results become the client's result.
+    pub merge: Merge,
+    /// Whether the statement writes (a write in a transaction pins its shards).
+    pub write: bool,
+}
+
+/// What one shard runs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Target {
+    pub shard: ShardId,
+    /// `None`: the client's own text (and bound parameters) unchanged. `Some`: rewritten SQL,
+    /// with every parameter inlined as a literal.
+    pub sql: Option<String>,
+}
+
+/// How results are combined.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Merge {
+    /// A single target: its result goes to the client as it is.
+    Pass,
+    /// Rows from several shards.
+    Rows(RowMerge),
+    /// Writes: affected rows are added up (for broadcast tables, every shard holds the same rows,
+    /// so the first shard's count is the answer); `first_id` is the first id the proxy assigned.
+    Affected { broadcast: bool, first_id: Option<u64> },
+}
+
+/// The merge of a scatter read.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RowMerge {
+    /// Sort keys (resolved against result columns at merge time) and ascending flags.
+    pub order_by: Vec<(OrderRef, bool)>,
+    pub offset: u64,
+    pub limit: Option<u64>,
+    /// For aggregate-only SELECTs: each column's aggregate; rows fold into one.
+    pub aggregates: Option<Vec<Agg>>,
+    pub distinct: bool,
+}
+
+impl Plan {
+    /// Prints the plan with shard names, one target per line.
+    pub fn describe(&self, rules: &Rules) -> String {
+        let mut s = String::new();
+        for t in &self.targets {
+            let name = rules.shards.get(t.shard).map(|s| s.name.as_str()).unwrap_or("?");
+            match &t.sql {
+                None => s.push_str(&format!("{name}: <original>\n")),
+                Some(sql) => s.push_str(&format!("{name}: {sql}\n")),
+            }
+        }
+        s.push_str(&format!("merge: {}\n", self.merge));
+        s
+    }
+}
+
+impl fmt::Display for Merge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Merge::Pass => write!(f, "pass"),
+            Merge::Affected { broadcast: true, .. } => write!(f, "affected rows of one shard (broadcast)"),
+            Merge::Affected { first_id, .. } => match first_id {
+                Some(id) => write!(f, "sum of affected rows, first id {id}"),
+                None => write!(f, "sum of affected rows"),
+            },
+            Merge::Rows(m) => {
+                let mut parts = vec!["concat".to_string()];
+                if let Some(a) = &m.aggregates {
+                    parts = vec![format!("aggregate {a:?}")];
+                }
+                if m.distinct {
+                    parts.push("distinct".into());
+                }
+                if !m.order_by.is_empty() {
+                    parts.push(format!("order by {:?}", m.order_by));
+                }
+                if m.offset > 0 || m.limit.is_some() {
+                    parts.push(format!("offset {} limit {:?}", m.offset, m.limit));
+                }
+                write!(f, "{}", parts.join(", "))
+            }
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! The accept loop: a connection limit, one task per client, and graceful shutdown (stop
+//! accepting, let running statements finish for a bounded time, roll back open transactions).
+
+use crate::config::Rules;
+use crate::engine::Shared;
+use crate::frontend::{packets, session};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Semaphore};
+use tokio::task::JoinSet;
+
+/// How long shutdown waits for sessions to finish their current statement.
+const DRAIN: Duration = Duration::from_secs(10);
+
+/// A bound, not yet running proxy.
+pub struct Server {
+    listener: TcpListener,
+    shared: Arc<Shared>,
+}
+
+impl Server {
+    /// Binds `listen` (port 0 picks a free port) for `rules`.
+    pub async fn bind(rules: Rules, listen: &str) -> std::io::Result<Server> {
+        let listener = TcpListener::bind(listen).await?;
+        Ok(Server { listener, shared: Arc::new(Shared::new(rules)) })
+    }
+
+    /// The address clients connect to.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` completes, then drains.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let limit = Arc::new(Semaphore::new(self.shared.rules.proxy.max_connections));
+        let mut sessions = JoinSet::new();
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                _ = &mut shutdown => break,
+                accepted = self.listener.accept() => {
+                    let (mut sock, peer) = match accepted {
+                        Ok(x) => x,
+                        Err(e) => {
+                            tracing::warn!("accept failed: {e}");
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                            continue;
+                        }
+                    };
+                    let _ = sock.set_nodelay(true);
+                    let Ok(permit) = limit.clone().try_acquire_owned() else {
+                        let mut buf = vec![0xff];
+                        packets::err(&mut buf, 1040, "08004", "Too many connections");
+                        buf.remove(0);
+                        let mut pkt = vec![buf.len() as u8, (buf.len() >> 8) as u8, 0, 0];
+                        pkt.extend_from_slice(&buf);
+                        // Best effort: the client is turned away either way.
+                        let _ = sock.write_all(&pkt).await;
+                        continue;
+                    };
+                    tracing::debug!("client {peer} connected");
+                    let sh = self.shared.clone();
+                    let rx = stop_rx.clone();
+                    sessions.spawn(async move {
+                        session::serve(sock, sh, rx).await;
+                        drop(permit);
+                    });
+                }
+                Some(_) = sessions.join_next(), if !sessions.is_empty() => {}
+            }
+        }
+        tracing::info!("shutting down: draining {} sessions", sessions.len());
+        let _ = stop_tx.send(true);
+        let drained = tokio::time::timeout(DRAIN, async { while sessions.join_next().await.is_some() {} }).await;
+        if drained.is_err() {
+            tracing::warn!("sessions still running after {DRAIN:?}: aborting them");
+            sessions.abort_all();
+        }
+        self.shared.backends.close().await;
+    }
+}

@@ -1,0 +1,444 @@
+//! sqlparser's AST → [`Analysis`]: what a statement does, which tables it names, its
+//! placeholders, and the shape a scatter read needs merged. Rules-independent, so one analysis
+//! serves every execution of a statement text (see [`super::cache`]).
+
+use super::ValueRef;
+use mysql_async::Value as MyValue;
+use sqlparser::ast::{
+    Expr, FromTable, FunctionArguments, GroupByExpr, LimitClause,
+    ObjectName, ObjectNamePart, ObjectType, OrderByKind, OrderBySort, Query, SelectItem, SetExpr,
+    Statement, TableFactor, TableObject, UnaryOperator, Value, visit_expressions,
+    visit_expressions_mut, visit_relations,
+};
+use sqlparser::dialect::MySqlDialect;
+use sqlparser::parser::Parser;
+use std::ops::ControlFlow;
+
+/// A table as named in a statement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TableName {
+    /// `db` of `db.t`, when qualified.
+    pub schema: Option<String>,
+    /// The table name as written.
+    pub name: String,
+}
+
+/// What kind of statement, with what each kind needs for routing.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Kind {
+    Select,
+    Insert,
+    Update,
+    Delete,
+    /// CREATE/ALTER/DROP/TRUNCATE TABLE, CREATE/DROP INDEX: runs where the table lives.
+    Ddl,
+    /// CREATE DATABASE / DROP DATABASE of a logical schema: runs on every shard.
+    Database { name: String },
+    /// Anything else sqlparser understood (SELECT without tables is `Select`).
+    Other,
+}
+
+/// An aggregate of a projection item, merged across shards.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Agg {
+    Count,
+    Sum,
+    Min,
+    Max,
+}
+
+/// One item of a SELECT list, as the merge sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Item {
+    /// A mergeable aggregate.
+    Agg(Agg),
+    /// An aggregate the proxy cannot merge across shards (AVG, COUNT(DISTINCT), nested, ...).
+    Unmergeable(String),
+    /// A plain expression or column.
+    Plain,
+    /// `*` or `t.*`.
+    Wildcard,
+}
+
+/// How an ORDER BY term refers to the result.
+#[derive(Clone, Debug, PartialEq)]
+pub enum OrderRef {
+    /// A column name or alias, resolved against the result's column names.
+    Name(String),
+    /// A 0-based position in the SELECT list.
+    Position(usize),
+    /// An expression not in the SELECT list.
+    Unresolved(String),
+}
+
+/// The parts of a SELECT that a scatter read must merge.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SelectShape {
+    pub items: Vec<Item>,
+    pub distinct: bool,
+    pub order_by: Vec<(OrderRef, bool)>,
+    /// (offset, count) of the LIMIT clause.
+    pub limit: Option<(ValueRef, ValueRef)>,
+    pub group_by: bool,
+    pub having: bool,
+    /// More than one table, a join, a subquery in FROM, or a set operation (UNION).
+    pub multi_table: bool,
+    pub for_update: bool,
+}
+
+/// The analysis of one statement.
+#[derive(Debug)]
+pub struct Analysis {
+    /// The AST, with placeholders renamed `?1`, `?2`, ... in textual order.
+    pub stmt: Statement,
+    pub kind: Kind,
+    /// Every table the statement names, in order, without duplicates.
+    pub tables: Vec<TableName>,
+    /// Number of `?` placeholders.
+    pub param_count: usize,
+    /// For SELECT: the shape a scatter merge needs.
+    pub select: Option<SelectShape>,
+}
+
+/// Why a statement could not be analysed.
+#[derive(Debug)]
+pub enum AnalyzeError {
+    /// sqlparser refused it: the message says where.
+    Parse(String),
+    /// Several statements in one text where one was expected.
+    Multiple,
+}
+
+/// Parses and analyses one statement.
+pub fn analyze(sql: &str) -> Result<Analysis, AnalyzeError> {
+    let mut stmts = Parser::parse_sql(&MySqlDialect {}, sql).map_err(|e| AnalyzeError::Parse(e.to_string()))?;
+    if stmts.len() != 1 {
+        return Err(AnalyzeError::Multiple);
+    }
+    let mut stmt = stmts.remove(0);
+    let mut n = 0usize;
+    let _ = visit_expressions_mut(&mut stmt, |e| {
+        if let Expr::Value(v) = e {
+            if let Value::Placeholder(p) = &mut v.value {
+                if p == "?" {
+                    n += 1;
+                    *p = format!("?{n}");
+                }
+            }
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    let mut tables: Vec<TableName> = Vec::new();
+    let mut push = |t: TableName| {
+        if !tables.contains(&t) {
+            tables.push(t);
+        }
+    };
+    let kind = match &stmt {
+        Statement::Query(_) => Kind::Select,
+        Statement::Insert(ins) => {
+            if let TableObject::TableName(name) = &ins.table {
+                push(table_name(name));
+            }
+            Kind::Insert
+        }
+        Statement::Update(_) => Kind::Update,
+        Statement::Delete(_) => Kind::Delete,
+        Statement::CreateTable(ct) => {
+            push(table_name(&ct.name));
+            Kind::Ddl
+        }
+        Statement::AlterTable(at) => {
+            push(table_name(&at.name));
+            Kind::Ddl
+        }
+        Statement::CreateIndex(ci) => {
+            push(table_name(&ci.table_name));
+            Kind::Ddl
+        }
+        Statement::Truncate(t) => {
+            for target in &t.table_names {
+                push(table_name(&target.name));
+            }
+            Kind::Ddl
+        }
+        Statement::Drop { object_type: ObjectType::Table, names, .. } => {
+            for name in names {
+                push(table_name(name));
+            }
+            Kind::Ddl
+        }
+        Statement::Drop { object_type: ObjectType::Index, table: Some(t), .. } => {
+            push(table_name(t));
+            Kind::Ddl
+        }
+        Statement::Drop { object_type: ObjectType::Schema | ObjectType::Database, names, .. } => {
+            Kind::Database { name: names.first().map(|n| table_name(n).name).unwrap_or_default() }
+        }
+        Statement::CreateDatabase { db_name, .. } => Kind::Database { name: table_name(db_name).name },
+        Statement::CreateSchema { schema_name, .. } => Kind::Database { name: schema_name.to_string() },
+        _ => Kind::Other,
+    };
+    if matches!(kind, Kind::Select | Kind::Insert | Kind::Update | Kind::Delete) {
+        let _ = visit_relations(&stmt, |name| {
+            push(table_name(name));
+            ControlFlow::<()>::Continue(())
+        });
+    }
+    let select = match &stmt {
+        Statement::Query(q) => Some(select_shape(q)),
+        _ => None,
+    };
+    Ok(Analysis { stmt, kind, tables, param_count: n, select })
+}
+
+/// `db.t` / `t` as a [`TableName`] (identifiers unquoted).
+pub fn table_name(name: &ObjectName) -> TableName {
+    let parts: Vec<String> = name
+        .0
+        .iter()
+        .map(|p| match p {
+            ObjectNamePart::Identifier(i) => i.value.clone(),
+            other => other.to_string(),
+        })
+        .collect();
+    match parts.as_slice() {
+        [schema, table] => TableName { schema: Some(schema.clone()), name: table.clone() },
+        [.., table] => TableName { schema: None, name: table.clone() },
+        [] => TableName { schema: None, name: String::new() },
+    }
+}
+
+/// A literal or placeholder expression as a [`ValueRef`].
+pub fn value_ref(e: &Expr) -> ValueRef {
+    match e {
+        Expr::Value(v) => match &v.value {
+            Value::Placeholder(p) => p
+                .strip_prefix('?')
+                .and_then(|n| n.parse::<usize>().ok())
+                .filter(|n| *n >= 1)
+                .map(|n| ValueRef::Param(n - 1))
+                .unwrap_or(ValueRef::Expr),
+            other => literal(other).map(ValueRef::Lit).unwrap_or(ValueRef::Expr),
+        },
+        Expr::UnaryOp { op: UnaryOperator::Minus, expr } => match value_ref(expr) {
+            ValueRef::Lit(MyValue::Int(i)) => ValueRef::Lit(MyValue::Int(-i)),
+            ValueRef::Lit(MyValue::UInt(u)) if u <= i64::MAX as u64 + 1 => {
+                ValueRef::Lit(MyValue::Int((u as i64).wrapping_neg()))
+            }
+            ValueRef::Lit(MyValue::Double(d)) => ValueRef::Lit(MyValue::Double(-d)),
+            _ => ValueRef::Expr,
+        },
+        Expr::UnaryOp { op: UnaryOperator::Plus, expr } => value_ref(expr),
+        Expr::Nested(inner) => value_ref(inner),
+        _ => ValueRef::Expr,
+    }
+}
+
+fn literal(v: &Value) -> Option<MyValue> {
+    Some(match v {
+        Value::Number(s, _) => {
+            if let Ok(i) = s.parse::<i64>() {
+                MyValue::Int(i)
+            } else if let Ok(u) = s.parse::<u64>() {
+                MyValue::UInt(u)
+            } else {
+                MyValue::Double(s.parse().ok()?)
+            }
+        }
+        Value::SingleQuotedString(s) | Value::DoubleQuotedString(s) | Value::NationalStringLiteral(s) => {
+            MyValue::Bytes(s.clone().into_bytes())
+        }
+        Value::HexStringLiteral(h) => MyValue::Bytes(hex(h)?),
+        Value::Boolean(b) => MyValue::Int(i64::from(*b)),
+        Value::Null => MyValue::NULL,
+        _ => return None,
+    })
+}
+
+fn hex(h: &str) -> Option<Vec<u8>> {
+    let h = if h.len() % 2 == 1 { format!("0{h}") } else { h.to_string() };
+    (0..h.len()).step_by(2).map(|i| u8::from_str_radix(h.get(i..i + 2)?, 16).ok()).collect()
+}
+
+fn agg_of(e: &Expr) -> Option<Result<Agg, String>> {
+    let Expr::Function(f) = e else { return None };
+    let name = f.name.to_string().to_ascii_uppercase();
+    let agg = match name.as_str() {
+        "COUNT" => Agg::Count,
+        "SUM" => Agg::Sum,
+        "MIN" => Agg::Min,
+        "MAX" => Agg::Max,
+        "AVG" | "GROUP_CONCAT" | "STD" | "STDDEV" | "STDDEV_POP" | "STDDEV_SAMP" | "VARIANCE"
+        | "VAR_POP" | "VAR_SAMP" | "BIT_AND" | "BIT_OR" | "BIT_XOR" | "JSON_ARRAYAGG"
+        | "JSON_OBJECTAGG" => return Some(Err(format!("{name}() across shards"))),
+        _ => return None,
+    };
+    if let FunctionArguments::List(list) = &f.args {
+        if list.duplicate_treatment.is_some_and(|d| d.to_string().eq_ignore_ascii_case("DISTINCT")) {
+            return Some(Err(format!("{name}(DISTINCT ...) across shards")));
+        }
+    }
+    Some(Ok(agg))
+}
+
+fn item_of(e: &Expr) -> Item {
+    match agg_of(e) {
+        Some(Ok(a)) => return Item::Agg(a),
+        Some(Err(what)) => return Item::Unmergeable(what),
+        None => {}
+    }
+    let mut nested = None;
+    let _ = visit_expressions(e, |sub| {
+        if let Some(r) = agg_of(sub) {
+            nested = Some(match r {
+                Ok(_) => format!("an aggregate inside an expression ({e}) across shards"),
+                Err(what) => what,
+            });
+            return ControlFlow::Break(());
+        }
+        ControlFlow::Continue(())
+    });
+    nested.map(Item::Unmergeable).unwrap_or(Item::Plain)
+}
+
+fn select_shape(q: &Query) -> SelectShape {
+    let mut shape = SelectShape { for_update: !q.locks.is_empty(), ..Default::default() };
+    let mut aliases: Vec<(Option<String>, String)> = Vec::new();
+    match q.body.as_ref() {
+        SetExpr::Select(s) => {
+            shape.distinct = s.distinct.is_some();
+            shape.having = s.having.is_some();
+            shape.group_by = match &s.group_by {
+                GroupByExpr::All(_) => true,
+                GroupByExpr::Expressions(v, _) => !v.is_empty(),
+            };
+            shape.multi_table = s.from.len() > 1
+                || s.from.iter().any(|t| !t.joins.is_empty() || !matches!(t.relation, TableFactor::Table { .. }));
+            for item in &s.projection {
+                match item {
+                    SelectItem::UnnamedExpr(e) => {
+                        shape.items.push(item_of(e));
+                        aliases.push((None, e.to_string()));
+                    }
+                    SelectItem::ExprWithAlias { expr, alias } => {
+                        shape.items.push(item_of(expr));
+                        aliases.push((Some(alias.value.clone()), expr.to_string()));
+                    }
+                    SelectItem::ExprWithAliases { expr, .. } => {
+                        shape.items.push(item_of(expr));
+                        aliases.push((None, expr.to_string()));
+                    }
+                    _ => {
+                        shape.items.push(Item::Wildcard);
+                        aliases.push((None, "*".into()));
+                    }
+                }
+            }
+            // A subquery anywhere in the statement could read other shards' rows.
+            let _ = visit_expressions(s.as_ref(), |e| {
+                if matches!(e, Expr::Subquery(_) | Expr::InSubquery { .. } | Expr::Exists { .. }) {
+                    shape.multi_table = true;
+                    return ControlFlow::Break(());
+                }
+                ControlFlow::Continue(())
+            });
+        }
+        _ => shape.multi_table = true,
+    }
+    if let Some(ob) = &q.order_by {
+        if let OrderByKind::Expressions(exprs) = &ob.kind {
+            for o in exprs {
+                let asc = !matches!(o.options.sort, Some(OrderBySort::Desc));
+                let text = o.expr.to_string();
+                let r = match &o.expr {
+                    Expr::Value(v) => match &v.value {
+                        Value::Number(n, _) => n
+                            .parse::<usize>()
+                            .ok()
+                            .filter(|n| *n >= 1)
+                            .map(|n| OrderRef::Position(n - 1))
+                            .unwrap_or(OrderRef::Unresolved(text.clone())),
+                        _ => OrderRef::Unresolved(text.clone()),
+                    },
+                    _ => match aliases.iter().position(|(a, e)| *e == text || a.as_deref() == Some(text.as_str())) {
+                        Some(p) => OrderRef::Position(p),
+                        None => match &o.expr {
+                            Expr::Identifier(i) => OrderRef::Name(i.value.clone()),
+                            Expr::CompoundIdentifier(parts) => {
+                                OrderRef::Name(parts.last().map(|i| i.value.clone()).unwrap_or_default())
+                            }
+                            _ => OrderRef::Unresolved(text.clone()),
+                        },
+                    },
+                };
+                shape.order_by.push((r, asc));
+            }
+        }
+    }
+    shape.limit = match &q.limit_clause {
+        Some(LimitClause::OffsetCommaLimit { offset, limit }) => Some((value_ref(offset), value_ref(limit))),
+        Some(LimitClause::LimitOffset { limit: Some(limit), offset, .. }) => Some((
+            offset.as_ref().map(|o| value_ref(&o.value)).unwrap_or(ValueRef::Lit(MyValue::Int(0))),
+            value_ref(limit),
+        )),
+        _ => None,
+    };
+    shape
+}
+
+/// The tables of a DELETE's FROM clause (used to tell multi-table deletes apart).
+pub fn delete_from_count(from: &FromTable) -> usize {
+    match from {
+        FromTable::WithFromKeyword(t) | FromTable::WithoutKeyword(t) => t.len() + t.iter().map(|x| x.joins.len()).sum::<usize>(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_placeholders_in_text_order() {
+        let a = analyze("SELECT c FROM sbtest1 WHERE id BETWEEN ? AND ? ORDER BY c LIMIT ?").unwrap();
+        assert_eq!(a.param_count, 3);
+        assert_eq!(a.kind, Kind::Select);
+        assert_eq!(a.tables, vec![TableName { schema: None, name: "sbtest1".into() }]);
+        let s = a.select.unwrap();
+        assert_eq!(s.order_by, vec![(OrderRef::Position(0), true)]);
+        assert_eq!(s.limit, Some((ValueRef::Lit(MyValue::Int(0)), ValueRef::Param(2))));
+    }
+
+    #[test]
+    fn select_shapes() {
+        let s = analyze("SELECT COUNT(*), SUM(k), AVG(k) FROM t").unwrap().select.unwrap();
+        assert_eq!(s.items[0], Item::Agg(Agg::Count));
+        assert_eq!(s.items[1], Item::Agg(Agg::Sum));
+        assert!(matches!(s.items[2], Item::Unmergeable(_)));
+        let s = analyze("SELECT DISTINCT c FROM t ORDER BY c DESC LIMIT 5, 10").unwrap().select.unwrap();
+        assert!(s.distinct);
+        assert_eq!(s.order_by, vec![(OrderRef::Position(0), false)]);
+        assert_eq!(s.limit, Some((ValueRef::Lit(MyValue::Int(5)), ValueRef::Lit(MyValue::Int(10)))));
+        let s = analyze("SELECT * FROM a JOIN b ON a.id = b.id").unwrap();
+        assert!(s.select.unwrap().multi_table);
+        assert_eq!(s.tables.len(), 2);
+        let s = analyze("SELECT * FROM a WHERE id IN (SELECT id FROM b)").unwrap();
+        assert!(s.select.unwrap().multi_table);
+    }
+
+    #[test]
+    fn ddl_and_dml_tables() {
+        let a = analyze("CREATE TABLE sbtest1(id INTEGER NOT NULL AUTO_INCREMENT, k INTEGER DEFAULT '0' NOT NULL, PRIMARY KEY (id)) /*! ENGINE = innodb */").unwrap();
+        assert_eq!(a.kind, Kind::Ddl);
+        assert_eq!(a.tables[0].name, "sbtest1");
+        let a = analyze("CREATE INDEX k_1 ON sbtest1(k)").unwrap();
+        assert_eq!((a.kind, a.tables[0].name.as_str()), (Kind::Ddl, "sbtest1"));
+        let a = analyze("DROP TABLE IF EXISTS shop.sbtest1").unwrap();
+        assert_eq!(a.tables[0], TableName { schema: Some("shop".into()), name: "sbtest1".into() });
+        let a = analyze("INSERT INTO t (id, c) VALUES (?, 'x'), (-5, ?)").unwrap();
+        assert_eq!((a.kind, a.param_count), (Kind::Insert, 2));
+        let a = analyze("UPDATE t SET k=k+1 WHERE id=?").unwrap();
+        assert_eq!((a.kind, a.tables.len()), (Kind::Update, 1));
+        assert!(matches!(analyze("SELEC 1"), Err(AnalyzeError::Parse(_))));
+    }
+}

@@ -1,0 +1,37 @@
+//! The analyze stage: SQL text → a small typed description of what a statement does.
+//!
+//! - [`lexer`]: statement splitting and the statements recognised without the parser
+//!   (transaction control, SET, USE, SHOW), which sqlparser refuses or which need no AST;
+//! - [`analyze`]: sqlparser's MySQL dialect → [`analyze::Analysis`] (kind, tables, placeholders,
+//!   the shape a scatter merge needs), cached per statement text in [`cache`];
+//! - [`keycond`]: the shard-key predicates of a WHERE clause for a given key column.
+
+pub mod analyze;
+pub mod cache;
+pub mod keycond;
+pub mod lexer;
+
+use mysql_async::Value;
+
+/// A value in a statement: a literal, a `?` placeholder bound at execute time, or something the
+/// proxy does not evaluate (a function call, a column).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ValueRef {
+    /// A literal written in the SQL text.
+    Lit(Value),
+    /// The n-th (0-based) `?` placeholder.
+    Param(usize),
+    /// Any other expression.
+    Expr,
+}
+
+impl ValueRef {
+    /// The value once parameters are bound; `None` for expressions the proxy cannot evaluate.
+    pub fn bind<'a>(&'a self, params: &'a [Value]) -> Option<&'a Value> {
+        match self {
+            ValueRef::Lit(v) => Some(v),
+            ValueRef::Param(i) => params.get(*i),
+            ValueRef::Expr => None,
+        }
+    }
+}

@@ -2,23 +2,23 @@
 //! statements the proxy answers itself (transaction control, SET, USE, SHOW DATABASES/TABLES).
 //! The wire protocol stays in `frontend`; this module speaks in values.
 
-use crate::backend::sequence::{Sequences, SEQUENCE_TABLE};
 use crate::backend::Backends;
+use crate::backend::sequence::{SEQUENCE_TABLE, Sequences};
 use crate::config::{Rules, ShardId};
 use crate::error::{ProxyError, Result};
 use crate::execute::{self, Job, OkInfo, Outcome, RowSet};
 use crate::frontend::packets::ColumnDef;
 use crate::plan::{Merge, Plan, Target};
 use crate::route::router::{self, RouteInput};
-use crate::sql::analyze::{AnalyzeError, Analysis, Kind, TableName};
+use crate::sql::analyze::{Analysis, AnalyzeError, Kind, TableName};
 use crate::sql::cache::PlanCache;
 use crate::sql::lexer::{self, Command, SetItem};
 use crate::txn::Txn;
+use mysql_async::Value;
 use mysql_async::consts::ColumnType;
 use mysql_async::prelude::Queryable;
-use mysql_async::Value;
-use std::sync::atomic::{AtomicU32, AtomicU64};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, AtomicU64};
 use std::time::Instant;
 
 /// The version the proxy announces. MySQL 5.7 makes clients use only what every supported
@@ -67,13 +67,29 @@ pub struct SessionState {
 impl SessionState {
     /// A fresh session.
     pub fn new(user: String, schema: Option<String>, found_rows: bool, conn_id: u32) -> Self {
-        SessionState { user, schema, autocommit: true, found_rows, txn: Txn::default(), last_insert_id: 0, conn_id, vars: Vec::new() }
+        SessionState {
+            user,
+            schema,
+            autocommit: true,
+            found_rows,
+            txn: Txn::default(),
+            last_insert_id: 0,
+            conn_id,
+            vars: Vec::new(),
+        }
     }
 }
 
 fn text_rows(names: &[&str], rows: Vec<Vec<Value>>) -> Outcome {
-    let columns = names.iter().map(|n| ColumnDef::synthetic(n, ColumnType::MYSQL_TYPE_VAR_STRING)).collect();
-    Outcome::Rows(RowSet { columns: Arc::new(columns), rows, warnings: 0 })
+    let columns = names
+        .iter()
+        .map(|n| ColumnDef::synthetic(n, ColumnType::MYSQL_TYPE_VAR_STRING))
+        .collect();
+    Outcome::Rows(RowSet {
+        columns: Arc::new(columns),
+        rows,
+        warnings: 0,
+    })
 }
 
 fn ok() -> Outcome {
@@ -81,7 +97,12 @@ fn ok() -> Outcome {
 }
 
 /// Runs one statement. `params` is `Some` for COM_STMT_EXECUTE (binary protocol).
-pub async fn run(sh: &Shared, st: &mut SessionState, sql: &str, params: Option<&[Value]>) -> Result<Outcome> {
+pub async fn run(
+    sh: &Shared,
+    st: &mut SessionState,
+    sql: &str,
+    params: Option<&[Value]>,
+) -> Result<Outcome> {
     check_txn_age(sh, st).await?;
     match lexer::classify(sql) {
         Command::Begin => {
@@ -111,11 +132,18 @@ pub async fn run(sh: &Shared, st: &mut SessionState, sql: &str, params: Option<&
                 .collect();
             Ok(text_rows(&["Database"], rows))
         }
-        Command::ShowTables { full, schema, like } => show_tables(sh, st, sql, full, schema, like).await,
+        Command::ShowTables { full, schema, like } => {
+            show_tables(sh, st, sql, full, schema, like).await
+        }
         Command::ShowForTable { schema, table } => {
-            let t = TableName { schema, name: table };
+            let t = TableName {
+                schema,
+                name: table,
+            };
             let (schema, rule) = router::resolve(&sh.rules, st.schema.as_deref(), &t)?;
-            let shard = rule.and_then(|r| r.shards.first().copied()).unwrap_or(schema.default_shard);
+            let shard = rule
+                .and_then(|r| r.shards.first().copied())
+                .unwrap_or(schema.default_shard);
             run_plan(sh, st, &single(shard), sql, None, false).await
         }
         Command::ShowOther => {
@@ -128,11 +156,19 @@ pub async fn run(sh: &Shared, st: &mut SessionState, sql: &str, params: Option<&
 }
 
 fn single(shard: ShardId) -> Plan {
-    Plan { targets: vec![Target { shard, sql: None }], merge: Merge::Pass, write: false }
+    Plan {
+        targets: vec![Target { shard, sql: None }],
+        merge: Merge::Pass,
+        write: false,
+    }
 }
 
 fn fallback(sh: &Shared, st: &SessionState) -> ShardId {
-    st.schema.as_deref().and_then(|s| sh.rules.schema(s)).map(|s| s.default_shard).unwrap_or(0)
+    st.schema
+        .as_deref()
+        .and_then(|s| sh.rules.schema(s))
+        .map(|s| s.default_shard)
+        .unwrap_or(0)
 }
 
 async fn check_txn_age(sh: &Shared, st: &mut SessionState) -> Result<()> {
@@ -160,12 +196,14 @@ async fn set(sh: &Shared, st: &mut SessionState, items: Vec<SetItem>) -> Result<
             SetItem::Autocommit(false) => st.autocommit = false,
             SetItem::Names(cs) => st.vars.push(("names".into(), cs)),
             SetItem::Global(_) => {
-                return Err(ProxyError::NotSupported("SET GLOBAL through the proxy (set it on each server)".into()))
+                return Err(ProxyError::NotSupported(
+                    "SET GLOBAL through the proxy (set it on each server)".into(),
+                ));
             }
             SetItem::UserVar(v) => {
                 return Err(ProxyError::NotSupported(format!(
                     "user variables (@{v}): they would not follow the session across backend connections"
-                )))
+                )));
             }
             SetItem::Session(name, value) => {
                 st.vars.retain(|(n, _)| *n != name);
@@ -179,7 +217,9 @@ async fn set(sh: &Shared, st: &mut SessionState, items: Vec<SetItem>) -> Result<
 async fn use_schema(sh: &Shared, st: &mut SessionState, db: &str) -> Result<Outcome> {
     check_schema(&sh.rules, &st.user, db)?;
     if st.txn.is_open() {
-        st.txn.each(&sh.backends, &format!("USE `{}`", db.replace('`', "``"))).await?;
+        st.txn
+            .each(&sh.backends, &format!("USE `{}`", db.replace('`', "``")))
+            .await?;
     }
     st.schema = Some(db.to_string());
     Ok(ok())
@@ -191,7 +231,10 @@ pub fn check_schema(rules: &Rules, user: &str, db: &str) -> Result<()> {
         return Err(ProxyError::UnknownDatabase(db.to_string()));
     }
     if !rules.user(user).is_some_and(|u| u.may_use(db)) {
-        return Err(ProxyError::SchemaDenied { user: user.to_string(), schema: db.to_string() });
+        return Err(ProxyError::SchemaDenied {
+            user: user.to_string(),
+            schema: db.to_string(),
+        });
     }
     Ok(())
 }
@@ -204,11 +247,17 @@ async fn show_tables(
     schema: Option<String>,
     _like: Option<String>,
 ) -> Result<Outcome> {
-    let name = schema.or_else(|| st.schema.clone()).ok_or(ProxyError::NoDatabase)?;
+    let name = schema
+        .or_else(|| st.schema.clone())
+        .ok_or(ProxyError::NoDatabase)?;
     check_schema(&sh.rules, &st.user, &name)?;
-    let Some(schema) = sh.rules.schema(&name) else { return Err(ProxyError::UnknownDatabase(name)) };
+    let Some(schema) = sh.rules.schema(&name) else {
+        return Err(ProxyError::UnknownDatabase(name));
+    };
     let plan = Plan {
-        targets: (0..sh.rules.shards.len()).map(|shard| Target { shard, sql: None }).collect(),
+        targets: (0..sh.rules.shards.len())
+            .map(|shard| Target { shard, sql: None })
+            .collect(),
         merge: Merge::Pass,
         write: false,
     };
@@ -222,7 +271,9 @@ async fn show_tables(
             columns = Some(set.columns.clone());
         }
         for row in set.rows {
-            let Some(Value::Bytes(n)) = row.first() else { continue };
+            let Some(Value::Bytes(n)) = row.first() else {
+                continue;
+            };
             let tname = String::from_utf8_lossy(n).into_owned();
             if tname.eq_ignore_ascii_case(SEQUENCE_TABLE) {
                 continue;
@@ -235,7 +286,11 @@ async fn show_tables(
         }
     }
     rows.sort_by(|a, b| format!("{:?}", a.first()).cmp(&format!("{:?}", b.first())));
-    Ok(Outcome::Rows(RowSet { columns: columns.unwrap_or_default(), rows, warnings: 0 }))
+    Ok(Outcome::Rows(RowSet {
+        columns: columns.unwrap_or_default(),
+        rows,
+        warnings: 0,
+    }))
 }
 
 /// Answers the few functions that must reflect the proxy rather than a backend.
@@ -244,9 +299,15 @@ fn local_select(st: &SessionState, a: &Analysis) -> Option<Outcome> {
     if a.kind != Kind::Select || !a.tables.is_empty() {
         return None;
     }
-    let Statement::Query(q) = &a.stmt else { return None };
-    let SetExpr::Select(s) = q.body.as_ref() else { return None };
-    let [item] = s.projection.as_slice() else { return None };
+    let Statement::Query(q) = &a.stmt else {
+        return None;
+    };
+    let SetExpr::Select(s) = q.body.as_ref() else {
+        return None;
+    };
+    let [item] = s.projection.as_slice() else {
+        return None;
+    };
     let (expr, label) = match item {
         SelectItem::UnnamedExpr(e) => (e, e.to_string()),
         SelectItem::ExprWithAlias { expr, alias } => (expr, alias.value.clone()),
@@ -259,26 +320,44 @@ fn local_select(st: &SessionState, a: &Analysis) -> Option<Outcome> {
             "VERSION" => Value::Bytes(SERVER_VERSION.as_bytes().to_vec()),
             _ => return None,
         },
-        Expr::Identifier(i) if i.value.eq_ignore_ascii_case("@@version") => Value::Bytes(SERVER_VERSION.as_bytes().to_vec()),
+        Expr::Identifier(i) if i.value.eq_ignore_ascii_case("@@version") => {
+            Value::Bytes(SERVER_VERSION.as_bytes().to_vec())
+        }
         _ => return None,
     };
-    let col_type = if matches!(value, Value::UInt(_)) { ColumnType::MYSQL_TYPE_LONGLONG } else { ColumnType::MYSQL_TYPE_VAR_STRING };
+    let col_type = if matches!(value, Value::UInt(_)) {
+        ColumnType::MYSQL_TYPE_LONGLONG
+    } else {
+        ColumnType::MYSQL_TYPE_VAR_STRING
+    };
     let mut col = ColumnDef::synthetic(&label, col_type);
     if col_type == ColumnType::MYSQL_TYPE_LONGLONG {
         col.flags = 0x20 | 0x01; // UNSIGNED, NOT NULL
     }
-    Some(Outcome::Rows(RowSet { columns: Arc::new(vec![col]), rows: vec![vec![value]], warnings: 0 }))
+    Some(Outcome::Rows(RowSet {
+        columns: Arc::new(vec![col]),
+        rows: vec![vec![value]],
+        warnings: 0,
+    }))
 }
 
-async fn run_sql(sh: &Shared, st: &mut SessionState, sql: &str, params: Option<&[Value]>) -> Result<Outcome> {
+async fn run_sql(
+    sh: &Shared,
+    st: &mut SessionState,
+    sql: &str,
+    params: Option<&[Value]>,
+) -> Result<Outcome> {
     let analysis = match sh.cache.get(sql) {
         Ok(a) => a,
-        Err(AnalyzeError::Multiple) => return Err(ProxyError::Syntax("one statement expected".into())),
+        Err(AnalyzeError::Multiple) => {
+            return Err(ProxyError::Syntax("one statement expected".into()));
+        }
         Err(AnalyzeError::Parse(msg)) => {
             // sqlparser refuses some valid MySQL: such a statement may run on the default shard
             // when it names no table of the rules; otherwise placing it would be a guess.
             let schema = st.schema.as_deref().and_then(|s| sh.rules.schema(s));
-            if let Some(t) = schema.and_then(|s| s.tables().find(|t| lexer::mentions(sql, &t.name))) {
+            if let Some(t) = schema.and_then(|s| s.tables().find(|t| lexer::mentions(sql, &t.name)))
+            {
                 return Err(ProxyError::Syntax(format!(
                     "{msg} (shardgate must parse statements on sharded table `{}`)",
                     t.name
@@ -301,9 +380,18 @@ async fn run_sql(sh: &Shared, st: &mut SessionState, sql: &str, params: Option<&
     }
     let ids = match router::ids_needed(&sh.rules, st.schema.as_deref(), &analysis, bound)? {
         Some((rule, n)) => {
-            let schema_name = analysis.tables[0].schema.clone().or_else(|| st.schema.clone()).unwrap_or_default();
-            let schema = sh.rules.schema(&schema_name).ok_or(ProxyError::UnknownDatabase(schema_name.clone()))?;
-            sh.sequences.next_ids(&sh.backends, schema, &rule, n, sh.rules.proxy.id_block_size).await?
+            let schema_name = analysis.tables[0]
+                .schema
+                .clone()
+                .or_else(|| st.schema.clone())
+                .unwrap_or_default();
+            let schema = sh
+                .rules
+                .schema(&schema_name)
+                .ok_or(ProxyError::UnknownDatabase(schema_name.clone()))?;
+            sh.sequences
+                .next_ids(&sh.backends, schema, &rule, n, sh.rules.proxy.id_block_size)
+                .await?
         }
         None => Vec::new(),
     };
@@ -349,7 +437,14 @@ async fn reset_sequences(sh: &Shared, st: &SessionState, a: &Analysis) {
 
 /// Runs a plan and merges the result. `in_txn`: whether the statement joins the session's
 /// transaction (implicitly opening one under autocommit=0).
-async fn run_plan(sh: &Shared, st: &mut SessionState, plan: &Plan, sql: &str, params: Option<&[Value]>, in_txn: bool) -> Result<Outcome> {
+async fn run_plan(
+    sh: &Shared,
+    st: &mut SessionState,
+    plan: &Plan,
+    sql: &str,
+    params: Option<&[Value]>,
+    in_txn: bool,
+) -> Result<Outcome> {
     if in_txn && !st.autocommit && !st.txn.is_open() {
         st.txn.begin();
     }
@@ -364,34 +459,72 @@ async fn run_plan(sh: &Shared, st: &mut SessionState, plan: &Plan, sql: &str, pa
 
 fn job(t: &Target, sql: &str, params: Option<&[Value]>) -> Arc<Job> {
     Arc::new(match &t.sql {
-        Some(rewritten) => Job { sql: Arc::from(rewritten.as_str()), params: None },
-        None => Job { sql: Arc::from(sql), params: params.map(<[Value]>::to_vec) },
+        Some(rewritten) => Job {
+            sql: Arc::from(rewritten.as_str()),
+            params: None,
+        },
+        None => Job {
+            sql: Arc::from(sql),
+            params: params.map(<[Value]>::to_vec),
+        },
     })
 }
 
 /// Runs the targets on pooled connections (autocommit).
-async fn run_targets(sh: &Shared, st: &SessionState, plan: &Plan, sql: &str, params: Option<&[Value]>) -> Result<Vec<Outcome>> {
+async fn run_targets(
+    sh: &Shared,
+    st: &SessionState,
+    plan: &Plan,
+    sql: &str,
+    params: Option<&[Value]>,
+) -> Result<Vec<Outcome>> {
     let db = st.schema.as_deref();
-    let conns = futures_util::future::join_all(plan.targets.iter().map(|t| sh.backends.conn(t.shard, db, st.found_rows))).await;
+    let conns = futures_util::future::join_all(
+        plan.targets
+            .iter()
+            .map(|t| sh.backends.conn(t.shard, db, st.found_rows)),
+    )
+    .await;
     let mut work = Vec::with_capacity(conns.len());
     for (t, c) in plan.targets.iter().zip(conns) {
-        work.push((c?, job(t, sql, params), sh.backends.shard_name(t.shard).to_string()));
+        work.push((
+            c?,
+            job(t, sql, params),
+            sh.backends.shard_name(t.shard).to_string(),
+        ));
     }
-    collect(plan, execute::run_all(work, sh.backends.timeout()).await, |_, _| {})
+    collect(
+        plan,
+        execute::run_all(work, sh.backends.timeout()).await,
+        |_, _| {},
+    )
 }
 
 /// Runs the targets on the transaction's pinned connections, pinning new shards as needed.
-async fn run_targets_txn(sh: &Shared, st: &mut SessionState, plan: &Plan, sql: &str, params: Option<&[Value]>) -> Result<Vec<Outcome>> {
+async fn run_targets_txn(
+    sh: &Shared,
+    st: &mut SessionState,
+    plan: &Plan,
+    sql: &str,
+    params: Option<&[Value]>,
+) -> Result<Vec<Outcome>> {
     let mut work = Vec::with_capacity(plan.targets.len());
     for t in &plan.targets {
         let conn = match st.txn.take(t.shard) {
             Some(c) => c,
             None => {
-                let c = sh.backends.conn(t.shard, st.schema.as_deref(), st.found_rows).await?;
+                let c = sh
+                    .backends
+                    .conn(t.shard, st.schema.as_deref(), st.found_rows)
+                    .await?;
                 Txn::join(&sh.backends, t.shard, c).await?
             }
         };
-        work.push((conn, job(t, sql, params), sh.backends.shard_name(t.shard).to_string()));
+        work.push((
+            conn,
+            job(t, sql, params),
+            sh.backends.shard_name(t.shard).to_string(),
+        ));
     }
     let results = execute::run_all(work, sh.backends.timeout()).await;
     let mut back = Vec::new();
@@ -440,24 +573,34 @@ fn collect(
 /// prepared on one shard that holds its first table.
 pub async fn prepare(sh: &Shared, st: &SessionState, sql: &str) -> Result<(usize, Vec<ColumnDef>)> {
     if lexer::classify(sql) != Command::Sql {
-        let params = lexer::tokens(sql, usize::MAX).iter().filter(|t| **t == lexer::Tok::Sym('?')).count();
+        let params = lexer::tokens(sql, usize::MAX)
+            .iter()
+            .filter(|t| **t == lexer::Tok::Sym('?'))
+            .count();
         return Ok((params, Vec::new()));
     }
     let shard = match sh.cache.get(sql) {
         Ok(a) => match a.tables.first() {
             Some(t) => {
                 let (schema, rule) = router::resolve(&sh.rules, st.schema.as_deref(), t)?;
-                rule.and_then(|r| r.shards.first().copied()).unwrap_or(schema.default_shard)
+                rule.and_then(|r| r.shards.first().copied())
+                    .unwrap_or(schema.default_shard)
             }
             None => fallback(sh, st),
         },
         Err(_) => fallback(sh, st),
     };
-    let mut conn = sh.backends.conn(shard, st.schema.as_deref(), st.found_rows).await?;
+    let mut conn = sh
+        .backends
+        .conn(shard, st.schema.as_deref(), st.found_rows)
+        .await?;
     let name = sh.backends.shard_name(shard).to_string();
     let stmt = tokio::time::timeout(sh.backends.timeout(), conn.prep(sql))
         .await
-        .map_err(|_| ProxyError::BackendLost { shard: name.clone(), detail: "PREPARE timed out".into() })?
+        .map_err(|_| ProxyError::BackendLost {
+            shard: name.clone(),
+            detail: "PREPARE timed out".into(),
+        })?
         .map_err(|e| ProxyError::from_backend(&name, e))?;
     let cols = stmt.columns().iter().map(ColumnDef::from_backend).collect();
     Ok((stmt.num_params() as usize, cols))
@@ -465,9 +608,14 @@ pub async fn prepare(sh: &Shared, st: &SessionState, sql: &str) -> Result<(usize
 
 /// Columns of a table, for COM_FIELD_LIST.
 pub async fn field_list(sh: &Shared, st: &mut SessionState, table: &str) -> Result<Vec<ColumnDef>> {
-    let t = TableName { schema: None, name: table.to_string() };
+    let t = TableName {
+        schema: None,
+        name: table.to_string(),
+    };
     let (schema, rule) = router::resolve(&sh.rules, st.schema.as_deref(), &t)?;
-    let shard = rule.and_then(|r| r.shards.first().copied()).unwrap_or(schema.default_shard);
+    let shard = rule
+        .and_then(|r| r.shards.first().copied())
+        .unwrap_or(schema.default_shard);
     let sql = format!("SELECT * FROM `{}` LIMIT 0", table.replace('`', "``"));
     match run_plan(sh, st, &single(shard), &sql, None, false).await? {
         Outcome::Rows(r) => Ok(r.columns.to_vec()),

@@ -42,7 +42,11 @@ pub enum ProxyError {
     Route(#[from] RouteError),
     /// A backend answered with an error: passed through with its own code and state.
     #[error("{message}")]
-    Backend { code: u16, state: String, message: String },
+    Backend {
+        code: u16,
+        state: String,
+        message: String,
+    },
     /// A backend could not be reached, died or did not answer in time (2013-style).
     #[error("Lost connection to shard {shard}: {detail}")]
     BackendLost { shard: String, detail: String },

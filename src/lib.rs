@@ -30,6 +30,7 @@ pub mod merge;
 pub mod plan;
 pub mod rewrite;
 pub mod route;
+pub mod sandbox;
 pub mod server;
 pub mod sql;
 pub mod txn;

@@ -7,7 +7,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "shardgate", version, about = "A sharding proxy that speaks the MySQL protocol")]
+#[command(
+    name = "shardgate",
+    version,
+    about = "A sharding proxy that speaks the MySQL protocol"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -103,7 +107,10 @@ fn serve(config: PathBuf, listen: Option<String>) -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        tracing::info!("shardgate listening on {}", server.local_addr().map(|a| a.to_string()).unwrap_or(addr));
+        tracing::info!(
+            "shardgate listening on {}",
+            server.local_addr().map(|a| a.to_string()).unwrap_or(addr)
+        );
         server.run(shutdown_signal()).await;
         ExitCode::SUCCESS
     })
@@ -113,13 +120,14 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(t) => t,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

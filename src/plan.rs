@@ -34,7 +34,10 @@ pub enum Merge {
     Rows(RowMerge),
     /// Writes: affected rows are added up (for broadcast tables, every shard holds the same rows,
     /// so the first shard's count is the answer); `first_id` is the first id the proxy assigned.
-    Affected { broadcast: bool, first_id: Option<u64> },
+    Affected {
+        broadcast: bool,
+        first_id: Option<u64>,
+    },
 }
 
 /// The merge of a scatter read.
@@ -47,6 +50,8 @@ pub struct RowMerge {
     /// For aggregate-only SELECTs: each column's aggregate; rows fold into one.
     pub aggregates: Option<Vec<Agg>>,
     pub distinct: bool,
+    /// Number of columns the client sees; the rest are hidden sort keys added for the merge.
+    pub visible: Option<usize>,
 }
 
 impl Plan {
@@ -54,7 +59,11 @@ impl Plan {
     pub fn describe(&self, rules: &Rules) -> String {
         let mut s = String::new();
         for t in &self.targets {
-            let name = rules.shards.get(t.shard).map(|s| s.name.as_str()).unwrap_or("?");
+            let name = rules
+                .shards
+                .get(t.shard)
+                .map(|s| s.name.as_str())
+                .unwrap_or("?");
             match &t.sql {
                 None => s.push_str(&format!("{name}: <original>\n")),
                 Some(sql) => s.push_str(&format!("{name}: {sql}\n")),
@@ -69,7 +78,9 @@ impl fmt::Display for Merge {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Merge::Pass => write!(f, "pass"),
-            Merge::Affected { broadcast: true, .. } => write!(f, "affected rows of one shard (broadcast)"),
+            Merge::Affected {
+                broadcast: true, ..
+            } => write!(f, "affected rows of one shard (broadcast)"),
             Merge::Affected { first_id, .. } => match first_id {
                 Some(id) => write!(f, "sum of affected rows, first id {id}"),
                 None => write!(f, "sum of affected rows"),

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
 /// How long shutdown waits for sessions to finish their current statement.
@@ -26,7 +26,10 @@ impl Server {
     /// Binds `listen` (port 0 picks a free port) for `rules`.
     pub async fn bind(rules: Rules, listen: &str) -> std::io::Result<Server> {
         let listener = TcpListener::bind(listen).await?;
-        Ok(Server { listener, shared: Arc::new(Shared::new(rules)) })
+        Ok(Server {
+            listener,
+            shared: Arc::new(Shared::new(rules)),
+        })
     }
 
     /// The address clients connect to.
@@ -76,7 +79,10 @@ impl Server {
         }
         tracing::info!("shutting down: draining {} sessions", sessions.len());
         let _ = stop_tx.send(true);
-        let drained = tokio::time::timeout(DRAIN, async { while sessions.join_next().await.is_some() {} }).await;
+        let drained = tokio::time::timeout(DRAIN, async {
+            while sessions.join_next().await.is_some() {}
+        })
+        .await;
         if drained.is_err() {
             tracing::warn!("sessions still running after {DRAIN:?}: aborting them");
             sessions.abort_all();

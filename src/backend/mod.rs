@@ -28,9 +28,18 @@ impl Backends {
         let shards = rules
             .shards
             .iter()
-            .map(|s| (s.name.clone(), Opts::from_url(&s.primary).map_err(|e| e.to_string())))
+            .map(|s| {
+                (
+                    s.name.clone(),
+                    Opts::from_url(&s.primary).map_err(|e| e.to_string()),
+                )
+            })
             .collect();
-        Backends { shards, pools: Mutex::new(HashMap::new()), timeout: rules.proxy.backend_timeout }
+        Backends {
+            shards,
+            pools: Mutex::new(HashMap::new()),
+            timeout: rules.proxy.backend_timeout,
+        }
     }
 
     /// The time a backend gets to connect or to answer a statement.
@@ -55,15 +64,24 @@ impl Backends {
 
     fn pool(&self, shard: ShardId, db: Option<&str>, found_rows: bool) -> Result<Pool> {
         let key = (shard, db.map(str::to_string), found_rows);
-        let mut pools = self.pools.lock().map_err(|_| ProxyError::Transaction("backend pool lock poisoned".into()))?;
+        let mut pools = self
+            .pools
+            .lock()
+            .map_err(|_| ProxyError::Transaction("backend pool lock poisoned".into()))?;
         if let Some(p) = pools.get(&key) {
             return Ok(p.clone());
         }
-        let (name, opts) = self.shards.get(shard).ok_or_else(|| ProxyError::BackendLost {
-            shard: shard.to_string(),
-            detail: "no such shard".into(),
+        let (name, opts) = self
+            .shards
+            .get(shard)
+            .ok_or_else(|| ProxyError::BackendLost {
+                shard: shard.to_string(),
+                detail: "no such shard".into(),
+            })?;
+        let opts = opts.clone().map_err(|e| ProxyError::BackendLost {
+            shard: name.clone(),
+            detail: e,
         })?;
-        let opts = opts.clone().map_err(|e| ProxyError::BackendLost { shard: name.clone(), detail: e })?;
         let constraints = PoolConstraints::new(0, 200).unwrap_or_default();
         let pool_opts = PoolOpts::new()
             .with_constraints(constraints)

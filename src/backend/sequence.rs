@@ -21,7 +21,14 @@ pub struct Sequences {
 
 impl Sequences {
     /// `n` fresh ids for `rule` in `schema`, reserving `block` (or more) at a time.
-    pub async fn next_ids(&self, backends: &Backends, schema: &Schema, rule: &TableRule, n: usize, block: u64) -> Result<Vec<u64>> {
+    pub async fn next_ids(
+        &self,
+        backends: &Backends,
+        schema: &Schema,
+        rule: &TableRule,
+        n: usize,
+        block: u64,
+    ) -> Result<Vec<u64>> {
         let name = format!("{}.{}", schema.name, rule.name.to_ascii_lowercase());
         let mut blocks = self.blocks.lock().await;
         let mut out = Vec::with_capacity(n);
@@ -42,13 +49,21 @@ impl Sequences {
 
     /// Forgets `rule`'s sequence (after DROP/TRUNCATE/CREATE TABLE), so ids start again after
     /// the largest id present.
-    pub async fn reset(&self, backends: &Backends, schema: &Schema, rule: &TableRule) -> Result<()> {
+    pub async fn reset(
+        &self,
+        backends: &Backends,
+        schema: &Schema,
+        rule: &TableRule,
+    ) -> Result<()> {
         let name = format!("{}.{}", schema.name, rule.name.to_ascii_lowercase());
         self.blocks.lock().await.remove(&name);
         let shard = schema.default_shard;
         let mut conn = backends.conn(shard, Some(&schema.name), false).await?;
         let r = conn
-            .exec_drop(format!("DELETE FROM {SEQUENCE_TABLE} WHERE name = ?"), (rule.name.to_ascii_lowercase(),))
+            .exec_drop(
+                format!("DELETE FROM {SEQUENCE_TABLE} WHERE name = ?"),
+                (rule.name.to_ascii_lowercase(),),
+            )
             .await;
         match r {
             Ok(()) => Ok(()),
@@ -59,7 +74,12 @@ impl Sequences {
 }
 
 /// Reserves `count` ids and returns the first.
-async fn reserve(backends: &Backends, schema: &Schema, rule: &TableRule, count: u64) -> Result<u64> {
+async fn reserve(
+    backends: &Backends,
+    schema: &Schema,
+    rule: &TableRule,
+    count: u64,
+) -> Result<u64> {
     let shard = schema.default_shard;
     let sname = backends.shard_name(shard).to_string();
     let err = |e| ProxyError::from_backend(&sname, e);
@@ -71,7 +91,10 @@ async fn reserve(backends: &Backends, schema: &Schema, rule: &TableRule, count: 
     .await
     .map_err(err)?;
     let existing: Option<u64> = conn
-        .exec_first(format!("SELECT next_id FROM {SEQUENCE_TABLE} WHERE name = ?"), (key.clone(),))
+        .exec_first(
+            format!("SELECT next_id FROM {SEQUENCE_TABLE} WHERE name = ?"),
+            (key.clone(),),
+        )
         .await
         .map_err(err)?;
     if existing.is_none() {
@@ -80,7 +103,11 @@ async fn reserve(backends: &Backends, schema: &Schema, rule: &TableRule, count: 
         let mut max = 0u64;
         for &s in &rule.shards {
             let mut c = backends.conn(s, Some(&schema.name), false).await?;
-            let q = format!("SELECT COALESCE(MAX(`{}`), 0) FROM `{}`", col.replace('`', "``"), rule.name.replace('`', "``"));
+            let q = format!(
+                "SELECT COALESCE(MAX(`{}`), 0) FROM `{}`",
+                col.replace('`', "``"),
+                rule.name.replace('`', "``")
+            );
             match c.query_first::<u64, _>(q).await {
                 Ok(v) => max = max.max(v.unwrap_or(0)),
                 Err(mysql_async::Error::Server(e)) if e.code == 1146 => {}
@@ -100,7 +127,10 @@ async fn reserve(backends: &Backends, schema: &Schema, rule: &TableRule, count: 
     )
     .await
     .map_err(err)?;
-    let end: Option<u64> = conn.query_first("SELECT LAST_INSERT_ID()").await.map_err(err)?;
+    let end: Option<u64> = conn
+        .query_first("SELECT LAST_INSERT_ID()")
+        .await
+        .map_err(err)?;
     let end = end.ok_or_else(|| ProxyError::Transaction("id sequence row vanished".into()))?;
     Ok(end - count)
 }

@@ -1,36 +1,198 @@
-//! TEMPORARY STUB (replaced by the real config module at merge).
-use crate::route::{Key, RouteError};
-use std::ops::Bound;
+//! The rules file: a serde model of the TOML (`raw`), validated into the domain types below.
+//!
+//! Validation collects every problem, each with its file, line and path, so a DBA fixes a file
+//! in one pass. `rules/example.toml` is the format; `rules/README.md` explains every key.
+
+// No unwrap/expect on the request path (tests may use them).
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+mod build;
+mod error;
+mod keys;
+pub mod raw;
+mod table;
+mod url;
+mod validate;
+
+pub use error::{ConfigError, ConfigErrors};
+pub use table::TableCx;
+
+use crate::route::consistent_hash::ConsistentHashRule;
+use crate::route::hash::HashRule;
+use crate::route::list::ListRule;
+use crate::route::range::RangeRule;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// A shard, as an index into [`Rules::shards`].
 pub type ShardId = usize;
-pub struct Rules { pub listen: String, pub proxy: ProxySettings, pub users: Vec<User>, pub shards: Vec<Shard>, pub schemas: Vec<Schema> }
+
+/// Validated rules: everything the proxy needs to know about users, shards and placement.
+#[derive(Clone, Debug)]
+pub struct Rules {
+    /// Address clients connect to (a socket address, e.g. `127.0.0.1:3307`).
+    pub listen: String,
+    /// Tunables of the proxy.
+    pub proxy: ProxySettings,
+    /// Users the proxy accepts.
+    pub users: Vec<User>,
+    /// Shards, in declared order ([`ShardId`] indexes this).
+    pub shards: Vec<Shard>,
+    /// Logical schemas.
+    pub schemas: Vec<Schema>,
+}
+
 impl Rules {
-    pub fn from_toml(_text: &str, _origin: &str) -> Result<Rules, ConfigErrors> { Err(ConfigErrors(vec![])) }
-    pub fn load(_path: &std::path::Path) -> Result<Rules, ConfigErrors> { Err(ConfigErrors(vec![])) }
-    pub fn schema(&self, name: &str) -> Option<&Schema> { self.schemas.iter().find(|s| s.name == name) }
-    pub fn user(&self, name: &str) -> Option<&User> { self.users.iter().find(|s| s.name == name) }
+    /// Parses and validates a rules file; `origin` names it in messages.
+    pub fn from_toml(text: &str, origin: &str) -> Result<Rules, ConfigErrors> {
+        validate::rules_from_toml(text, origin)
+    }
+
+    /// Reads, parses and validates a rules file; an unreadable file is a [`ConfigError`] too.
+    pub fn load(path: &std::path::Path) -> Result<Rules, ConfigErrors> {
+        let origin = path.display().to_string();
+        match std::fs::read_to_string(path) {
+            Ok(text) => Rules::from_toml(&text, &origin),
+            Err(e) => Err(ConfigErrors(vec![ConfigError {
+                location: origin,
+                message: format!("cannot read the rules file: {e}"),
+            }])),
+        }
+    }
+
+    /// The schema named exactly `name`.
+    pub fn schema(&self, name: &str) -> Option<&Schema> {
+        self.schemas.iter().find(|s| s.name == name)
+    }
+
+    /// The user named exactly `name`.
+    pub fn user(&self, name: &str) -> Option<&User> {
+        self.users.iter().find(|u| u.name == name)
+    }
 }
-#[derive(Clone)]
-pub struct ProxySettings { pub backend_timeout: Duration, pub transaction_timeout: Duration, pub max_connections: usize, pub plan_cache_size: usize, pub id_block_size: u64 }
-pub struct User { pub name: String, pub password: String, pub schemas: Option<Vec<String>> }
-impl User { pub fn may_use(&self, _schema: &str) -> bool { true } }
-pub struct Shard { pub name: String, pub primary: String, pub replicas: Vec<String> }
-pub struct Schema { pub name: String, pub default_shard: ShardId, tables: Vec<Arc<TableRule>> }
+
+/// `[proxy]` tunables.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProxySettings {
+    /// Connecting to a backend or running one statement there (`backend_timeout_ms`).
+    pub backend_timeout: Duration,
+    /// Age at which an open transaction is rolled back (`transaction_timeout_ms`).
+    pub transaction_timeout: Duration,
+    /// Client connections served at once.
+    pub max_connections: usize,
+    /// Distinct statement texts whose analysis is cached (0 disables the cache).
+    pub plan_cache_size: usize,
+    /// Ids reserved at a time for `auto_increment` tables.
+    pub id_block_size: u64,
+}
+
+impl Default for ProxySettings {
+    /// The defaults documented in `rules/example.toml`.
+    fn default() -> Self {
+        ProxySettings {
+            backend_timeout: Duration::from_millis(10_000),
+            transaction_timeout: Duration::from_millis(60_000),
+            max_connections: 1000,
+            plan_cache_size: 4096,
+            id_block_size: 1000,
+        }
+    }
+}
+
+/// A user the proxy accepts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    /// Login name.
+    pub name: String,
+    /// Password (mysql_native_password), as written.
+    pub password: String,
+    /// Schemas this user may use; `None` allows every schema.
+    pub schemas: Option<Vec<String>>,
+}
+
+impl User {
+    /// True when this user may use the schema named exactly `schema`.
+    pub fn may_use(&self, schema: &str) -> bool {
+        match &self.schemas {
+            None => true,
+            Some(list) => list.iter().any(|s| s == schema),
+        }
+    }
+}
+
+/// A shard: one primary and its replicas, as `mysql://user[:pass]@host:port` URLs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Shard {
+    /// Name used in the rules (`s0`).
+    pub name: String,
+    /// URL of the primary, as written.
+    pub primary: String,
+    /// URLs of the replicas, as written.
+    pub replicas: Vec<String>,
+}
+
+/// A logical schema: its sharded tables and where everything else lives.
+#[derive(Clone, Debug)]
+pub struct Schema {
+    /// Name, as clients use it (case-sensitive, like MySQL database names on Linux).
+    pub name: String,
+    /// Shard holding every table not listed in the rules.
+    pub default_shard: ShardId,
+    /// Keyed by lowercase table name.
+    tables: HashMap<String, Arc<TableRule>>,
+}
+
 impl Schema {
-    pub fn table(&self, name: &str) -> Option<&Arc<TableRule>> { self.tables.iter().find(|t| t.name.eq_ignore_ascii_case(name)) }
-    pub fn tables(&self) -> impl Iterator<Item = &Arc<TableRule>> { self.tables.iter() }
+    /// The rule of table `name` (case-insensitive), or None for an unsharded table.
+    pub fn table(&self, name: &str) -> Option<&Arc<TableRule>> {
+        self.tables.get(&name.to_lowercase())
+    }
+
+    /// Every table rule of the schema (in no particular order).
+    pub fn tables(&self) -> impl Iterator<Item = &Arc<TableRule>> {
+        self.tables.values()
+    }
 }
-pub struct TableRule { pub name: String, pub algorithm: Algorithm, pub key: Option<String>, pub key_type: KeyType, pub shards: Vec<ShardId>, pub auto_increment: bool }
-impl TableRule {
-    pub fn shard_for_key(&self, _key: &Key) -> Result<ShardId, RouteError> { Ok(self.shards[0]) }
-    pub fn shards_for_range(&self, _lo: Bound<&Key>, _hi: Bound<&Key>) -> Vec<ShardId> { self.shards.clone() }
+
+/// The type of a table's shard key, which decides how values compare.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum KeyType {
+    /// `key_type = "int"`: a signed 64-bit integer.
+    Int,
+    /// `key_type = "string"`: text compared case-insensitively, trailing spaces ignored.
+    String,
+    /// `key_type = "date"`: a DATE.
+    Date,
+    /// `key_type = "datetime"`: a DATETIME (microseconds kept).
+    DateTime,
 }
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum KeyType { Int, String, Date, DateTime }
-pub enum Algorithm { Hash, Range, List, ConsistentHash, Broadcast }
-#[derive(Debug)]
-pub struct ConfigErrors(pub Vec<ConfigError>);
-impl std::fmt::Display for ConfigErrors { fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { for e in &self.0 { writeln!(f, "{}: {}", e.location, e.message)?; } Ok(()) } }
-#[derive(Debug)]
-pub struct ConfigError { pub location: String, pub message: String }
+
+impl KeyType {
+    /// The name used in the rules file.
+    pub fn name(self) -> &'static str {
+        match self {
+            KeyType::Int => "int",
+            KeyType::String => "string",
+            KeyType::Date => "date",
+            KeyType::DateTime => "datetime",
+        }
+    }
+}
+
+/// How a table's rows are placed, with the algorithm's own parameters.
+#[derive(Clone, Debug)]
+pub enum Algorithm {
+    /// `hash`: modulo over the table's shards.
+    Hash(HashRule),
+    /// `range`: half-open key ranges.
+    Range(RangeRule),
+    /// `list`: explicit values per shard.
+    List(ListRule),
+    /// `consistent_hash`: a hash ring with virtual nodes.
+    ConsistentHash(ConsistentHashRule),
+    /// `broadcast`: a full copy on every shard of the table.
+    Broadcast,
+}
+
+pub use table::TableRule;

@@ -52,7 +52,11 @@ pub async fn run(conn: &mut Conn, job: &Job, timeout: Duration, shard: &str) -> 
 async fn run_inner(conn: &mut Conn, job: &Job) -> mysql_async::Result<Outcome> {
     match &job.params {
         Some(params) => {
-            let p = if params.is_empty() { Params::Empty } else { Params::Positional(params.clone()) };
+            let p = if params.is_empty() {
+                Params::Empty
+            } else {
+                Params::Positional(params.clone())
+            };
             let mut result = conn.exec_iter(&*job.sql, p).await?;
             read_result(&mut result).await
         }
@@ -74,7 +78,11 @@ async fn read_result<P: mysql_async::prelude::Protocol>(
             while let Some(row) = result.next().await? {
                 rows.push(row.unwrap());
             }
-            Outcome::Rows(RowSet { columns: Arc::new(defs), rows, warnings: result.warnings() })
+            Outcome::Rows(RowSet {
+                columns: Arc::new(defs),
+                rows,
+                warnings: result.warnings(),
+            })
         }
         _ => Outcome::Ok(OkInfo {
             affected: result.affected_rows(),

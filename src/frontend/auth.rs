@@ -27,10 +27,17 @@ pub fn check_native(scramble: &[u8], password: &str, response: &[u8]) -> bool {
     h.update(stage2);
     let mix = h.finalize();
     // response XOR mix must equal stage1, i.e. SHA1(that) must equal stage2.
-    let candidate: Vec<u8> = response.iter().zip(mix.iter()).map(|(a, b)| a ^ b).collect();
+    let candidate: Vec<u8> = response
+        .iter()
+        .zip(mix.iter())
+        .map(|(a, b)| a ^ b)
+        .collect();
     let ok = Sha1::digest(&candidate);
     // Constant-time comparison so the check leaks nothing through timing.
-    ok.iter().zip(stage2.iter()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    ok.iter()
+        .zip(stage2.iter())
+        .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+        == 0
 }
 
 #[cfg(test)]

@@ -69,7 +69,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> PacketIo<S> {
         loop {
             let chunk = rest.len().min(MAX_PAYLOAD);
             let len = (chunk as u32).to_le_bytes();
-            self.out.extend_from_slice(&[len[0], len[1], len[2], self.seq]);
+            self.out
+                .extend_from_slice(&[len[0], len[1], len[2], self.seq]);
             self.out.extend_from_slice(&rest[..chunk]);
             self.seq = self.seq.wrapping_add(1);
             rest = &rest[chunk..];

@@ -5,8 +5,8 @@
 //! `Column::serialize` writes `column_length` before `character_set` (the wire order is the
 //! reverse); the byte test below pins the order.
 
-use mysql_async::consts::ColumnType;
 use mysql_async::Column;
+use mysql_async::consts::ColumnType;
 
 /// Capability flags (protocol constants, named as in the MySQL documentation).
 pub mod caps {
@@ -233,15 +233,22 @@ impl<'a> Reader<'a> {
     }
     /// Reads a little-endian u32.
     pub fn u32(&mut self) -> Option<u32> {
-        self.take(4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        self.take(4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     }
     /// Reads a little-endian u64.
     pub fn u64(&mut self) -> Option<u64> {
-        self.take(8).and_then(|b| b.try_into().ok()).map(u64::from_le_bytes)
+        self.take(8)
+            .and_then(|b| b.try_into().ok())
+            .map(u64::from_le_bytes)
     }
     /// Reads a NUL-terminated string (or the rest when no NUL).
     pub fn cstr(&mut self) -> Option<&'a [u8]> {
-        let end = self.buf.iter().position(|&c| c == 0).unwrap_or(self.buf.len());
+        let end = self
+            .buf
+            .iter()
+            .position(|&c| c == 0)
+            .unwrap_or(self.buf.len());
         let s = self.take(end)?;
         let _ = self.u8(); // the terminator, absent at the end of some packets
         Some(s)
@@ -250,7 +257,9 @@ impl<'a> Reader<'a> {
     pub fn lenenc_int(&mut self) -> Option<u64> {
         match self.u8()? {
             0xfc => self.u16().map(u64::from),
-            0xfd => self.take(3).map(|b| u64::from(u32::from_le_bytes([b[0], b[1], b[2], 0]))),
+            0xfd => self
+                .take(3)
+                .map(|b| u64::from(u32::from_le_bytes([b[0], b[1], b[2], 0]))),
             0xfe => self.u64(),
             n => Some(u64::from(n)),
         }
@@ -292,11 +301,26 @@ pub fn parse_handshake_response(payload: &[u8]) -> Option<HandshakeResponse> {
     } else {
         None
     };
-    Some(HandshakeResponse { caps, charset, user, auth, db, plugin })
+    Some(HandshakeResponse {
+        caps,
+        charset,
+        user,
+        auth,
+        db,
+        plugin,
+    })
 }
 
 /// Appends an OK packet (`header` 0xFE when it ends a result set under DEPRECATE_EOF).
-pub fn ok(buf: &mut Vec<u8>, header: u8, affected: u64, last_id: u64, status: u16, warnings: u16, info: &str) {
+pub fn ok(
+    buf: &mut Vec<u8>,
+    header: u8,
+    affected: u64,
+    last_id: u64,
+    status: u16,
+    warnings: u16,
+    info: &str,
+) {
     buf.push(header);
     put_lenenc_int(buf, affected);
     put_lenenc_int(buf, last_id);

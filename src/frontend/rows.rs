@@ -1,9 +1,9 @@
 //! Row encodings: values to the text protocol and to the binary protocol (by the column's type,
 //! whatever protocol the backend answered in), and COM_STMT_EXECUTE parameters to values.
 
-use super::packets::{put_lenenc_int, put_lenenc_str, ColumnDef, Reader};
-use mysql_async::consts::ColumnType;
+use super::packets::{ColumnDef, Reader, put_lenenc_int, put_lenenc_str};
 use mysql_async::Value;
+use mysql_async::consts::ColumnType;
 use std::io::Write;
 
 /// Appends one text-protocol row.
@@ -73,7 +73,10 @@ fn parse_u64(b: &[u8]) -> u64 {
 }
 
 fn parse_f64(b: &[u8]) -> f64 {
-    std::str::from_utf8(b).ok().and_then(|s| s.trim().parse().ok()).unwrap_or(0.0)
+    std::str::from_utf8(b)
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(0.0)
 }
 
 fn int_of(v: &Value) -> i64 {
@@ -156,8 +159,12 @@ fn write_binary_value(buf: &mut Vec<u8>, col: &ColumnDef, v: &Value) {
     use ColumnType::*;
     match col.col_type {
         MYSQL_TYPE_TINY => buf.push(int_of(v) as u8),
-        MYSQL_TYPE_SHORT | MYSQL_TYPE_YEAR => buf.extend_from_slice(&(int_of(v) as u16).to_le_bytes()),
-        MYSQL_TYPE_LONG | MYSQL_TYPE_INT24 => buf.extend_from_slice(&(int_of(v) as u32).to_le_bytes()),
+        MYSQL_TYPE_SHORT | MYSQL_TYPE_YEAR => {
+            buf.extend_from_slice(&(int_of(v) as u16).to_le_bytes())
+        }
+        MYSQL_TYPE_LONG | MYSQL_TYPE_INT24 => {
+            buf.extend_from_slice(&(int_of(v) as u32).to_le_bytes())
+        }
         MYSQL_TYPE_LONGLONG => {
             let bits = match v {
                 Value::UInt(u) => *u,
@@ -168,8 +175,12 @@ fn write_binary_value(buf: &mut Vec<u8>, col: &ColumnDef, v: &Value) {
         }
         MYSQL_TYPE_FLOAT => buf.extend_from_slice(&(float_of(v) as f32).to_le_bytes()),
         MYSQL_TYPE_DOUBLE => buf.extend_from_slice(&float_of(v).to_le_bytes()),
-        MYSQL_TYPE_DATE | MYSQL_TYPE_DATETIME | MYSQL_TYPE_TIMESTAMP | MYSQL_TYPE_DATETIME2
-        | MYSQL_TYPE_TIMESTAMP2 | MYSQL_TYPE_NEWDATE => {
+        MYSQL_TYPE_DATE
+        | MYSQL_TYPE_DATETIME
+        | MYSQL_TYPE_TIMESTAMP
+        | MYSQL_TYPE_DATETIME2
+        | MYSQL_TYPE_TIMESTAMP2
+        | MYSQL_TYPE_NEWDATE => {
             let (y, m, d, h, mi, s, us) = match v {
                 Value::Date(y, m, d, h, mi, s, us) => (*y, *m, *d, *h, *mi, *s, *us),
                 Value::Bytes(b) => parse_datetime(b),
@@ -264,19 +275,35 @@ fn read_param(r: &mut Reader<'_>, t: u8, unsigned: bool) -> Option<Value> {
         MYSQL_TYPE_NULL => Value::NULL,
         MYSQL_TYPE_TINY => {
             let b = r.u8()?;
-            if unsigned { Value::UInt(u64::from(b)) } else { Value::Int(i64::from(b as i8)) }
+            if unsigned {
+                Value::UInt(u64::from(b))
+            } else {
+                Value::Int(i64::from(b as i8))
+            }
         }
         MYSQL_TYPE_SHORT | MYSQL_TYPE_YEAR => {
             let v = r.u16()?;
-            if unsigned { Value::UInt(u64::from(v)) } else { Value::Int(i64::from(v as i16)) }
+            if unsigned {
+                Value::UInt(u64::from(v))
+            } else {
+                Value::Int(i64::from(v as i16))
+            }
         }
         MYSQL_TYPE_LONG | MYSQL_TYPE_INT24 => {
             let v = r.u32()?;
-            if unsigned { Value::UInt(u64::from(v)) } else { Value::Int(i64::from(v as i32)) }
+            if unsigned {
+                Value::UInt(u64::from(v))
+            } else {
+                Value::Int(i64::from(v as i32))
+            }
         }
         MYSQL_TYPE_LONGLONG => {
             let v = r.u64()?;
-            if unsigned { Value::UInt(v) } else { Value::Int(v as i64) }
+            if unsigned {
+                Value::UInt(v)
+            } else {
+                Value::Int(v as i64)
+            }
         }
         MYSQL_TYPE_FLOAT => Value::Float(f32::from_bits(r.u32()?)),
         MYSQL_TYPE_DOUBLE => Value::Double(f64::from_bits(r.u64()?)),
@@ -285,7 +312,11 @@ fn read_param(r: &mut Reader<'_>, t: u8, unsigned: bool) -> Option<Value> {
             let mut d = Reader::new(r.take(len as usize)?);
             let y = if len >= 4 { d.u16()? } else { 0 };
             let (m, day) = if len >= 4 { (d.u8()?, d.u8()?) } else { (0, 0) };
-            let (h, mi, s) = if len >= 7 { (d.u8()?, d.u8()?, d.u8()?) } else { (0, 0, 0) };
+            let (h, mi, s) = if len >= 7 {
+                (d.u8()?, d.u8()?, d.u8()?)
+            } else {
+                (0, 0, 0)
+            };
             let us = if len >= 11 { d.u32()? } else { 0 };
             Value::Date(y, m, day, h, mi, s, us)
         }
@@ -323,9 +354,16 @@ mod tests {
 
     #[test]
     fn binary_ints_use_the_column_width() {
-        let cols = [col(ColumnType::MYSQL_TYPE_LONG), col(ColumnType::MYSQL_TYPE_TINY)];
+        let cols = [
+            col(ColumnType::MYSQL_TYPE_LONG),
+            col(ColumnType::MYSQL_TYPE_TINY),
+        ];
         let mut buf = Vec::new();
-        write_binary_row(&mut buf, &cols, &[Value::Bytes(b"42".to_vec()), Value::Int(-1)]);
+        write_binary_row(
+            &mut buf,
+            &cols,
+            &[Value::Bytes(b"42".to_vec()), Value::Int(-1)],
+        );
         assert_eq!(buf, vec![0, 0, 42, 0, 0, 0, 0xff]);
     }
 
@@ -341,7 +379,11 @@ mod tests {
     fn datetime_text_to_binary() {
         let cols = [col(ColumnType::MYSQL_TYPE_DATETIME)];
         let mut buf = Vec::new();
-        write_binary_row(&mut buf, &cols, &[Value::Bytes(b"2026-11-22 10:20:30".to_vec())]);
+        write_binary_row(
+            &mut buf,
+            &cols,
+            &[Value::Bytes(b"2026-11-22 10:20:30".to_vec())],
+        );
         assert_eq!(buf, vec![0, 0, 7, 0xea, 0x07, 11, 22, 10, 20, 30]);
     }
 
@@ -354,6 +396,14 @@ mod tests {
         let mut r = Reader::new(&p);
         let vals = parse_execute_params(&mut r, 2, &mut types, &Default::default()).unwrap();
         assert_eq!(vals, vec![Value::Int(7), Value::NULL]);
-        assert!(parse_execute_params(&mut Reader::new(&p[..6]), 2, &mut types, &Default::default()).is_none());
+        assert!(
+            parse_execute_params(
+                &mut Reader::new(&p[..6]),
+                2,
+                &mut types,
+                &Default::default()
+            )
+            .is_none()
+        );
     }
 }

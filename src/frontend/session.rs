@@ -4,17 +4,17 @@
 
 use super::auth;
 use super::codec::PacketIo;
-use super::packets::{self, caps, status, ColumnDef, Reader};
+use super::packets::{self, ColumnDef, Reader, caps, status};
 use super::rows;
 use crate::engine::{self, SessionState, Shared};
 use crate::error::ProxyError;
 use crate::execute::Outcome;
 use crate::sql::lexer;
-use mysql_async::consts::ColumnType;
 use mysql_async::Value;
+use mysql_async::consts::ColumnType;
 use std::collections::HashMap;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::watch;
 
@@ -40,11 +40,24 @@ struct Conn<S> {
 
 /// Serves one client until it quits, the connection drops, or shutdown is signalled between
 /// commands.
-pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(stream: S, sh: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
+pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: S,
+    sh: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let mut io = PacketIo::new(stream);
     let conn_id = sh.next_conn_id.fetch_add(1, Ordering::Relaxed);
-    let Some((caps, st)) = handshake(&mut io, &sh, conn_id).await else { return };
-    let mut c = Conn { io, caps, st, stmts: HashMap::new(), next_stmt: 1, multi_statements: caps & caps::MULTI_STATEMENTS != 0 };
+    let Some((caps, st)) = handshake(&mut io, &sh, conn_id).await else {
+        return;
+    };
+    let mut c = Conn {
+        io,
+        caps,
+        st,
+        stmts: HashMap::new(),
+        next_stmt: 1,
+        multi_statements: caps & caps::MULTI_STATEMENTS != 0,
+    };
     loop {
         c.io.reset_seq();
         let packet = tokio::select! {
@@ -65,9 +78,17 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(stream: S, sh: Arc<Shared>
     engine::close(&sh, &mut c.st).await;
 }
 
-async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(io: &mut PacketIo<S>, sh: &Shared, conn_id: u32) -> Option<(u32, SessionState)> {
+async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
+    io: &mut PacketIo<S>,
+    sh: &Shared,
+    conn_id: u32,
+) -> Option<(u32, SessionState)> {
     let scramble = auth::new_scramble();
-    io.write_packet(&packets::handshake(conn_id, &scramble, engine::SERVER_VERSION));
+    io.write_packet(&packets::handshake(
+        conn_id,
+        &scramble,
+        engine::SERVER_VERSION,
+    ));
     io.flush().await.ok()?;
     let payload = io.read_packet().await.ok()??;
     let Some(resp) = packets::parse_handshake_response(&payload) else {
@@ -75,7 +96,11 @@ async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(io: &mut PacketIo<S>, sh: 
         return None;
     };
     let mut auth_data = resp.auth.clone();
-    if resp.plugin.as_deref().is_some_and(|p| p != packets::NATIVE_PASSWORD) {
+    if resp
+        .plugin
+        .as_deref()
+        .is_some_and(|p| p != packets::NATIVE_PASSWORD)
+    {
         let mut sw = vec![0xfe];
         sw.extend_from_slice(packets::NATIVE_PASSWORD.as_bytes());
         sw.push(0);
@@ -108,7 +133,12 @@ async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(io: &mut PacketIo<S>, sh: 
     Some((resp.caps & caps::SERVER, st))
 }
 
-async fn send_err<S: AsyncRead + AsyncWrite + Unpin>(io: &mut PacketIo<S>, code: u16, state: &str, msg: &str) {
+async fn send_err<S: AsyncRead + AsyncWrite + Unpin>(
+    io: &mut PacketIo<S>,
+    code: u16,
+    state: &str,
+    msg: &str,
+) {
     let mut buf = Vec::new();
     packets::err(&mut buf, code, state, msg);
     io.write_packet(&buf);
@@ -175,14 +205,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
 
     fn write_outcome(&mut self, o: Outcome, binary: bool, more: bool) {
         match o {
-            Outcome::Ok(ok) => self.write_ok(ok.affected, ok.last_insert_id, ok.warnings, &ok.info, more),
+            Outcome::Ok(ok) => {
+                self.write_ok(ok.affected, ok.last_insert_id, ok.warnings, &ok.info, more)
+            }
             Outcome::Rows(set) => {
                 self.write_columns(&set.columns);
                 for row in &set.rows {
                     if binary {
-                        self.io.write_with(|b| rows::write_binary_row(b, &set.columns, row));
+                        self.io
+                            .write_with(|b| rows::write_binary_row(b, &set.columns, row));
                     } else {
-                        self.io.write_with(|b| rows::write_text_row(b, &set.columns, row));
+                        self.io
+                            .write_with(|b| rows::write_text_row(b, &set.columns, row));
                     }
                 }
                 self.write_eof(set.warnings, more);
@@ -192,8 +226,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
 }
 
 /// Handles one command; `false` ends the connection.
-async fn command<S: AsyncRead + AsyncWrite + Unpin>(c: &mut Conn<S>, sh: &Shared, packet: &[u8]) -> bool {
-    let Some((&cmd, body)) = packet.split_first() else { return false };
+async fn command<S: AsyncRead + AsyncWrite + Unpin>(
+    c: &mut Conn<S>,
+    sh: &Shared,
+    packet: &[u8],
+) -> bool {
+    let Some((&cmd, body)) = packet.split_first() else {
+        return false;
+    };
     sh.questions.fetch_add(1, Ordering::Relaxed);
     match cmd {
         0x01 => return false,
@@ -207,7 +247,11 @@ async fn command<S: AsyncRead + AsyncWrite + Unpin>(c: &mut Conn<S>, sh: &Shared
         }
         0x03 => {
             let text = String::from_utf8_lossy(body);
-            let stmts = if c.multi_statements { lexer::split_statements(&text) } else { vec![text.trim()] };
+            let stmts = if c.multi_statements {
+                lexer::split_statements(&text)
+            } else {
+                vec![text.trim()]
+            };
             if stmts.is_empty() || stmts == [""] {
                 c.write_err(&ProxyError::Syntax("Query was empty".into()));
                 return true;
@@ -246,11 +290,16 @@ async fn command<S: AsyncRead + AsyncWrite + Unpin>(c: &mut Conn<S>, sh: &Shared
         0x09 => {
             let up = sh.started.elapsed().as_secs();
             let q = sh.questions.load(Ordering::Relaxed);
-            let s = format!("Uptime: {up}  Threads: 1  Questions: {q}  Slow queries: 0  Opens: 0  Open tables: 0  Queries per second avg: {:.3}", q as f64 / up.max(1) as f64);
+            let s = format!(
+                "Uptime: {up}  Threads: 1  Questions: {q}  Slow queries: 0  Opens: 0  Open tables: 0  Queries per second avg: {:.3}",
+                q as f64 / up.max(1) as f64
+            );
             c.io.write_packet(s.as_bytes());
         }
         0x0e => c.write_ok(0, 0, 0, "", false),
-        0x11 => c.write_err(&ProxyError::NotSupported("COM_CHANGE_USER (reconnect instead)".into())),
+        0x11 => c.write_err(&ProxyError::NotSupported(
+            "COM_CHANGE_USER (reconnect instead)".into(),
+        )),
         0x16 => prepare(c, sh, body).await,
         0x17 => execute(c, sh, body).await,
         0x18 => {
@@ -258,7 +307,10 @@ async fn command<S: AsyncRead + AsyncWrite + Unpin>(c: &mut Conn<S>, sh: &Shared
             let mut r = Reader::new(body);
             if let (Some(id), Some(param)) = (r.u32(), r.u16()) {
                 if let Some(p) = c.stmts.get_mut(&id) {
-                    p.long_data.entry(param).or_default().extend_from_slice(r.rest());
+                    p.long_data
+                        .entry(param)
+                        .or_default()
+                        .extend_from_slice(r.rest());
                 }
             }
         }
@@ -288,7 +340,12 @@ async fn command<S: AsyncRead + AsyncWrite + Unpin>(c: &mut Conn<S>, sh: &Shared
         }
         0x1f => {
             engine::close(sh, &mut c.st).await;
-            let fresh = SessionState::new(c.st.user.clone(), c.st.schema.clone(), c.st.found_rows, c.st.conn_id);
+            let fresh = SessionState::new(
+                c.st.user.clone(),
+                c.st.schema.clone(),
+                c.st.found_rows,
+                c.st.conn_id,
+            );
             c.st = fresh;
             c.stmts.clear();
             c.write_ok(0, 0, 0, "", false);
@@ -332,18 +389,30 @@ async fn prepare<S: AsyncRead + AsyncWrite + Unpin>(c: &mut Conn<S>, sh: &Shared
             c.io.write_with(|b| packets::eof(b, 0, st));
         }
     }
-    c.stmts.insert(id, Prepared { sql, params, columns, types: Vec::new(), long_data: HashMap::new() });
+    c.stmts.insert(
+        id,
+        Prepared {
+            sql,
+            params,
+            columns,
+            types: Vec::new(),
+            long_data: HashMap::new(),
+        },
+    );
 }
 
 async fn execute<S: AsyncRead + AsyncWrite + Unpin>(c: &mut Conn<S>, sh: &Shared, body: &[u8]) {
     let mut r = Reader::new(body);
     let Some(id) = r.u32() else {
-        return c.write_err(&ProxyError::Malformed("COM_STMT_EXECUTE without a statement id".into()));
+        return c.write_err(&ProxyError::Malformed(
+            "COM_STMT_EXECUTE without a statement id".into(),
+        ));
     };
     let Some(p) = c.stmts.get_mut(&id) else {
         return c.write_err(&ProxyError::UnknownStatement(id, "mysqld_stmt_execute"));
     };
-    let Some(values) = rows::parse_execute_params(&mut r, p.params, &mut p.types, &p.long_data) else {
+    let Some(values) = rows::parse_execute_params(&mut r, p.params, &mut p.types, &p.long_data)
+    else {
         return c.write_err(&ProxyError::Malformed("COM_STMT_EXECUTE parameters".into()));
     };
     p.long_data.clear();

@@ -2,8 +2,8 @@
 //! MySQL compares them for the column's type: numbers as numbers, binary strings byte by byte,
 //! other strings case-insensitively with trailing spaces ignored (the default collations).
 
-use crate::execute::{OkInfo, Outcome, RowSet};
 use crate::error::{ProxyError, Result};
+use crate::execute::{OkInfo, Outcome, RowSet};
 use crate::frontend::packets::ColumnDef;
 use crate::plan::{Merge, RowMerge};
 use crate::sql::analyze::{Agg, OrderRef};
@@ -18,7 +18,10 @@ pub fn merge(spec: &Merge, outcomes: Vec<Outcome>) -> Result<Outcome> {
             .into_iter()
             .next()
             .ok_or_else(|| ProxyError::Transaction("no result from any shard".into())),
-        Merge::Affected { broadcast, first_id } => {
+        Merge::Affected {
+            broadcast,
+            first_id,
+        } => {
             let mut total = OkInfo::default();
             for (i, o) in outcomes.into_iter().enumerate() {
                 if let Outcome::Ok(ok) = o {
@@ -44,7 +47,11 @@ pub fn merge(spec: &Merge, outcomes: Vec<Outcome>) -> Result<Outcome> {
             for o in outcomes {
                 match o {
                     Outcome::Rows(r) => sets.push(r),
-                    Outcome::Ok(_) => return Err(ProxyError::Transaction("a shard answered OK where rows were expected".into())),
+                    Outcome::Ok(_) => {
+                        return Err(ProxyError::Transaction(
+                            "a shard answered OK where rows were expected".into(),
+                        ));
+                    }
                 }
             }
             Ok(Outcome::Rows(merge_rows(m, sets)))
@@ -56,14 +63,24 @@ pub fn merge(spec: &Merge, outcomes: Vec<Outcome>) -> Result<Outcome> {
 /// then apply OFFSET/LIMIT.
 pub fn merge_rows(m: &RowMerge, sets: Vec<RowSet>) -> RowSet {
     let columns = sets.first().map(|s| s.columns.clone()).unwrap_or_default();
-    let warnings = sets.iter().map(|s| s.warnings).fold(0u16, u16::saturating_add);
+    let warnings = sets
+        .iter()
+        .map(|s| s.warnings)
+        .fold(0u16, u16::saturating_add);
     let mut rows: Vec<Vec<Value>> = sets.into_iter().flat_map(|s| s.rows).collect();
     if let Some(aggs) = &m.aggregates {
         rows = vec![fold(aggs, &columns, rows)];
     }
     if m.distinct {
         let mut seen = HashSet::new();
-        rows.retain(|r| seen.insert(r.iter().zip(columns.iter()).map(|(v, c)| norm(v, c)).collect::<Vec<_>>()));
+        rows.retain(|r| {
+            seen.insert(
+                r.iter()
+                    .zip(columns.iter())
+                    .map(|(v, c)| norm(v, c))
+                    .collect::<Vec<_>>(),
+            )
+        });
     }
     if !m.order_by.is_empty() {
         let keys: Vec<(usize, bool)> = m
@@ -74,7 +91,9 @@ pub fn merge_rows(m: &RowMerge, sets: Vec<RowSet>) -> RowSet {
         // Stable sort of the concatenation: each shard's rows arrive sorted, so this equals a k-way merge.
         rows.sort_by(|a, b| {
             for &(i, asc) in &keys {
-                let (Some(x), Some(y), Some(c)) = (a.get(i), b.get(i), columns.get(i)) else { continue };
+                let (Some(x), Some(y), Some(c)) = (a.get(i), b.get(i), columns.get(i)) else {
+                    continue;
+                };
                 let o = compare(x, y, c);
                 if o != Ordering::Equal {
                     return if asc { o } else { o.reverse() };
@@ -85,10 +104,31 @@ pub fn merge_rows(m: &RowMerge, sets: Vec<RowSet>) -> RowSet {
     }
     let offset = usize::try_from(m.offset).unwrap_or(usize::MAX);
     let rows: Vec<Vec<Value>> = match m.limit {
-        Some(l) => rows.into_iter().skip(offset).take(usize::try_from(l).unwrap_or(usize::MAX)).collect(),
+        Some(l) => rows
+            .into_iter()
+            .skip(offset)
+            .take(usize::try_from(l).unwrap_or(usize::MAX))
+            .collect(),
         None => rows.into_iter().skip(offset).collect(),
     };
-    RowSet { columns, rows, warnings }
+    match m.visible {
+        Some(n) if n < columns.len() => {
+            let rows = rows.into_iter().map(|mut r| {
+                r.truncate(n);
+                r
+            });
+            RowSet {
+                columns: std::sync::Arc::new(columns[..n].to_vec()),
+                rows: rows.collect(),
+                warnings,
+            }
+        }
+        _ => RowSet {
+            columns,
+            rows,
+            warnings,
+        },
+    }
 }
 
 fn resolve(r: &OrderRef, cols: &[ColumnDef]) -> Option<usize> {
@@ -97,7 +137,10 @@ fn resolve(r: &OrderRef, cols: &[ColumnDef]) -> Option<usize> {
         OrderRef::Name(n) => cols
             .iter()
             .position(|c| c.name.eq_ignore_ascii_case(n.as_bytes()))
-            .or_else(|| cols.iter().position(|c| c.org_name.eq_ignore_ascii_case(n.as_bytes()))),
+            .or_else(|| {
+                cols.iter()
+                    .position(|c| c.org_name.eq_ignore_ascii_case(n.as_bytes()))
+            }),
         OrderRef::Unresolved(_) => None,
     }
 }
@@ -154,7 +197,9 @@ pub fn compare(a: &Value, b: &Value, c: &ColumnDef) -> Ordering {
 
 /// The comparison form of a non-binary string: lower case, trailing spaces dropped.
 fn fold_case(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).trim_end_matches(' ').to_lowercase()
+    String::from_utf8_lossy(b)
+        .trim_end_matches(' ')
+        .to_lowercase()
 }
 
 /// A hashable form of a value such that equal-comparing values are equal.
@@ -171,13 +216,20 @@ fn norm(v: &Value, c: &ColumnDef) -> Vec<u8> {
         }
     }
     let b = as_bytes(v, c);
-    if c.is_binary() { b } else { fold_case(&b).into_bytes() }
+    if c.is_binary() {
+        b
+    } else {
+        fold_case(&b).into_bytes()
+    }
 }
 
 fn fold(aggs: &[Agg], cols: &[ColumnDef], rows: Vec<Vec<Value>>) -> Vec<Value> {
     let mut out: Vec<Value> = Vec::with_capacity(aggs.len());
     for (i, agg) in aggs.iter().enumerate() {
-        let vals = rows.iter().filter_map(|r| r.get(i)).filter(|v| !matches!(v, Value::NULL));
+        let vals = rows
+            .iter()
+            .filter_map(|r| r.get(i))
+            .filter(|v| !matches!(v, Value::NULL));
         let col = cols.get(i);
         let v = match agg {
             Agg::Count => Value::Int(vals.filter_map(as_i128).sum::<i128>() as i64),
@@ -185,7 +237,9 @@ fn fold(aggs: &[Agg], cols: &[ColumnDef], rows: Vec<Vec<Value>>) -> Vec<Value> {
                 let vals: Vec<&Value> = vals.collect();
                 if vals.is_empty() {
                     Value::NULL
-                } else if let Some(ints) = vals.iter().map(|v| as_i128(v)).collect::<Option<Vec<_>>>() {
+                } else if let Some(ints) =
+                    vals.iter().map(|v| as_i128(v)).collect::<Option<Vec<_>>>()
+                {
                     Value::Bytes(ints.iter().sum::<i128>().to_string().into_bytes())
                 } else {
                     let s: f64 = vals.iter().filter_map(|v| as_f64(v)).sum();
@@ -197,7 +251,11 @@ fn fold(aggs: &[Agg], cols: &[ColumnDef], rows: Vec<Vec<Value>>) -> Vec<Value> {
                     (None, _) => Some(v),
                     (Some(a), Some(c)) => {
                         let o = compare(v, a, c);
-                        let better = if *agg == Agg::Min { o == Ordering::Less } else { o == Ordering::Greater };
+                        let better = if *agg == Agg::Min {
+                            o == Ordering::Less
+                        } else {
+                            o == Ordering::Greater
+                        };
                         Some(if better { v } else { a })
                     }
                     (Some(a), None) => Some(a),
@@ -231,39 +289,84 @@ mod tests {
         }
         RowSet {
             columns: Arc::new(vec![c]),
-            rows: vals.iter().map(|v| vec![Value::Bytes(v.as_bytes().to_vec())]).collect(),
+            rows: vals
+                .iter()
+                .map(|v| vec![Value::Bytes(v.as_bytes().to_vec())])
+                .collect(),
             warnings: 0,
         }
     }
 
     fn texts(r: &RowSet) -> Vec<String> {
-        r.rows.iter().map(|row| match &row[0] {
-            Value::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
-            other => format!("{other:?}"),
-        }).collect()
+        r.rows
+            .iter()
+            .map(|row| match &row[0] {
+                Value::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
+                other => format!("{other:?}"),
+            })
+            .collect()
     }
 
     #[test]
     fn numeric_order_with_offset_and_limit() {
-        let m = RowMerge { order_by: vec![(OrderRef::Position(0), true)], offset: 1, limit: Some(3), ..Default::default() };
-        let r = merge_rows(&m, vec![set(ColumnType::MYSQL_TYPE_LONG, &["2", "10", "30"]), set(ColumnType::MYSQL_TYPE_LONG, &["1", "9"])]);
+        let m = RowMerge {
+            order_by: vec![(OrderRef::Position(0), true)],
+            offset: 1,
+            limit: Some(3),
+            ..Default::default()
+        };
+        let r = merge_rows(
+            &m,
+            vec![
+                set(ColumnType::MYSQL_TYPE_LONG, &["2", "10", "30"]),
+                set(ColumnType::MYSQL_TYPE_LONG, &["1", "9"]),
+            ],
+        );
         assert_eq!(texts(&r), vec!["2", "9", "10"]);
     }
 
     #[test]
     fn distinct_is_case_insensitive_for_text() {
-        let m = RowMerge { distinct: true, order_by: vec![(OrderRef::Name("c".into()), false)], ..Default::default() };
-        let r = merge_rows(&m, vec![set(ColumnType::MYSQL_TYPE_VAR_STRING, &["b", "A"]), set(ColumnType::MYSQL_TYPE_VAR_STRING, &["a ", "c"])]);
+        let m = RowMerge {
+            distinct: true,
+            order_by: vec![(OrderRef::Name("c".into()), false)],
+            ..Default::default()
+        };
+        let r = merge_rows(
+            &m,
+            vec![
+                set(ColumnType::MYSQL_TYPE_VAR_STRING, &["b", "A"]),
+                set(ColumnType::MYSQL_TYPE_VAR_STRING, &["a ", "c"]),
+            ],
+        );
         assert_eq!(texts(&r), vec!["c", "b", "A"]);
     }
 
     #[test]
     fn aggregates_fold() {
-        let m = RowMerge { aggregates: Some(vec![Agg::Sum]), ..Default::default() };
-        let r = merge_rows(&m, vec![set(ColumnType::MYSQL_TYPE_NEWDECIMAL, &["5"]), set(ColumnType::MYSQL_TYPE_NEWDECIMAL, &["7"])]);
+        let m = RowMerge {
+            aggregates: Some(vec![Agg::Sum]),
+            ..Default::default()
+        };
+        let r = merge_rows(
+            &m,
+            vec![
+                set(ColumnType::MYSQL_TYPE_NEWDECIMAL, &["5"]),
+                set(ColumnType::MYSQL_TYPE_NEWDECIMAL, &["7"]),
+            ],
+        );
         assert_eq!(texts(&r), vec!["12"]);
-        let m = RowMerge { aggregates: Some(vec![Agg::Max]), ..Default::default() };
-        let r = merge_rows(&m, vec![set(ColumnType::MYSQL_TYPE_LONG, &["5"]), set(ColumnType::MYSQL_TYPE_LONG, &["12"])]);
+        let m = RowMerge {
+            aggregates: Some(vec![Agg::Max]),
+            ..Default::default()
+        };
+        let r = merge_rows(
+            &m,
+            vec![
+                set(ColumnType::MYSQL_TYPE_LONG, &["5"]),
+                set(ColumnType::MYSQL_TYPE_LONG, &["12"]),
+            ],
+        );
         assert_eq!(texts(&r), vec!["12"]);
     }
 }

@@ -37,7 +37,10 @@ pub fn literal_sql(v: &MyValue) -> String {
         }
         MyValue::Time(neg, days, h, mi, s, us) => {
             let sign = if *neg { "-" } else { "" };
-            format!("'{sign}{}:{mi:02}:{s:02}.{us:06}'", u32::from(*h) + days * 24)
+            format!(
+                "'{sign}{}:{mi:02}:{s:02}.{us:06}'",
+                u32::from(*h) + days * 24
+            )
         }
     }
 }
@@ -64,7 +67,10 @@ pub fn quote(s: &str) -> String {
 /// An expression that prints as `text` verbatim. sqlparser prints a placeholder's text as it is,
 /// which is the one way to hand it a literal already escaped for MySQL.
 fn raw(text: String) -> Expr {
-    Expr::Value(ValueWithSpan { value: Value::Placeholder(text), span: Span::empty() })
+    Expr::Value(ValueWithSpan {
+        value: Value::Placeholder(text),
+        span: Span::empty(),
+    })
 }
 
 /// The expression for a bound value.
@@ -114,14 +120,24 @@ pub fn insert_rows(
 ) -> Option<String> {
     let mut stmt = stmt.clone();
     inline_params(&mut stmt, params);
-    let Statement::Insert(ins) = &mut stmt else { return None };
-    let mut key_idx = ins.columns.iter().position(|c| last_part(c).eq_ignore_ascii_case(key));
+    let Statement::Insert(ins) = &mut stmt else {
+        return None;
+    };
+    let mut key_idx = ins
+        .columns
+        .iter()
+        .position(|c| last_part(c).eq_ignore_ascii_case(key));
     if key_idx.is_none() && !key_values.is_empty() {
-        ins.columns.push(ObjectName(vec![ObjectNamePart::Identifier(Ident::new(key))]));
+        ins.columns
+            .push(ObjectName(vec![ObjectNamePart::Identifier(Ident::new(
+                key,
+            ))]));
         key_idx = Some(ins.columns.len() - 1);
     }
     let source = ins.source.as_mut()?;
-    let SetExpr::Values(values) = source.body.as_mut() else { return None };
+    let SetExpr::Values(values) = source.body.as_mut() else {
+        return None;
+    };
     let all = std::mem::take(&mut values.rows);
     for &r in rows {
         let mut row = all.get(r)?.clone();
@@ -155,18 +171,37 @@ mod tests {
     #[test]
     fn insert_split_round_trips_through_the_parser() {
         let a = analyze(r"INSERT INTO t (c, pad) VALUES ('a\\b', ?), ('it''s', 'x')").unwrap();
-        let sql = insert_rows(&a.stmt, &[1], "id", &[(1, MyValue::Int(7))], &[MyValue::Bytes(b"p".to_vec())]).unwrap();
+        let sql = insert_rows(
+            &a.stmt,
+            &[1],
+            "id",
+            &[(1, MyValue::Int(7))],
+            &[MyValue::Bytes(b"p".to_vec())],
+        )
+        .unwrap();
         assert_eq!(sql, r"INSERT INTO t (c, pad, id) VALUES ('it\'s', 'x', 7)");
         let again = analyze(&sql).unwrap();
         assert_eq!(again.param_count, 0);
-        let sql = insert_rows(&a.stmt, &[0], "id", &[(0, MyValue::Int(8))], &[MyValue::Bytes(b"p'q".to_vec())]).unwrap();
-        assert_eq!(sql, r"INSERT INTO t (c, pad, id) VALUES ('a\\b', 'p\'q', 8)");
+        let sql = insert_rows(
+            &a.stmt,
+            &[0],
+            "id",
+            &[(0, MyValue::Int(8))],
+            &[MyValue::Bytes(b"p'q".to_vec())],
+        )
+        .unwrap();
+        assert_eq!(
+            sql,
+            r"INSERT INTO t (c, pad, id) VALUES ('a\\b', 'p\'q', 8)"
+        );
     }
 
     #[test]
     fn limit_pushdown() {
         let mut a = analyze("SELECT c FROM t ORDER BY c LIMIT 10, 5").unwrap();
-        let Statement::Query(q) = &mut a.stmt else { panic!() };
+        let Statement::Query(q) = &mut a.stmt else {
+            panic!()
+        };
         set_limit(q, 0, 15);
         assert_eq!(a.stmt.to_string(), "SELECT c FROM t ORDER BY c LIMIT 0, 15");
     }
@@ -174,7 +209,10 @@ mod tests {
     #[test]
     fn literals() {
         assert_eq!(literal_sql(&MyValue::Bytes(vec![0xff, 0])), "X'ff00'");
-        assert_eq!(literal_sql(&MyValue::Date(2026, 1, 2, 3, 4, 5, 6)), "'2026-01-02 03:04:05.000006'");
+        assert_eq!(
+            literal_sql(&MyValue::Date(2026, 1, 2, 3, 4, 5, 6)),
+            "'2026-01-02 03:04:05.000006'"
+        );
         assert_eq!(literal_sql(&MyValue::Double(0.5)), "5e-1");
     }
 }

@@ -5,10 +5,9 @@
 use super::ValueRef;
 use mysql_async::Value as MyValue;
 use sqlparser::ast::{
-    Expr, FromTable, FunctionArguments, GroupByExpr, LimitClause,
-    ObjectName, ObjectNamePart, ObjectType, OrderByKind, OrderBySort, Query, SelectItem, SetExpr,
-    Statement, TableFactor, TableObject, UnaryOperator, Value, visit_expressions,
-    visit_expressions_mut, visit_relations,
+    Expr, FromTable, FunctionArguments, GroupByExpr, LimitClause, ObjectName, ObjectNamePart,
+    ObjectType, OrderByKind, OrderBySort, Query, SelectItem, SetExpr, Statement, TableFactor,
+    TableObject, UnaryOperator, Value, visit_expressions, visit_expressions_mut, visit_relations,
 };
 use sqlparser::dialect::MySqlDialect;
 use sqlparser::parser::Parser;
@@ -33,7 +32,9 @@ pub enum Kind {
     /// CREATE/ALTER/DROP/TRUNCATE TABLE, CREATE/DROP INDEX: runs where the table lives.
     Ddl,
     /// CREATE DATABASE / DROP DATABASE of a logical schema: runs on every shard.
-    Database { name: String },
+    Database {
+        name: String,
+    },
     /// Anything else sqlparser understood (SELECT without tables is `Select`).
     Other,
 }
@@ -111,7 +112,8 @@ pub enum AnalyzeError {
 
 /// Parses and analyses one statement.
 pub fn analyze(sql: &str) -> Result<Analysis, AnalyzeError> {
-    let mut stmts = Parser::parse_sql(&MySqlDialect {}, sql).map_err(|e| AnalyzeError::Parse(e.to_string()))?;
+    let mut stmts =
+        Parser::parse_sql(&MySqlDialect {}, sql).map_err(|e| AnalyzeError::Parse(e.to_string()))?;
     if stmts.len() != 1 {
         return Err(AnalyzeError::Multiple);
     }
@@ -162,24 +164,46 @@ pub fn analyze(sql: &str) -> Result<Analysis, AnalyzeError> {
             }
             Kind::Ddl
         }
-        Statement::Drop { object_type: ObjectType::Table, names, .. } => {
+        Statement::Drop {
+            object_type: ObjectType::Table,
+            names,
+            ..
+        } => {
             for name in names {
                 push(table_name(name));
             }
             Kind::Ddl
         }
-        Statement::Drop { object_type: ObjectType::Index, table: Some(t), .. } => {
+        Statement::Drop {
+            object_type: ObjectType::Index,
+            table: Some(t),
+            ..
+        } => {
             push(table_name(t));
             Kind::Ddl
         }
-        Statement::Drop { object_type: ObjectType::Schema | ObjectType::Database, names, .. } => {
-            Kind::Database { name: names.first().map(|n| table_name(n).name).unwrap_or_default() }
-        }
-        Statement::CreateDatabase { db_name, .. } => Kind::Database { name: table_name(db_name).name },
-        Statement::CreateSchema { schema_name, .. } => Kind::Database { name: schema_name.to_string() },
+        Statement::Drop {
+            object_type: ObjectType::Schema | ObjectType::Database,
+            names,
+            ..
+        } => Kind::Database {
+            name: names
+                .first()
+                .map(|n| table_name(n).name)
+                .unwrap_or_default(),
+        },
+        Statement::CreateDatabase { db_name, .. } => Kind::Database {
+            name: table_name(db_name).name,
+        },
+        Statement::CreateSchema { schema_name, .. } => Kind::Database {
+            name: schema_name.to_string(),
+        },
         _ => Kind::Other,
     };
-    if matches!(kind, Kind::Select | Kind::Insert | Kind::Update | Kind::Delete) {
+    if matches!(
+        kind,
+        Kind::Select | Kind::Insert | Kind::Update | Kind::Delete
+    ) {
         let _ = visit_relations(&stmt, |name| {
             push(table_name(name));
             ControlFlow::<()>::Continue(())
@@ -189,7 +213,13 @@ pub fn analyze(sql: &str) -> Result<Analysis, AnalyzeError> {
         Statement::Query(q) => Some(select_shape(q)),
         _ => None,
     };
-    Ok(Analysis { stmt, kind, tables, param_count: n, select })
+    Ok(Analysis {
+        stmt,
+        kind,
+        tables,
+        param_count: n,
+        select,
+    })
 }
 
 /// `db.t` / `t` as a [`TableName`] (identifiers unquoted).
@@ -203,9 +233,18 @@ pub fn table_name(name: &ObjectName) -> TableName {
         })
         .collect();
     match parts.as_slice() {
-        [schema, table] => TableName { schema: Some(schema.clone()), name: table.clone() },
-        [.., table] => TableName { schema: None, name: table.clone() },
-        [] => TableName { schema: None, name: String::new() },
+        [schema, table] => TableName {
+            schema: Some(schema.clone()),
+            name: table.clone(),
+        },
+        [.., table] => TableName {
+            schema: None,
+            name: table.clone(),
+        },
+        [] => TableName {
+            schema: None,
+            name: String::new(),
+        },
     }
 }
 
@@ -221,7 +260,10 @@ pub fn value_ref(e: &Expr) -> ValueRef {
                 .unwrap_or(ValueRef::Expr),
             other => literal(other).map(ValueRef::Lit).unwrap_or(ValueRef::Expr),
         },
-        Expr::UnaryOp { op: UnaryOperator::Minus, expr } => match value_ref(expr) {
+        Expr::UnaryOp {
+            op: UnaryOperator::Minus,
+            expr,
+        } => match value_ref(expr) {
             ValueRef::Lit(MyValue::Int(i)) => ValueRef::Lit(MyValue::Int(-i)),
             ValueRef::Lit(MyValue::UInt(u)) if u <= i64::MAX as u64 + 1 => {
                 ValueRef::Lit(MyValue::Int((u as i64).wrapping_neg()))
@@ -229,7 +271,10 @@ pub fn value_ref(e: &Expr) -> ValueRef {
             ValueRef::Lit(MyValue::Double(d)) => ValueRef::Lit(MyValue::Double(-d)),
             _ => ValueRef::Expr,
         },
-        Expr::UnaryOp { op: UnaryOperator::Plus, expr } => value_ref(expr),
+        Expr::UnaryOp {
+            op: UnaryOperator::Plus,
+            expr,
+        } => value_ref(expr),
         Expr::Nested(inner) => value_ref(inner),
         _ => ValueRef::Expr,
     }
@@ -246,9 +291,9 @@ fn literal(v: &Value) -> Option<MyValue> {
                 MyValue::Double(s.parse().ok()?)
             }
         }
-        Value::SingleQuotedString(s) | Value::DoubleQuotedString(s) | Value::NationalStringLiteral(s) => {
-            MyValue::Bytes(s.clone().into_bytes())
-        }
+        Value::SingleQuotedString(s)
+        | Value::DoubleQuotedString(s)
+        | Value::NationalStringLiteral(s) => MyValue::Bytes(s.clone().into_bytes()),
         Value::HexStringLiteral(h) => MyValue::Bytes(hex(h)?),
         Value::Boolean(b) => MyValue::Int(i64::from(*b)),
         Value::Null => MyValue::NULL,
@@ -257,8 +302,15 @@ fn literal(v: &Value) -> Option<MyValue> {
 }
 
 fn hex(h: &str) -> Option<Vec<u8>> {
-    let h = if h.len() % 2 == 1 { format!("0{h}") } else { h.to_string() };
-    (0..h.len()).step_by(2).map(|i| u8::from_str_radix(h.get(i..i + 2)?, 16).ok()).collect()
+    let h = if h.len() % 2 == 1 {
+        format!("0{h}")
+    } else {
+        h.to_string()
+    };
+    (0..h.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(h.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 fn agg_of(e: &Expr) -> Option<Result<Agg, String>> {
@@ -275,7 +327,10 @@ fn agg_of(e: &Expr) -> Option<Result<Agg, String>> {
         _ => return None,
     };
     if let FunctionArguments::List(list) = &f.args {
-        if list.duplicate_treatment.is_some_and(|d| d.to_string().eq_ignore_ascii_case("DISTINCT")) {
+        if list
+            .duplicate_treatment
+            .is_some_and(|d| d.to_string().eq_ignore_ascii_case("DISTINCT"))
+        {
             return Some(Err(format!("{name}(DISTINCT ...) across shards")));
         }
     }
@@ -303,7 +358,10 @@ fn item_of(e: &Expr) -> Item {
 }
 
 fn select_shape(q: &Query) -> SelectShape {
-    let mut shape = SelectShape { for_update: !q.locks.is_empty(), ..Default::default() };
+    let mut shape = SelectShape {
+        for_update: !q.locks.is_empty(),
+        ..Default::default()
+    };
     let mut aliases: Vec<(Option<String>, String)> = Vec::new();
     match q.body.as_ref() {
         SetExpr::Select(s) => {
@@ -314,7 +372,9 @@ fn select_shape(q: &Query) -> SelectShape {
                 GroupByExpr::Expressions(v, _) => !v.is_empty(),
             };
             shape.multi_table = s.from.len() > 1
-                || s.from.iter().any(|t| !t.joins.is_empty() || !matches!(t.relation, TableFactor::Table { .. }));
+                || s.from.iter().any(|t| {
+                    !t.joins.is_empty() || !matches!(t.relation, TableFactor::Table { .. })
+                });
             for item in &s.projection {
                 match item {
                     SelectItem::UnnamedExpr(e) => {
@@ -337,7 +397,10 @@ fn select_shape(q: &Query) -> SelectShape {
             }
             // A subquery anywhere in the statement could read other shards' rows.
             let _ = visit_expressions(s.as_ref(), |e| {
-                if matches!(e, Expr::Subquery(_) | Expr::InSubquery { .. } | Expr::Exists { .. }) {
+                if matches!(
+                    e,
+                    Expr::Subquery(_) | Expr::InSubquery { .. } | Expr::Exists { .. }
+                ) {
                     shape.multi_table = true;
                     return ControlFlow::Break(());
                 }
@@ -361,13 +424,16 @@ fn select_shape(q: &Query) -> SelectShape {
                             .unwrap_or(OrderRef::Unresolved(text.clone())),
                         _ => OrderRef::Unresolved(text.clone()),
                     },
-                    _ => match aliases.iter().position(|(a, e)| *e == text || a.as_deref() == Some(text.as_str())) {
+                    _ => match aliases
+                        .iter()
+                        .position(|(a, e)| *e == text || a.as_deref() == Some(text.as_str()))
+                    {
                         Some(p) => OrderRef::Position(p),
                         None => match &o.expr {
                             Expr::Identifier(i) => OrderRef::Name(i.value.clone()),
-                            Expr::CompoundIdentifier(parts) => {
-                                OrderRef::Name(parts.last().map(|i| i.value.clone()).unwrap_or_default())
-                            }
+                            Expr::CompoundIdentifier(parts) => OrderRef::Name(
+                                parts.last().map(|i| i.value.clone()).unwrap_or_default(),
+                            ),
                             _ => OrderRef::Unresolved(text.clone()),
                         },
                     },
@@ -377,9 +443,18 @@ fn select_shape(q: &Query) -> SelectShape {
         }
     }
     shape.limit = match &q.limit_clause {
-        Some(LimitClause::OffsetCommaLimit { offset, limit }) => Some((value_ref(offset), value_ref(limit))),
-        Some(LimitClause::LimitOffset { limit: Some(limit), offset, .. }) => Some((
-            offset.as_ref().map(|o| value_ref(&o.value)).unwrap_or(ValueRef::Lit(MyValue::Int(0))),
+        Some(LimitClause::OffsetCommaLimit { offset, limit }) => {
+            Some((value_ref(offset), value_ref(limit)))
+        }
+        Some(LimitClause::LimitOffset {
+            limit: Some(limit),
+            offset,
+            ..
+        }) => Some((
+            offset
+                .as_ref()
+                .map(|o| value_ref(&o.value))
+                .unwrap_or(ValueRef::Lit(MyValue::Int(0))),
             value_ref(limit),
         )),
         _ => None,
@@ -390,7 +465,9 @@ fn select_shape(q: &Query) -> SelectShape {
 /// The tables of a DELETE's FROM clause (used to tell multi-table deletes apart).
 pub fn delete_from_count(from: &FromTable) -> usize {
     match from {
-        FromTable::WithFromKeyword(t) | FromTable::WithoutKeyword(t) => t.len() + t.iter().map(|x| x.joins.len()).sum::<usize>(),
+        FromTable::WithFromKeyword(t) | FromTable::WithoutKeyword(t) => {
+            t.len() + t.iter().map(|x| x.joins.len()).sum::<usize>()
+        }
     }
 }
 
@@ -400,25 +477,47 @@ mod tests {
 
     #[test]
     fn numbers_placeholders_in_text_order() {
-        let a = analyze("SELECT c FROM sbtest1 WHERE id BETWEEN ? AND ? ORDER BY c LIMIT ?").unwrap();
+        let a =
+            analyze("SELECT c FROM sbtest1 WHERE id BETWEEN ? AND ? ORDER BY c LIMIT ?").unwrap();
         assert_eq!(a.param_count, 3);
         assert_eq!(a.kind, Kind::Select);
-        assert_eq!(a.tables, vec![TableName { schema: None, name: "sbtest1".into() }]);
+        assert_eq!(
+            a.tables,
+            vec![TableName {
+                schema: None,
+                name: "sbtest1".into()
+            }]
+        );
         let s = a.select.unwrap();
         assert_eq!(s.order_by, vec![(OrderRef::Position(0), true)]);
-        assert_eq!(s.limit, Some((ValueRef::Lit(MyValue::Int(0)), ValueRef::Param(2))));
+        assert_eq!(
+            s.limit,
+            Some((ValueRef::Lit(MyValue::Int(0)), ValueRef::Param(2)))
+        );
     }
 
     #[test]
     fn select_shapes() {
-        let s = analyze("SELECT COUNT(*), SUM(k), AVG(k) FROM t").unwrap().select.unwrap();
+        let s = analyze("SELECT COUNT(*), SUM(k), AVG(k) FROM t")
+            .unwrap()
+            .select
+            .unwrap();
         assert_eq!(s.items[0], Item::Agg(Agg::Count));
         assert_eq!(s.items[1], Item::Agg(Agg::Sum));
         assert!(matches!(s.items[2], Item::Unmergeable(_)));
-        let s = analyze("SELECT DISTINCT c FROM t ORDER BY c DESC LIMIT 5, 10").unwrap().select.unwrap();
+        let s = analyze("SELECT DISTINCT c FROM t ORDER BY c DESC LIMIT 5, 10")
+            .unwrap()
+            .select
+            .unwrap();
         assert!(s.distinct);
         assert_eq!(s.order_by, vec![(OrderRef::Position(0), false)]);
-        assert_eq!(s.limit, Some((ValueRef::Lit(MyValue::Int(5)), ValueRef::Lit(MyValue::Int(10)))));
+        assert_eq!(
+            s.limit,
+            Some((
+                ValueRef::Lit(MyValue::Int(5)),
+                ValueRef::Lit(MyValue::Int(10))
+            ))
+        );
         let s = analyze("SELECT * FROM a JOIN b ON a.id = b.id").unwrap();
         assert!(s.select.unwrap().multi_table);
         assert_eq!(s.tables.len(), 2);
@@ -434,7 +533,13 @@ mod tests {
         let a = analyze("CREATE INDEX k_1 ON sbtest1(k)").unwrap();
         assert_eq!((a.kind, a.tables[0].name.as_str()), (Kind::Ddl, "sbtest1"));
         let a = analyze("DROP TABLE IF EXISTS shop.sbtest1").unwrap();
-        assert_eq!(a.tables[0], TableName { schema: Some("shop".into()), name: "sbtest1".into() });
+        assert_eq!(
+            a.tables[0],
+            TableName {
+                schema: Some("shop".into()),
+                name: "sbtest1".into()
+            }
+        );
         let a = analyze("INSERT INTO t (id, c) VALUES (?, 'x'), (-5, ?)").unwrap();
         assert_eq!((a.kind, a.param_count), (Kind::Insert, 2));
         let a = analyze("UPDATE t SET k=k+1 WHERE id=?").unwrap();

@@ -1,7 +1,7 @@
 //! The plan cache: statement text → its [`Analysis`], so that a statement is parsed once however
 //! often it runs. Bounded (LRU) and shared by every session.
 
-use super::analyze::{analyze, Analysis, AnalyzeError};
+use super::analyze::{Analysis, AnalyzeError, analyze};
 use lru::LruCache;
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
@@ -15,7 +15,9 @@ impl PlanCache {
     /// A cache holding up to `capacity` statements (at least one).
     pub fn new(capacity: usize) -> Self {
         let cap = NonZeroUsize::new(capacity.max(1)).unwrap_or(NonZeroUsize::MIN);
-        PlanCache { inner: Mutex::new(LruCache::new(cap)) }
+        PlanCache {
+            inner: Mutex::new(LruCache::new(cap)),
+        }
     }
 
     /// The analysis of `sql`, parsing it on a miss. Parse errors are not cached.

@@ -1,8 +1,8 @@
 //! The shard-key predicates of a WHERE clause, for one key column: `=`, `IN (...)`, `BETWEEN`,
 //! `< <= > >=`, combined by AND/OR. Anything else says nothing about the key ([`Cond::Any`]).
 
-use super::analyze::value_ref;
 use super::ValueRef;
+use super::analyze::value_ref;
 use sqlparser::ast::{BinaryOperator, Expr};
 use std::ops::Bound;
 
@@ -25,12 +25,22 @@ pub fn key_condition(expr: &Expr, key: &str, qualifiers: &[&str]) -> Cond {
     let is_key = |e: &Expr| is_column(e, key, qualifiers);
     match expr {
         Expr::Nested(inner) => key_condition(inner, key, qualifiers),
-        Expr::BinaryOp { left, op: BinaryOperator::And, right } => {
-            Cond::And(vec![key_condition(left, key, qualifiers), key_condition(right, key, qualifiers)])
-        }
-        Expr::BinaryOp { left, op: BinaryOperator::Or, right } => {
-            Cond::Or(vec![key_condition(left, key, qualifiers), key_condition(right, key, qualifiers)])
-        }
+        Expr::BinaryOp {
+            left,
+            op: BinaryOperator::And,
+            right,
+        } => Cond::And(vec![
+            key_condition(left, key, qualifiers),
+            key_condition(right, key, qualifiers),
+        ]),
+        Expr::BinaryOp {
+            left,
+            op: BinaryOperator::Or,
+            right,
+        } => Cond::Or(vec![
+            key_condition(left, key, qualifiers),
+            key_condition(right, key, qualifiers),
+        ]),
         Expr::BinaryOp { left, op, right } => {
             let (col_left, value) = if is_key(left) {
                 (true, value_ref(right))
@@ -53,7 +63,11 @@ pub fn key_condition(expr: &Expr, key: &str, qualifiers: &[&str]) -> Cond {
                 _ => Cond::Any,
             }
         }
-        Expr::InList { expr, list, negated: false } if is_key(expr) => {
+        Expr::InList {
+            expr,
+            list,
+            negated: false,
+        } if is_key(expr) => {
             let values: Vec<ValueRef> = list.iter().map(value_ref).collect();
             if values.contains(&ValueRef::Expr) {
                 Cond::Any
@@ -61,7 +75,12 @@ pub fn key_condition(expr: &Expr, key: &str, qualifiers: &[&str]) -> Cond {
                 Cond::In(values)
             }
         }
-        Expr::Between { expr, negated: false, low, high } if is_key(expr) => {
+        Expr::Between {
+            expr,
+            negated: false,
+            low,
+            high,
+        } if is_key(expr) => {
             let (lo, hi) = (value_ref(low), value_ref(high));
             if lo == ValueRef::Expr || hi == ValueRef::Expr {
                 Cond::Any
@@ -88,8 +107,14 @@ pub fn is_column(e: &Expr, key: &str, qualifiers: &[&str]) -> bool {
     match e {
         Expr::Identifier(i) => i.value.eq_ignore_ascii_case(key),
         Expr::CompoundIdentifier(parts) => match parts.as_slice() {
-            [t, c] => c.value.eq_ignore_ascii_case(key) && qualifiers.iter().any(|q| q.eq_ignore_ascii_case(&t.value)),
-            [_, t, c] => c.value.eq_ignore_ascii_case(key) && qualifiers.iter().any(|q| q.eq_ignore_ascii_case(&t.value)),
+            [t, c] => {
+                c.value.eq_ignore_ascii_case(key)
+                    && qualifiers.iter().any(|q| q.eq_ignore_ascii_case(&t.value))
+            }
+            [_, t, c] => {
+                c.value.eq_ignore_ascii_case(key)
+                    && qualifiers.iter().any(|q| q.eq_ignore_ascii_case(&t.value))
+            }
             _ => false,
         },
         Expr::Nested(inner) => is_column(inner, key, qualifiers),
@@ -105,8 +130,12 @@ mod tests {
 
     fn cond(sql: &str) -> Cond {
         let a = crate::sql::analyze::analyze(&format!("SELECT * FROM t AS x WHERE {sql}")).unwrap();
-        let Statement::Query(q) = &a.stmt else { panic!() };
-        let sqlparser::ast::SetExpr::Select(s) = q.body.as_ref() else { panic!() };
+        let Statement::Query(q) = &a.stmt else {
+            panic!()
+        };
+        let sqlparser::ast::SetExpr::Select(s) = q.body.as_ref() else {
+            panic!()
+        };
         key_condition(s.selection.as_ref().unwrap(), "id", &["t", "x"])
     }
 
@@ -120,13 +149,22 @@ mod tests {
         assert_eq!(cond("5 = x.id"), Cond::In(vec![lit(5)]));
         assert_eq!(cond("ID = ?"), Cond::In(vec![ValueRef::Param(0)]));
         assert_eq!(cond("id IN (1, 2)"), Cond::In(vec![lit(1), lit(2)]));
-        assert_eq!(cond("id BETWEEN 1 AND 9"), Cond::Range(Bound::Included(lit(1)), Bound::Included(lit(9))));
-        assert_eq!(cond("10 > id"), Cond::Range(Bound::Unbounded, Bound::Excluded(lit(10))));
+        assert_eq!(
+            cond("id BETWEEN 1 AND 9"),
+            Cond::Range(Bound::Included(lit(1)), Bound::Included(lit(9)))
+        );
+        assert_eq!(
+            cond("10 > id"),
+            Cond::Range(Bound::Unbounded, Bound::Excluded(lit(10)))
+        );
         assert_eq!(
             cond("id = 1 OR t.id = 2"),
             Cond::Or(vec![Cond::In(vec![lit(1)]), Cond::In(vec![lit(2)])])
         );
-        assert_eq!(cond("(k = 1 AND id = -3)"), Cond::And(vec![Cond::Any, Cond::In(vec![lit(-3)])]));
+        assert_eq!(
+            cond("(k = 1 AND id = -3)"),
+            Cond::And(vec![Cond::Any, Cond::In(vec![lit(-3)])])
+        );
     }
 
     #[test]

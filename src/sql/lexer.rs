@@ -104,7 +104,9 @@ pub fn tokens(sql: &str, limit: usize) -> Vec<Tok> {
             i += 2; // end of a /*! ... */ section
         } else if c.is_ascii_alphabetic() || c == b'_' || c == b'$' || c >= 0x80 {
             let s = i;
-            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'$' || b[i] >= 0x80) {
+            while i < b.len()
+                && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'$' || b[i] >= 0x80)
+            {
                 i += 1;
             }
             out.push(Tok::Word(sql[s..i].to_ascii_uppercase()));
@@ -134,7 +136,11 @@ pub fn tokens(sql: &str, limit: usize) -> Vec<Tok> {
             }
             i += 1;
             let text = String::from_utf8_lossy(&s).into_owned();
-            out.push(if c == b'`' { Tok::Quoted(text) } else { Tok::Str(text) });
+            out.push(if c == b'`' {
+                Tok::Quoted(text)
+            } else {
+                Tok::Str(text)
+            });
         } else {
             let ch = sql[i..].chars().next().unwrap_or(' ');
             out.push(Tok::Sym(ch));
@@ -169,9 +175,16 @@ pub enum Command {
     Use(String),
     ShowDatabases,
     /// `SHOW [FULL] TABLES [FROM db] [LIKE 'pat']`.
-    ShowTables { full: bool, schema: Option<String>, like: Option<String> },
+    ShowTables {
+        full: bool,
+        schema: Option<String>,
+        like: Option<String>,
+    },
     /// SHOW CREATE TABLE / COLUMNS / INDEX, DESCRIBE: answered by a shard holding the table.
-    ShowForTable { schema: Option<String>, table: String },
+    ShowForTable {
+        schema: Option<String>,
+        table: String,
+    },
     /// Other SHOW forms (VARIABLES, STATUS, WARNINGS, ...): answered by one backend.
     ShowOther,
     /// A statement the proxy refuses, with the construct named.
@@ -209,7 +222,9 @@ pub fn classify(sql: &str) -> Command {
         }
         "ROLLBACK" => Command::Rollback,
         "SAVEPOINT" | "RELEASE" => Command::Unsupported("SAVEPOINT".into()),
-        "XA" => Command::Unsupported("XA statements (shardgate coordinates transactions itself)".into()),
+        "XA" => {
+            Command::Unsupported("XA statements (shardgate coordinates transactions itself)".into())
+        }
         "LOCK" => Command::Unsupported("LOCK TABLES".into()),
         "UNLOCK" => Command::Set(Vec::new()),
         "USE" => match ident_case(sql, toks.get(1)) {
@@ -222,7 +237,15 @@ pub fn classify(sql: &str) -> Command {
             if matches!(toks.get(1), Some(Tok::Word(_)) | Some(Tok::Quoted(_)))
                 && !matches!(
                     word(toks.get(1)),
-                    "SELECT" | "INSERT" | "UPDATE" | "DELETE" | "REPLACE" | "EXTENDED" | "PARTITIONS" | "FORMAT" | "ANALYZE"
+                    "SELECT"
+                        | "INSERT"
+                        | "UPDATE"
+                        | "DELETE"
+                        | "REPLACE"
+                        | "EXTENDED"
+                        | "PARTITIONS"
+                        | "FORMAT"
+                        | "ANALYZE"
                 ) =>
         {
             let (schema, table) = qualified(sql, &toks[1..]);
@@ -326,7 +349,9 @@ fn classify_set(sql: &str, t: &[Tok]) -> Command {
     let mut items = Vec::new();
     for part in t.split(|x| *x == Tok::Sym(',')) {
         let mut p = part;
-        if word(p.first()) == "TRANSACTION" || word(p.first()) == "SESSION" && word(p.get(1)) == "TRANSACTION" {
+        if word(p.first()) == "TRANSACTION"
+            || word(p.first()) == "SESSION" && word(p.get(1)) == "TRANSACTION"
+        {
             items.push(SetItem::Session("TRANSACTION".into(), String::new()));
             break; // `SET TRANSACTION ISOLATION LEVEL x, READ ONLY` has commas of its own
         }
@@ -364,7 +389,10 @@ fn classify_set(sql: &str, t: &[Tok]) -> Command {
             items.push(SetItem::Names(cs.unwrap_or_default()));
             continue;
         }
-        let value_toks = p.iter().skip_while(|x| !matches!(x, Tok::Sym('=') | Tok::Sym(':'))).skip(1);
+        let value_toks = p
+            .iter()
+            .skip_while(|x| !matches!(x, Tok::Sym('=') | Tok::Sym(':')))
+            .skip(1);
         let value: String = value_toks
             .filter(|x| **x != Tok::Sym('='))
             .map(|x| match x {
@@ -411,15 +439,29 @@ mod tests {
 
     #[test]
     fn classifies_session_statements() {
-        assert_eq!(classify("START TRANSACTION WITH CONSISTENT SNAPSHOT"), Command::Begin);
+        assert_eq!(
+            classify("START TRANSACTION WITH CONSISTENT SNAPSHOT"),
+            Command::Begin
+        );
         assert_eq!(classify("begin"), Command::Begin);
         assert_eq!(classify("commit work"), Command::Commit);
-        assert_eq!(classify("SET autocommit=0"), Command::Set(vec![SetItem::Autocommit(false)]));
-        assert_eq!(classify("set @@session.autocommit = ON"), Command::Set(vec![SetItem::Autocommit(true)]));
-        assert_eq!(classify("SET NAMES utf8mb4 COLLATE utf8mb4_bin"), Command::Set(vec![SetItem::Names("utf8mb4".into())]));
+        assert_eq!(
+            classify("SET autocommit=0"),
+            Command::Set(vec![SetItem::Autocommit(false)])
+        );
+        assert_eq!(
+            classify("set @@session.autocommit = ON"),
+            Command::Set(vec![SetItem::Autocommit(true)])
+        );
+        assert_eq!(
+            classify("SET NAMES utf8mb4 COLLATE utf8mb4_bin"),
+            Command::Set(vec![SetItem::Names("utf8mb4".into())])
+        );
         assert_eq!(classify("use `Shop`"), Command::Use("Shop".into()));
         assert_eq!(classify("USE Shop"), Command::Use("Shop".into()));
-        assert!(matches!(classify("SET GLOBAL x=1"), Command::Set(v) if matches!(v[0], SetItem::Global(_))));
+        assert!(
+            matches!(classify("SET GLOBAL x=1"), Command::Set(v) if matches!(v[0], SetItem::Global(_)))
+        );
         assert!(matches!(classify("XA START 'x'"), Command::Unsupported(_)));
     }
 
@@ -428,17 +470,33 @@ mod tests {
         assert_eq!(classify("SHOW DATABASES"), Command::ShowDatabases);
         assert_eq!(
             classify("SHOW FULL TABLES FROM `shop` LIKE 'sb%'"),
-            Command::ShowTables { full: true, schema: Some("shop".into()), like: Some("sb%".into()) }
+            Command::ShowTables {
+                full: true,
+                schema: Some("shop".into()),
+                like: Some("sb%".into())
+            }
         );
         assert_eq!(
             classify("SHOW CREATE TABLE shop.Orders"),
-            Command::ShowForTable { schema: Some("shop".into()), table: "Orders".into() }
+            Command::ShowForTable {
+                schema: Some("shop".into()),
+                table: "Orders".into()
+            }
         );
         assert_eq!(
             classify("SHOW COLUMNS FROM orders FROM shop"),
-            Command::ShowForTable { schema: Some("shop".into()), table: "orders".into() }
+            Command::ShowForTable {
+                schema: Some("shop".into()),
+                table: "orders".into()
+            }
         );
-        assert_eq!(classify("describe orders"), Command::ShowForTable { schema: None, table: "orders".into() });
+        assert_eq!(
+            classify("describe orders"),
+            Command::ShowForTable {
+                schema: None,
+                table: "orders".into()
+            }
+        );
         assert_eq!(classify("SHOW VARIABLES LIKE 'x'"), Command::ShowOther);
         assert_eq!(classify("EXPLAIN SELECT 1"), Command::Sql);
     }

@@ -6,8 +6,8 @@
 use crate::backend::Backends;
 use crate::config::ShardId;
 use crate::error::{ProxyError, Result};
-use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
+use mysql_async::prelude::Queryable;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
@@ -72,7 +72,12 @@ impl Txn {
             }
             match tokio::time::timeout(backends.timeout(), conn.query_drop("COMMIT")).await {
                 Ok(Ok(())) => committed.push(backends.shard_name(shard).to_string()),
-                Ok(Err(e)) => failure = Some((shard, ProxyError::from_backend(backends.shard_name(shard), e))),
+                Ok(Err(e)) => {
+                    failure = Some((
+                        shard,
+                        ProxyError::from_backend(backends.shard_name(shard), e),
+                    ))
+                }
                 Err(_) => failure = Some((shard, lost(backends, shard, "COMMIT timed out"))),
             }
         }
@@ -129,5 +134,8 @@ async fn rollback_one(backends: &Backends, shard: ShardId, conn: &mut Conn) -> R
 }
 
 fn lost(backends: &Backends, shard: ShardId, what: &str) -> ProxyError {
-    ProxyError::BackendLost { shard: backends.shard_name(shard).to_string(), detail: what.to_string() }
+    ProxyError::BackendLost {
+        shard: backends.shard_name(shard).to_string(),
+        detail: what.to_string(),
+    }
 }

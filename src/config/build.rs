@@ -1,0 +1,246 @@
+//! Validation of one `[[schemas.tables]]` entry into table rules (one per name in `names`).
+
+use super::error::Diag;
+use super::raw::RawTable;
+use super::{Algorithm, KeyType, TableCx, TableRule};
+use crate::route::consistent_hash::ConsistentHashRule;
+use crate::route::hash::HashRule;
+use crate::route::list::ListRule;
+use crate::route::range::RangeRule;
+use toml::Spanned;
+
+/// Algorithms by name, each with the algorithm-specific keys it accepts.
+const ALGORITHMS: &[(&str, &[&str])] = &[
+    ("hash", &["shards"]),
+    ("range", &["ranges", "default_shard"]),
+    ("list", &["lists", "default_shard"]),
+    ("consistent_hash", &["shards", "virtual_nodes"]),
+    ("broadcast", &["shards"]),
+];
+
+/// Key types by name.
+const KEY_TYPES: &[(&str, KeyType)] = &[
+    ("int", KeyType::Int),
+    ("string", KeyType::String),
+    ("date", KeyType::Date),
+    ("datetime", KeyType::DateTime),
+];
+
+/// Validates one table entry; returns its rules (one per name), or none after a problem.
+pub(super) fn build_table(
+    raw: &Spanned<RawTable>,
+    path: &str,
+    diag: &mut Diag<'_>,
+    shard_names: &[String],
+) -> Vec<TableRule> {
+    let t = raw.get_ref();
+    let span = raw.span();
+    let mut ok = true;
+    let names: Vec<String> = match &t.names {
+        None => {
+            diag.err(
+                Some(span.clone()),
+                path,
+                "missing key `names` (the tables this rule places, e.g. names = [\"orders\"])",
+            );
+            ok = false;
+            Vec::new()
+        }
+        Some(list) if list.get_ref().is_empty() => {
+            diag.err(
+                Some(list.span()),
+                &format!("{path}.names"),
+                "empty `names`: list at least one table",
+            );
+            ok = false;
+            Vec::new()
+        }
+        Some(list) => {
+            for (i, n) in list.get_ref().iter().enumerate() {
+                if n.get_ref().trim().is_empty() {
+                    diag.err(
+                        Some(n.span()),
+                        &format!("{path}.names[{i}]"),
+                        "empty table name",
+                    );
+                    ok = false;
+                }
+            }
+            list.get_ref().iter().map(|n| n.get_ref().clone()).collect()
+        }
+    };
+    let Some(algo) = &t.algorithm else {
+        diag.err(
+            Some(span),
+            path,
+            "missing key `algorithm` (one of: hash, range, list, consistent_hash, broadcast)",
+        );
+        return Vec::new();
+    };
+    let Some((algo_name, own_keys)) = ALGORITHMS.iter().find(|(n, _)| *n == algo.get_ref()) else {
+        diag.err(
+            Some(algo.span()),
+            &format!("{path}.algorithm"),
+            format!(
+                "unknown algorithm \"{}\" (one of: hash, range, list, consistent_hash, broadcast)",
+                algo.get_ref()
+            ),
+        );
+        return Vec::new();
+    };
+    let broadcast = *algo_name == "broadcast";
+
+    // Keys belonging to another algorithm are mistakes, not options to ignore.
+    let present: [(&str, Option<std::ops::Range<usize>>); 5] = [
+        ("shards", t.shards.as_ref().map(|v| v.span())),
+        ("default_shard", t.default_shard.as_ref().map(|v| v.span())),
+        ("ranges", t.ranges.as_ref().map(|v| v.span())),
+        ("lists", t.lists.as_ref().map(|v| v.span())),
+        ("virtual_nodes", t.virtual_nodes.as_ref().map(|v| v.span())),
+    ];
+    for (key, at) in present {
+        if let Some(at) = at.filter(|_| !own_keys.contains(&key)) {
+            let hint = match (key, *algo_name) {
+                ("shards", "range" | "list") => {
+                    " (a range/list table lives on the shards of its entries and default_shard)"
+                }
+                _ => "",
+            };
+            diag.err(
+                Some(at),
+                &format!("{path}.{key}"),
+                format!("`{key}` is not used by algorithm {algo_name}; remove it{hint}"),
+            );
+            ok = false;
+        }
+    }
+
+    let key_type = if broadcast {
+        for (k, at) in [
+            ("key", t.key.as_ref().map(|v| v.span())),
+            ("key_type", t.key_type.as_ref().map(|v| v.span())),
+        ] {
+            if let Some(at) = at {
+                diag.err(
+                    Some(at),
+                    &format!("{path}.{k}"),
+                    format!("a broadcast table has no shard key; remove `{k}`"),
+                );
+                ok = false;
+            }
+        }
+        KeyType::Int
+    } else {
+        if t.key.is_none() {
+            diag.err(
+                Some(span.clone()),
+                path,
+                format!("missing key `key` (the shard key column) for algorithm {algo_name}"),
+            );
+            ok = false;
+        }
+        match &t.key_type {
+            None => {
+                diag.err(
+                    Some(span.clone()),
+                    path,
+                    "missing key `key_type` (one of: int, string, date, datetime)",
+                );
+                return Vec::new();
+            }
+            Some(kt) => match KEY_TYPES.iter().find(|(n, _)| *n == kt.get_ref()) {
+                Some((_, kt)) => *kt,
+                None => {
+                    diag.err(
+                        Some(kt.span()),
+                        &format!("{path}.key_type"),
+                        format!(
+                            "unknown key_type \"{}\" (one of: int, string, date, datetime)",
+                            kt.get_ref()
+                        ),
+                    );
+                    return Vec::new();
+                }
+            },
+        }
+    };
+
+    let auto_increment = t.auto_increment.as_ref().is_some_and(|a| *a.get_ref());
+    if let Some(a) = t.auto_increment.as_ref().filter(|a| *a.get_ref()) {
+        let sub = format!("{path}.auto_increment");
+        if broadcast {
+            diag.err(
+                Some(a.span()),
+                &sub,
+                "a broadcast table has no shard key to number; remove auto_increment",
+            );
+            ok = false;
+        } else if key_type != KeyType::Int {
+            diag.err(
+                Some(a.span()),
+                &sub,
+                format!(
+                    "auto_increment needs key_type = \"int\", not \"{}\"",
+                    key_type.name()
+                ),
+            );
+            ok = false;
+        }
+    }
+
+    let mut broadcast_shards = Vec::new();
+    let kt_span = t.key_type.as_ref().map(|k| k.span());
+    let mut cx = TableCx::new(
+        diag,
+        path.to_string(),
+        span,
+        shard_names,
+        (key_type, kt_span),
+    );
+    let algorithm = match *algo_name {
+        "hash" => cx
+            .ordered_shards(t)
+            .and_then(|s| HashRule::build(&mut cx, s))
+            .map(Algorithm::Hash),
+        "consistent_hash" => cx
+            .ordered_shards(t)
+            .and_then(|s| ConsistentHashRule::build(&mut cx, t, s))
+            .map(Algorithm::ConsistentHash),
+        "range" => RangeRule::build(&mut cx, t).map(Algorithm::Range),
+        "list" => ListRule::build(&mut cx, t).map(Algorithm::List),
+        _ => cx.ordered_shards(t).map(|s| {
+            broadcast_shards = s;
+            Algorithm::Broadcast
+        }),
+    };
+    let shards = match &algorithm {
+        Some(Algorithm::Hash(h)) => h.shards().to_vec(),
+        Some(Algorithm::ConsistentHash(c)) => c.shards(),
+        Some(Algorithm::Range(r)) => r.shards(),
+        Some(Algorithm::List(l)) => l.shards(),
+        Some(Algorithm::Broadcast) => broadcast_shards,
+        None => Vec::new(),
+    };
+    let (Some(algorithm), true) = (algorithm, ok && !cx.failed()) else {
+        return Vec::new();
+    };
+    let mut shards = shards;
+    shards.sort_unstable();
+    shards.dedup();
+    let key = if broadcast {
+        None
+    } else {
+        t.key.as_ref().map(|k| k.get_ref().clone())
+    };
+    names
+        .into_iter()
+        .map(|name| TableRule {
+            name,
+            algorithm: algorithm.clone(),
+            key: key.clone(),
+            key_type,
+            shards: shards.clone(),
+            auto_increment,
+        })
+        .collect()
+}

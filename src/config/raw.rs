@@ -1,0 +1,88 @@
+//! The rules file as written: serde structs with every field optional and spanned, so that
+//! validation can report each missing key and each bad value with its line. Each field is the
+//! key of the same name, documented in `rules/README.md`.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// A spanned optional value, the shape of almost every field below.
+pub type Opt<T> = Option<Spanned<T>>;
+
+/// The whole file.
+#[derive(Debug, Default, Deserialize)]
+pub struct RawRules {
+    pub listen: Opt<String>,
+    pub proxy: Opt<RawProxy>,
+    #[serde(default)]
+    pub users: Vec<Spanned<RawUser>>,
+    #[serde(default)]
+    pub shards: Vec<Spanned<RawShard>>,
+    #[serde(default)]
+    pub schemas: Vec<Spanned<RawSchema>>,
+}
+
+/// `[proxy]`.
+#[derive(Debug, Default, Deserialize)]
+pub struct RawProxy {
+    pub backend_timeout_ms: Opt<i64>,
+    pub transaction_timeout_ms: Opt<i64>,
+    pub max_connections: Opt<i64>,
+    pub plan_cache_size: Opt<i64>,
+    pub id_block_size: Opt<i64>,
+}
+
+/// One `[[users]]`.
+#[derive(Debug, Deserialize)]
+pub struct RawUser {
+    pub name: Opt<String>,
+    pub password: Opt<String>,
+    pub schemas: Opt<Vec<Spanned<String>>>,
+}
+
+/// One `[[shards]]`.
+#[derive(Debug, Deserialize)]
+pub struct RawShard {
+    pub name: Opt<String>,
+    pub primary: Opt<String>,
+    pub replicas: Opt<Vec<Spanned<String>>>,
+}
+
+/// One `[[schemas]]`.
+#[derive(Debug, Deserialize)]
+pub struct RawSchema {
+    pub name: Opt<String>,
+    pub default_shard: Opt<String>,
+    #[serde(default)]
+    pub tables: Vec<Spanned<RawTable>>,
+}
+
+/// One `[[schemas.tables]]`: common keys plus every algorithm's own keys (each algorithm
+/// checks that the keys of the others are absent).
+#[derive(Debug, Deserialize)]
+pub struct RawTable {
+    pub names: Opt<Vec<Spanned<String>>>,
+    pub algorithm: Opt<String>,
+    pub key: Opt<String>,
+    pub key_type: Opt<String>,
+    pub auto_increment: Opt<bool>,
+    pub shards: Opt<Vec<Spanned<String>>>,
+    pub default_shard: Opt<String>,
+    pub ranges: Opt<Vec<Spanned<RawRange>>>,
+    pub lists: Opt<Vec<Spanned<RawList>>>,
+    pub virtual_nodes: Opt<i64>,
+}
+
+/// One entry of `ranges`.
+#[derive(Debug, Deserialize)]
+pub struct RawRange {
+    pub shard: Opt<String>,
+    pub from: Opt<toml::Value>,
+    pub to: Opt<toml::Value>,
+}
+
+/// One entry of `lists`.
+#[derive(Debug, Deserialize)]
+pub struct RawList {
+    pub shard: Opt<String>,
+    pub values: Opt<Vec<Spanned<toml::Value>>>,
+}

@@ -1,0 +1,155 @@
+//! `Key::coerce`: values route the way MySQL compares them.
+
+use super::*;
+
+fn b(s: &str) -> Value {
+    Value::Bytes(s.as_bytes().to_vec())
+}
+
+fn int(v: Value) -> Result<Key, RouteError> {
+    Key::coerce(KeyType::Int, &v)
+}
+
+#[test]
+fn int_text_and_numbers_agree() {
+    for v in [
+        Value::Int(42),
+        Value::UInt(42),
+        Value::Double(42.0),
+        Value::Float(42.0),
+        b("42"),
+        b(" 42"),
+        b("42 "),
+        b("+42"),
+        b("42.0"),
+        b("42."),
+    ] {
+        assert_eq!(int(v.clone()), Ok(Key::Int(42)), "{v:?}");
+    }
+    assert_eq!(int(b("-7")), Ok(Key::Int(-7)));
+    assert_eq!(int(b("9223372036854775807")), Ok(Key::Int(i64::MAX)));
+    assert_eq!(
+        int(Value::Double(-9_223_372_036_854_775_808.0)),
+        Ok(Key::Int(i64::MIN))
+    );
+}
+
+#[test]
+fn int_refusals() {
+    for v in [
+        b("42abc"),
+        b("4.2e1"),
+        b("42.5"),
+        b("abc"),
+        b(""),
+        b("-"),
+        b("9223372036854775808"),
+        Value::UInt(u64::MAX),
+        Value::Double(42.5),
+        Value::Double(f64::NAN),
+        Value::Double(9.3e18),
+        Value::Date(2026, 1, 1, 0, 0, 0, 0),
+        Value::NULL,
+    ] {
+        let e = int(v.clone());
+        assert!(
+            matches!(
+                e,
+                Err(RouteError::BadKey {
+                    expected: KeyType::Int,
+                    ..
+                })
+            ),
+            "{v:?} gave {e:?}"
+        );
+    }
+}
+
+#[test]
+fn strings_are_normalized_like_mysql_default_collations() {
+    let s = |v: Value| Key::coerce(KeyType::String, &v);
+    for v in ["paris", "Paris", "PARIS", "Paris ", "paris   "] {
+        assert_eq!(s(b(v)), Ok(Key::Str("paris".into())), "{v:?}");
+    }
+    assert_eq!(
+        s(b(" paris")),
+        Ok(Key::Str(" paris".into())),
+        "leading spaces count"
+    );
+    assert_eq!(s(b("ZÜRICH")), Ok(Key::Str("zürich".into())));
+    assert_eq!(s(Value::Int(42)), Ok(Key::Str("42".into())));
+    assert_eq!(s(Value::UInt(7)), Ok(Key::Str("7".into())));
+    assert_eq!(s(Value::Double(42.0)), Ok(Key::Str("42".into())));
+    assert_eq!(s(Value::Double(0.5)), Ok(Key::Str("0.5".into())));
+    assert!(s(Value::Bytes(vec![0xff, 0xfe])).is_err());
+    assert!(s(Value::NULL).is_err());
+}
+
+#[test]
+fn dates() {
+    let d = |v: Value| Key::coerce(KeyType::Date, &v);
+    let want = Ok(Key::Date(Date::new(2026, 7, 1).expect("date")));
+    assert_eq!(d(b("2026-07-01")), want);
+    assert_eq!(d(b("2026-07-01 00:00:00")), want);
+    assert_eq!(d(Value::Date(2026, 7, 1, 0, 0, 0, 0)), want);
+    assert!(
+        d(b("2026-07-01 10:00:00")).is_err(),
+        "non-midnight never equals a DATE"
+    );
+    assert!(d(b("2026-02-30")).is_err());
+    assert!(d(b("0000-00-00")).is_err());
+    assert!(d(Value::Int(20260701)).is_err());
+}
+
+#[test]
+fn datetimes() {
+    let dt = |v: Value| Key::coerce(KeyType::DateTime, &v);
+    let at = |s: &str| Ok(Key::DateTime(DateTime::parse(s).expect("datetime")));
+    assert_eq!(dt(b("2026-07-01")), at("2026-07-01 00:00:00"));
+    assert_eq!(
+        dt(b("2026-07-01T10:11:12.5")),
+        at("2026-07-01 10:11:12.500000")
+    );
+    assert_eq!(
+        dt(Value::Date(2026, 7, 1, 10, 11, 12, 500_000)),
+        at("2026-07-01 10:11:12.5")
+    );
+    assert!(dt(b("2026-07-01 25:00:00")).is_err());
+    assert!(
+        Key::DateTime(DateTime::parse("2026-07-01 00:00:01").expect("dt"))
+            > at("2026-07-01").expect("dt")
+    );
+}
+
+#[test]
+fn error_names_the_column_when_asked() {
+    let e = int(b("x"))
+        .map_err(|e| e.in_column("orders", "id"))
+        .expect_err("bad");
+    assert_eq!(
+        e.to_string(),
+        "orders.id: bad value 'x' for a shard key of type int: text is not an integer"
+    );
+}
+
+#[test]
+fn config_values() {
+    let v =
+        |s: &str| toml::from_str::<toml::Table>(&format!("v = {s}")).expect("toml")["v"].clone();
+    assert_eq!(Key::from_config(KeyType::Int, &v("5")), Ok(Key::Int(5)));
+    assert!(Key::from_config(KeyType::Int, &v("\"5\"")).is_err());
+    assert_eq!(
+        Key::from_config(KeyType::String, &v("\"Lyon \"")),
+        Ok(Key::Str("lyon".into()))
+    );
+    let date = Ok(Key::Date(Date::new(2026, 1, 1).expect("date")));
+    assert_eq!(Key::from_config(KeyType::Date, &v("\"2026-01-01\"")), date);
+    assert_eq!(Key::from_config(KeyType::Date, &v("2026-01-01")), date);
+    assert!(Key::from_config(KeyType::Date, &v("2026-01-01T00:00:00Z")).is_err());
+    assert_eq!(
+        Key::from_config(KeyType::DateTime, &v("2026-01-01T10:00:00")),
+        Ok(Key::DateTime(
+            DateTime::parse("2026-01-01 10:00").expect("dt")
+        ))
+    );
+}

@@ -138,7 +138,20 @@ async fn shutdown_signal() {
 }
 
 fn sandbox(cmd: SandboxCmd) -> ExitCode {
-    let _ = cmd;
-    eprintln!("sandbox: not yet wired");
-    ExitCode::FAILURE
+    let result = match cmd {
+        SandboxCmd::Up {
+            dir,
+            shards,
+            replicas,
+            base_port,
+        } => shardgate::sandbox::cli_up(&dir, shards, replicas, base_port),
+        SandboxCmd::Down { dir } => shardgate::sandbox::cli_down(&dir),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sandbox: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -118,12 +118,11 @@ async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
         send_err(io, e.code(), e.sqlstate(), &e.to_string()).await;
         return None;
     }
-    if let Some(db) = &resp.db {
-        if let Err(e) = engine::check_schema(&sh.rules, &resp.user, db) {
+    if let Some(db) = &resp.db
+        && let Err(e) = engine::check_schema(&sh.rules, &resp.user, db) {
             send_err(io, e.code(), e.sqlstate(), &e.to_string()).await;
             return None;
         }
-    }
     let found_rows = resp.caps & caps::FOUND_ROWS != 0;
     let st = SessionState::new(resp.user, resp.db, found_rows, conn_id);
     let mut buf = Vec::new();
@@ -305,14 +304,13 @@ async fn command<S: AsyncRead + AsyncWrite + Unpin>(
         0x18 => {
             // COM_STMT_SEND_LONG_DATA has no response.
             let mut r = Reader::new(body);
-            if let (Some(id), Some(param)) = (r.u32(), r.u16()) {
-                if let Some(p) = c.stmts.get_mut(&id) {
+            if let (Some(id), Some(param)) = (r.u32(), r.u16())
+                && let Some(p) = c.stmts.get_mut(&id) {
                     p.long_data
                         .entry(param)
                         .or_default()
                         .extend_from_slice(r.rest());
                 }
-            }
         }
         0x19 => {
             if let Some(id) = Reader::new(body).u32() {

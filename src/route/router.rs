@@ -383,8 +383,8 @@ fn route_dml(inp: &RouteInput<'_>) -> Result<Plan> {
         }
     }
     // Writes to a broadcast table go to every copy.
-    if write && sharded.is_empty() && a.tables.len() == 1 {
-        if let Some(r) = &broadcast_rule {
+    if write && sharded.is_empty() && a.tables.len() == 1
+        && let Some(r) = &broadcast_rule {
             return Ok(Plan {
                 targets: r
                     .shards
@@ -398,7 +398,6 @@ fn route_dml(inp: &RouteInput<'_>) -> Result<Plan> {
                 write,
             });
         }
-    }
     if sharded.is_empty() {
         let mut common: Option<BTreeSet<ShardId>> = None;
         for s in &anywhere {
@@ -455,20 +454,18 @@ fn route_dml(inp: &RouteInput<'_>) -> Result<Plan> {
         .map(|&shard| Target { shard, sql: None })
         .collect();
     if write {
-        if let Statement::Update(u) = &a.stmt {
-            if u.limit.is_some() || !u.order_by.is_empty() {
+        if let Statement::Update(u) = &a.stmt
+            && (u.limit.is_some() || !u.order_by.is_empty()) {
                 return Err(ProxyError::NotSupported(
                     "UPDATE ... ORDER BY/LIMIT across shards".into(),
                 ));
             }
-        }
-        if let Statement::Delete(d) = &a.stmt {
-            if d.limit.is_some() || !d.order_by.is_empty() {
+        if let Statement::Delete(d) = &a.stmt
+            && (d.limit.is_some() || !d.order_by.is_empty()) {
                 return Err(ProxyError::NotSupported(
                     "DELETE ... ORDER BY/LIMIT across shards".into(),
                 ));
             }
-        }
         return Ok(Plan {
             targets,
             merge: Merge::Affected {
@@ -641,11 +638,10 @@ fn route_insert(inp: &RouteInput<'_>) -> Result<Plan> {
             rule.name
         )));
     }
-    if let Some(sqlparser::ast::OnInsert::DuplicateKeyUpdate(asg)) = &ins.on {
-        if asg.iter().any(|x| matches!(&x.target, AssignmentTarget::ColumnName(c) if rewrite::last_part(c).eq_ignore_ascii_case(key))) {
+    if let Some(sqlparser::ast::OnInsert::DuplicateKeyUpdate(asg)) = &ins.on
+        && asg.iter().any(|x| matches!(&x.target, AssignmentTarget::ColumnName(c) if rewrite::last_part(c).eq_ignore_ascii_case(key))) {
             return Err(ProxyError::NotSupported(format!("ON DUPLICATE KEY UPDATE of the shard key `{key}`")));
         }
-    }
     let Some(rows) = insert_values(&ins.source) else {
         return Err(ProxyError::NotSupported(format!(
             "INSERT into sharded table `{}` without VALUES",
@@ -777,7 +773,7 @@ fn hidden_order_columns(stmt: &Statement) -> Vec<usize> {
             }
             _ => false,
         });
-        if !found && !(wildcard && name.is_some()) {
+        if !(found || wildcard && name.is_some()) {
             out.push(i);
         }
     }

@@ -24,6 +24,11 @@ pub fn cli_up(
     };
     let sandbox = Sandbox::up(&spec)?;
     let rules = sandbox.write_rules(DEMO_LISTEN)?;
+    // The example rules declare schema `shop`: its database must exist on every shard
+    // (replicas receive it through replication).
+    for shard in 0..shards {
+        sandbox.query(shard, None, "CREATE DATABASE IF NOT EXISTS shop")?;
+    }
     println!("sandbox up in {}", sandbox.dir.display());
     for s in &sandbox.servers {
         let role = match s.replica {

@@ -149,7 +149,8 @@ impl Sandbox {
             )));
         }
         let template = dir.join("template");
-        setup::install_template(&programs, &template)?;
+        let template_tmp = dir.join("template-tmp");
+        setup::install_template(&programs, &template, &template_tmp)?;
         let kill = spec.kill_on_parent_exit;
         let started: Vec<Result<(Child, u16), SandboxError>> = std::thread::scope(|scope| {
             let handles: Vec<_> = layouts
@@ -207,6 +208,7 @@ impl Sandbox {
         }
         // Each server has its own copy now.
         let _ = std::fs::remove_dir_all(&template);
+        let _ = std::fs::remove_dir_all(&template_tmp);
         let servers: Vec<ServerInfo> = layouts
             .iter()
             .zip(&ports)

@@ -33,6 +33,9 @@ pub(crate) struct Layout {
     pub socket: PathBuf,
     pub pid_file: PathBuf,
     pub log: PathBuf,
+    /// Private tmpdir: at startup mariadbd deletes every `#sql*` file in its tmpdir,
+    /// which breaks servers starting beside it if they share /tmp.
+    pub tmpdir: PathBuf,
 }
 
 impl Layout {
@@ -51,6 +54,7 @@ impl Layout {
             socket: base.join("mariadbd.sock"),
             pid_file: base.join("mariadbd.pid"),
             log: base.join("error.log"),
+            tmpdir: base.join("tmp"),
             name,
         }
     }
@@ -64,6 +68,7 @@ impl Layout {
             .arg(format!("--socket={}", self.socket.display()))
             .arg(format!("--pid-file={}", self.pid_file.display()))
             .arg(format!("--log-error={}", self.log.display()))
+            .arg(format!("--tmpdir={}", self.tmpdir.display()))
             .arg("--bind-address=127.0.0.1")
             .arg(format!("--server-id={}", self.server_id));
         // SAFETY: geteuid cannot fail.
@@ -129,6 +134,12 @@ impl Layout {
         port: u16,
         die_with_parent: bool,
     ) -> Result<Child, StartError> {
+        std::fs::create_dir_all(&self.tmpdir).map_err(|e| {
+            StartError::Other(SandboxError::io(
+                format!("creating {}", self.tmpdir.display()),
+                e,
+            ))
+        })?;
         // A stale pid file or socket from a killed run would confuse mariadbd.
         let _ = std::fs::remove_file(&self.pid_file);
         let _ = std::fs::remove_file(&self.socket);

@@ -12,11 +12,20 @@ use super::server::Layout;
 /// How long a replica's IO and SQL threads may take to start.
 const REPLICATION_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Creates fresh system tables in `datadir` (about a second; done once per sandbox).
-pub(crate) fn install_template(programs: &Programs, datadir: &Path) -> Result<(), SandboxError> {
+/// Creates fresh system tables in `datadir` (about a second; done once per sandbox),
+/// using `tmpdir` (created) for its temporary tables: a shared /tmp is not safe, as
+/// every starting mariadbd deletes the `#sql*` files it finds there.
+pub(crate) fn install_template(
+    programs: &Programs,
+    datadir: &Path,
+    tmpdir: &Path,
+) -> Result<(), SandboxError> {
+    std::fs::create_dir_all(tmpdir)
+        .map_err(|e| SandboxError::io(format!("creating {}", tmpdir.display()), e))?;
     let mut cmd = Command::new(&programs.install_db);
     cmd.arg("--no-defaults")
         .arg(format!("--datadir={}", datadir.display()))
+        .arg(format!("--tmpdir={}", tmpdir.display()))
         .args([
             "--auth-root-authentication-method=normal",
             "--skip-test-db",

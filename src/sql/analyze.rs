@@ -120,14 +120,12 @@ pub fn analyze(sql: &str) -> Result<Analysis, AnalyzeError> {
     let mut stmt = stmts.remove(0);
     let mut n = 0usize;
     let _ = visit_expressions_mut(&mut stmt, |e| {
-        if let Expr::Value(v) = e {
-            if let Value::Placeholder(p) = &mut v.value {
-                if p == "?" {
+        if let Expr::Value(v) = e
+            && let Value::Placeholder(p) = &mut v.value
+                && p == "?" {
                     n += 1;
                     *p = format!("?{n}");
                 }
-            }
-        }
         ControlFlow::<()>::Continue(())
     });
     let mut tables: Vec<TableName> = Vec::new();
@@ -326,14 +324,13 @@ fn agg_of(e: &Expr) -> Option<Result<Agg, String>> {
         | "JSON_OBJECTAGG" => return Some(Err(format!("{name}() across shards"))),
         _ => return None,
     };
-    if let FunctionArguments::List(list) = &f.args {
-        if list
+    if let FunctionArguments::List(list) = &f.args
+        && list
             .duplicate_treatment
             .is_some_and(|d| d.to_string().eq_ignore_ascii_case("DISTINCT"))
         {
             return Some(Err(format!("{name}(DISTINCT ...) across shards")));
         }
-    }
     Some(Ok(agg))
 }
 
@@ -409,8 +406,8 @@ fn select_shape(q: &Query) -> SelectShape {
         }
         _ => shape.multi_table = true,
     }
-    if let Some(ob) = &q.order_by {
-        if let OrderByKind::Expressions(exprs) = &ob.kind {
+    if let Some(ob) = &q.order_by
+        && let OrderByKind::Expressions(exprs) = &ob.kind {
             for o in exprs {
                 let asc = !matches!(o.options.sort, Some(OrderBySort::Desc));
                 let text = o.expr.to_string();
@@ -441,7 +438,6 @@ fn select_shape(q: &Query) -> SelectShape {
                 shape.order_by.push((r, asc));
             }
         }
-    }
     shape.limit = match &q.limit_clause {
         Some(LimitClause::OffsetCommaLimit { offset, limit }) => {
             Some((value_ref(offset), value_ref(limit)))

@@ -288,11 +288,10 @@ fn is_ident_byte(c: u8) -> bool {
 /// `[schema.]table` at the start of `toks`.
 fn qualified(sql: &str, toks: &[Tok]) -> (Option<String>, String) {
     let first = ident_case(sql, toks.first()).unwrap_or_default();
-    if toks.get(1) == Some(&Tok::Sym('.')) {
-        if let Some(t) = ident_case(sql, toks.get(2)) {
+    if toks.get(1) == Some(&Tok::Sym('.'))
+        && let Some(t) = ident_case(sql, toks.get(2)) {
             return (Some(first), t);
         }
-    }
     (None, first)
 }
 

@@ -1,0 +1,106 @@
+//! sysbench through the proxy, as users will run it: sbtest tables hash-sharded by id over two
+//! real MariaDB shards, prepare/run/cleanup of the standard OLTP tests in both prepared-statement
+//! modes, with no failed statement and rows on both shards.
+
+mod common;
+
+use common::*;
+use std::process::Command;
+
+const TABLES: usize = 2;
+const TABLE_SIZE: i64 = 1000;
+
+fn sysbench(test: &str, port: u16, ps_mode: &str, phase: &str) -> String {
+    let out = Command::new("sysbench")
+        .arg(test)
+        .args([
+            "--db-driver=mysql",
+            "--mysql-host=127.0.0.1",
+            "--mysql-user=app",
+            "--mysql-password=app",
+            "--mysql-db=shop",
+        ])
+        .arg(format!("--mysql-port={port}"))
+        .arg(format!("--db-ps-mode={ps_mode}"))
+        .arg(format!("--tables={TABLES}"))
+        .arg(format!("--table-size={TABLE_SIZE}"))
+        .args(["--time=3", "--threads=2", "--report-interval=0"])
+        .arg(phase)
+        .output()
+        .expect("sysbench runs (make deps installs it)");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "sysbench {test} {phase} --db-ps-mode={ps_mode} failed:\n{text}"
+    );
+    text
+}
+
+/// The number after `label` in sysbench's report (e.g. `ignored errors:`).
+fn number_after(report: &str, label: &str) -> u64 {
+    report
+        .lines()
+        .find_map(|l| l.trim().strip_prefix(label))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no `{label}` in sysbench output:\n{report}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sysbench_oltp_tests_run_clean_through_the_proxy() {
+    fresh_schema("shop").await;
+    let rules =
+        shardgate::config::Rules::from_toml(&cluster().rules_toml("127.0.0.1:0"), "sandbox rules")
+            .expect("sandbox rules are valid");
+    let addr = start_proxy(rules).await;
+    let port = addr.port();
+    let tests = [
+        "oltp_read_write",
+        "oltp_read_only",
+        "oltp_point_select",
+        "oltp_insert",
+        "oltp_delete",
+        "oltp_update_index",
+    ];
+    for ps_mode in ["auto", "disable"] {
+        for test in tests {
+            sysbench(test, port, ps_mode, "prepare");
+            // Ids 1..N exactly as against MySQL, spread over both shards by id mod 2.
+            let evens = ids_on(0, "shop", "SELECT id FROM sbtest1").await;
+            let odds = ids_on(1, "shop", "SELECT id FROM sbtest1").await;
+            assert_eq!(
+                evens,
+                (1..=TABLE_SIZE).filter(|i| i % 2 == 0).collect::<Vec<_>>(),
+                "{test}: shard s0"
+            );
+            assert_eq!(
+                odds,
+                (1..=TABLE_SIZE).filter(|i| i % 2 == 1).collect::<Vec<_>>(),
+                "{test}: shard s1"
+            );
+            let report = sysbench(test, port, ps_mode, "run");
+            let transactions = number_after(&report, "transactions:");
+            let ignored = number_after(&report, "ignored errors:");
+            assert!(transactions > 0, "{test}: no transaction ran:\n{report}");
+            // Deadlocks/lock-wait timeouts between shards are retried by sysbench; keep them rare.
+            assert!(
+                ignored * 20 <= transactions,
+                "{test} ({ps_mode}): {ignored} ignored errors for {transactions} transactions"
+            );
+            println!(
+                "{test} --db-ps-mode={ps_mode}: {transactions} transactions, {ignored} ignored errors"
+            );
+            sysbench(test, port, ps_mode, "cleanup");
+            let left = ids_on(0, "shop", "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'shop' AND table_name LIKE 'sbtest%'").await;
+            assert_eq!(
+                left,
+                vec![0],
+                "{test}: cleanup dropped the tables on shard s0"
+            );
+        }
+    }
+}

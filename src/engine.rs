@@ -173,13 +173,14 @@ fn fallback(sh: &Shared, st: &SessionState) -> ShardId {
 
 async fn check_txn_age(sh: &Shared, st: &mut SessionState) -> Result<()> {
     if let Some(t) = st.txn.started()
-        && t.elapsed() > sh.rules.proxy.transaction_timeout {
-            let _ = st.txn.rollback(&sh.backends).await;
-            return Err(ProxyError::Transaction(format!(
-                "the transaction was open longer than transaction_timeout ({} ms) and was rolled back",
-                sh.rules.proxy.transaction_timeout.as_millis()
-            )));
-        }
+        && t.elapsed() > sh.rules.proxy.transaction_timeout
+    {
+        let _ = st.txn.rollback(&sh.backends).await;
+        return Err(ProxyError::Transaction(format!(
+            "the transaction was open longer than transaction_timeout ({} ms) and was rolled back",
+            sh.rules.proxy.transaction_timeout.as_millis()
+        )));
+    }
     Ok(())
 }
 
@@ -413,9 +414,10 @@ async fn run_sql(
         reset_sequences(sh, st, &analysis).await;
     }
     if let Outcome::Ok(o) = &out
-        && o.last_insert_id != 0 {
-            st.last_insert_id = o.last_insert_id;
-        }
+        && o.last_insert_id != 0
+    {
+        st.last_insert_id = o.last_insert_id;
+    }
     Ok(out)
 }
 
@@ -424,10 +426,11 @@ async fn reset_sequences(sh: &Shared, st: &SessionState, a: &Analysis) {
     for t in &a.tables {
         if let Ok((schema, Some(rule))) = router::resolve(&sh.rules, st.schema.as_deref(), t)
             && rule.auto_increment
-                && let Err(e) = sh.sequences.reset(&sh.backends, schema, rule).await {
-                    // The DDL itself succeeded; a stale sequence only means ids continue higher.
-                    tracing::warn!("could not reset the id sequence of {}: {e}", rule.name);
-                }
+            && let Err(e) = sh.sequences.reset(&sh.backends, schema, rule).await
+        {
+            // The DDL itself succeeded; a stale sequence only means ids continue higher.
+            tracing::warn!("could not reset the id sequence of {}: {e}", rule.name);
+        }
     }
 }
 

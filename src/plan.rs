@@ -87,17 +87,44 @@ impl fmt::Display for Merge {
             },
             Merge::Rows(m) => {
                 let mut parts = vec!["concat".to_string()];
-                if let Some(a) = &m.aggregates {
-                    parts = vec![format!("aggregate {a:?}")];
-                }
                 if m.distinct {
                     parts.push("distinct".into());
                 }
                 if !m.order_by.is_empty() {
-                    parts.push(format!("order by {:?}", m.order_by));
+                    let keys: Vec<String> = m
+                        .order_by
+                        .iter()
+                        .map(|(r, asc)| {
+                            let dir = if *asc { "asc" } else { "desc" };
+                            match r {
+                                OrderRef::Position(p) => format!("column {} {dir}", p + 1),
+                                OrderRef::Name(n) => format!("`{n}` {dir}"),
+                                OrderRef::Unresolved(e) => format!("{e} {dir}"),
+                            }
+                        })
+                        .collect();
+                    parts.push(format!("order by {}", keys.join(", ")));
                 }
-                if m.offset > 0 || m.limit.is_some() {
-                    parts.push(format!("offset {} limit {:?}", m.offset, m.limit));
+                if m.offset > 0 {
+                    parts.push(format!("offset {}", m.offset));
+                }
+                if let Some(l) = m.limit {
+                    parts.push(format!("limit {l}"));
+                }
+                if let Some(v) = m.visible {
+                    parts.push(format!("drop hidden columns after {v}"));
+                }
+                if let Some(a) = &m.aggregates {
+                    let names: Vec<&str> = a
+                        .iter()
+                        .map(|g| match g {
+                            Agg::Count => "sum of COUNT",
+                            Agg::Sum => "SUM",
+                            Agg::Min => "MIN",
+                            Agg::Max => "MAX",
+                        })
+                        .collect();
+                    parts[0] = format!("aggregate ({})", names.join(", "));
                 }
                 write!(f, "{}", parts.join(", "))
             }

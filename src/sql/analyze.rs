@@ -122,10 +122,11 @@ pub fn analyze(sql: &str) -> Result<Analysis, AnalyzeError> {
     let _ = visit_expressions_mut(&mut stmt, |e| {
         if let Expr::Value(v) = e
             && let Value::Placeholder(p) = &mut v.value
-                && p == "?" {
-                    n += 1;
-                    *p = format!("?{n}");
-                }
+            && p == "?"
+        {
+            n += 1;
+            *p = format!("?{n}");
+        }
         ControlFlow::<()>::Continue(())
     });
     let mut tables: Vec<TableName> = Vec::new();
@@ -328,9 +329,9 @@ fn agg_of(e: &Expr) -> Option<Result<Agg, String>> {
         && list
             .duplicate_treatment
             .is_some_and(|d| d.to_string().eq_ignore_ascii_case("DISTINCT"))
-        {
-            return Some(Err(format!("{name}(DISTINCT ...) across shards")));
-        }
+    {
+        return Some(Err(format!("{name}(DISTINCT ...) across shards")));
+    }
     Some(Ok(agg))
 }
 
@@ -407,37 +408,38 @@ fn select_shape(q: &Query) -> SelectShape {
         _ => shape.multi_table = true,
     }
     if let Some(ob) = &q.order_by
-        && let OrderByKind::Expressions(exprs) = &ob.kind {
-            for o in exprs {
-                let asc = !matches!(o.options.sort, Some(OrderBySort::Desc));
-                let text = o.expr.to_string();
-                let r = match &o.expr {
-                    Expr::Value(v) => match &v.value {
-                        Value::Number(n, _) => n
-                            .parse::<usize>()
-                            .ok()
-                            .filter(|n| *n >= 1)
-                            .map(|n| OrderRef::Position(n - 1))
-                            .unwrap_or(OrderRef::Unresolved(text.clone())),
+        && let OrderByKind::Expressions(exprs) = &ob.kind
+    {
+        for o in exprs {
+            let asc = !matches!(o.options.sort, Some(OrderBySort::Desc));
+            let text = o.expr.to_string();
+            let r = match &o.expr {
+                Expr::Value(v) => match &v.value {
+                    Value::Number(n, _) => n
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|n| *n >= 1)
+                        .map(|n| OrderRef::Position(n - 1))
+                        .unwrap_or(OrderRef::Unresolved(text.clone())),
+                    _ => OrderRef::Unresolved(text.clone()),
+                },
+                _ => match aliases
+                    .iter()
+                    .position(|(a, e)| *e == text || a.as_deref() == Some(text.as_str()))
+                {
+                    Some(p) => OrderRef::Position(p),
+                    None => match &o.expr {
+                        Expr::Identifier(i) => OrderRef::Name(i.value.clone()),
+                        Expr::CompoundIdentifier(parts) => OrderRef::Name(
+                            parts.last().map(|i| i.value.clone()).unwrap_or_default(),
+                        ),
                         _ => OrderRef::Unresolved(text.clone()),
                     },
-                    _ => match aliases
-                        .iter()
-                        .position(|(a, e)| *e == text || a.as_deref() == Some(text.as_str()))
-                    {
-                        Some(p) => OrderRef::Position(p),
-                        None => match &o.expr {
-                            Expr::Identifier(i) => OrderRef::Name(i.value.clone()),
-                            Expr::CompoundIdentifier(parts) => OrderRef::Name(
-                                parts.last().map(|i| i.value.clone()).unwrap_or_default(),
-                            ),
-                            _ => OrderRef::Unresolved(text.clone()),
-                        },
-                    },
-                };
-                shape.order_by.push((r, asc));
-            }
+                },
+            };
+            shape.order_by.push((r, asc));
         }
+    }
     shape.limit = match &q.limit_clause {
         Some(LimitClause::OffsetCommaLimit { offset, limit }) => {
             Some((value_ref(offset), value_ref(limit)))

@@ -23,9 +23,10 @@ impl PlanCache {
     /// The analysis of `sql`, parsing it on a miss. Parse errors are not cached.
     pub fn get(&self, sql: &str) -> Result<Arc<Analysis>, AnalyzeError> {
         if let Ok(mut c) = self.inner.lock()
-            && let Some(a) = c.get(sql) {
-                return Ok(a.clone());
-            }
+            && let Some(a) = c.get(sql)
+        {
+            return Ok(a.clone());
+        }
         let a = Arc::new(analyze(sql)?);
         if let Ok(mut c) = self.inner.lock() {
             c.put(sql.to_string(), a.clone());

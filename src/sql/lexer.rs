@@ -289,9 +289,10 @@ fn is_ident_byte(c: u8) -> bool {
 fn qualified(sql: &str, toks: &[Tok]) -> (Option<String>, String) {
     let first = ident_case(sql, toks.first()).unwrap_or_default();
     if toks.get(1) == Some(&Tok::Sym('.'))
-        && let Some(t) = ident_case(sql, toks.get(2)) {
-            return (Some(first), t);
-        }
+        && let Some(t) = ident_case(sql, toks.get(2))
+    {
+        return (Some(first), t);
+    }
     (None, first)
 }
 

@@ -3,17 +3,24 @@
 
 use crate::config::{Algorithm, Rules, Schema, ShardId, TableRule};
 use crate::error::{ProxyError, Result};
-use crate::plan::{Merge, Plan, RowMerge, Target};
+use crate::plan::{Merge, Plan, Target};
 use crate::rewrite;
 use crate::route::Key;
 use crate::sql::ValueRef;
-use crate::sql::analyze::{Analysis, Item, Kind, TableName};
+use crate::sql::analyze::{Analysis, Kind, TableName};
 use crate::sql::keycond::{Cond, key_condition};
 use mysql_async::Value;
 use sqlparser::ast::{AssignmentTarget, Expr, SetExpr, Statement, TableFactor};
 use std::collections::BTreeSet;
 use std::ops::Bound;
 use std::sync::Arc;
+
+mod insert;
+mod select;
+
+pub use insert::ids_needed;
+use insert::route_insert;
+use select::scatter_select;
 
 /// Everything the router reads.
 pub struct RouteInput<'a> {
@@ -68,61 +75,6 @@ fn fallback_shard(rules: &Rules, current: Option<&str>) -> ShardId {
         .and_then(|s| rules.schema(s))
         .map(|s| s.default_shard)
         .unwrap_or(0)
-}
-
-/// For an INSERT into an auto_increment table: the rule and the number of rows needing an id.
-pub fn ids_needed(
-    rules: &Rules,
-    current: Option<&str>,
-    a: &Analysis,
-    params: &[Value],
-) -> Result<Option<(Arc<TableRule>, usize)>> {
-    let Statement::Insert(ins) = &a.stmt else {
-        return Ok(None);
-    };
-    let Some(t) = a.tables.first() else {
-        return Ok(None);
-    };
-    let Placement::Sharded(rule) = placement(rules, current, t)? else {
-        return Ok(None);
-    };
-    if !rule.auto_increment {
-        return Ok(None);
-    }
-    let key = rule.key.as_deref().unwrap_or("");
-    let key_idx = ins
-        .columns
-        .iter()
-        .position(|c| rewrite::last_part(c).eq_ignore_ascii_case(key));
-    let Some(rows) = insert_values(&ins.source) else {
-        return Ok(None);
-    };
-    let n = rows
-        .iter()
-        .filter(|row| match key_idx {
-            None => true,
-            Some(k) => row
-                .get(k)
-                .map(|e| needs_id(&crate::sql::analyze::value_ref(e), params))
-                .unwrap_or(true),
-        })
-        .count();
-    Ok((n > 0).then(|| (rule.clone(), n)))
-}
-
-fn needs_id(v: &ValueRef, params: &[Value]) -> bool {
-    match v.bind(params) {
-        Some(Value::NULL) | Some(Value::Int(0)) | Some(Value::UInt(0)) => true,
-        Some(Value::Bytes(b)) => b.as_slice() == b"0",
-        _ => false,
-    }
-}
-
-fn insert_values(source: &Option<Box<sqlparser::ast::Query>>) -> Option<Vec<Vec<Expr>>> {
-    match source.as_ref()?.body.as_ref() {
-        SetExpr::Values(v) => Some(v.rows.iter().map(|r| r.content.clone()).collect()),
-        _ => None,
-    }
 }
 
 /// Builds the plan of a statement.
@@ -383,21 +335,24 @@ fn route_dml(inp: &RouteInput<'_>) -> Result<Plan> {
         }
     }
     // Writes to a broadcast table go to every copy.
-    if write && sharded.is_empty() && a.tables.len() == 1
-        && let Some(r) = &broadcast_rule {
-            return Ok(Plan {
-                targets: r
-                    .shards
-                    .iter()
-                    .map(|&shard| Target { shard, sql: None })
-                    .collect(),
-                merge: Merge::Affected {
-                    broadcast: true,
-                    first_id: None,
-                },
-                write,
-            });
-        }
+    if write
+        && sharded.is_empty()
+        && a.tables.len() == 1
+        && let Some(r) = &broadcast_rule
+    {
+        return Ok(Plan {
+            targets: r
+                .shards
+                .iter()
+                .map(|&shard| Target { shard, sql: None })
+                .collect(),
+            merge: Merge::Affected {
+                broadcast: true,
+                first_id: None,
+            },
+            write,
+        });
+    }
     if sharded.is_empty() {
         let mut common: Option<BTreeSet<ShardId>> = None;
         for s in &anywhere {
@@ -455,17 +410,19 @@ fn route_dml(inp: &RouteInput<'_>) -> Result<Plan> {
         .collect();
     if write {
         if let Statement::Update(u) = &a.stmt
-            && (u.limit.is_some() || !u.order_by.is_empty()) {
-                return Err(ProxyError::NotSupported(
-                    "UPDATE ... ORDER BY/LIMIT across shards".into(),
-                ));
-            }
+            && (u.limit.is_some() || !u.order_by.is_empty())
+        {
+            return Err(ProxyError::NotSupported(
+                "UPDATE ... ORDER BY/LIMIT across shards".into(),
+            ));
+        }
         if let Statement::Delete(d) = &a.stmt
-            && (d.limit.is_some() || !d.order_by.is_empty()) {
-                return Err(ProxyError::NotSupported(
-                    "DELETE ... ORDER BY/LIMIT across shards".into(),
-                ));
-            }
+            && (d.limit.is_some() || !d.order_by.is_empty())
+        {
+            return Err(ProxyError::NotSupported(
+                "DELETE ... ORDER BY/LIMIT across shards".into(),
+            ));
+        }
         return Ok(Plan {
             targets,
             merge: Merge::Affected {
@@ -476,306 +433,4 @@ fn route_dml(inp: &RouteInput<'_>) -> Result<Plan> {
         });
     }
     scatter_select(inp, targets)
-}
-
-fn scatter_select(inp: &RouteInput<'_>, mut targets: Vec<Target>) -> Result<Plan> {
-    let a = inp.analysis;
-    let Some(shape) = &a.select else {
-        return Err(ProxyError::NotSupported(
-            "this statement across shards".into(),
-        ));
-    };
-    if shape.group_by || shape.having {
-        return Err(ProxyError::NotSupported("GROUP BY/HAVING across shards (give the shard key, or wait for cross-shard aggregation)".into()));
-    }
-    let mut aggs = Vec::new();
-    let mut plain = false;
-    for item in &shape.items {
-        match item {
-            Item::Agg(g) => aggs.push(*g),
-            Item::Unmergeable(what) => return Err(ProxyError::NotSupported(what.clone())),
-            Item::Plain | Item::Wildcard => plain = true,
-        }
-    }
-    if !aggs.is_empty() && plain {
-        return Err(ProxyError::NotSupported(
-            "aggregates mixed with plain columns without GROUP BY across shards".into(),
-        ));
-    }
-    if !aggs.is_empty() && shape.distinct {
-        return Err(ProxyError::NotSupported(
-            "SELECT DISTINCT with aggregates across shards".into(),
-        ));
-    }
-    let mut merge = RowMerge {
-        order_by: shape.order_by.clone(),
-        aggregates: (!aggs.is_empty()).then_some(aggs),
-        distinct: shape.distinct,
-        ..Default::default()
-    };
-    // The per-shard statement, when it must differ from the client's.
-    let mut rewritten: Option<Statement> = None;
-    let hidden = hidden_order_columns(&a.stmt);
-    if !hidden.is_empty() {
-        if shape.distinct {
-            return Err(ProxyError::NotSupported(
-                "SELECT DISTINCT ... ORDER BY a column that is not selected, across shards".into(),
-            ));
-        }
-        let mut stmt = a.stmt.clone();
-        rewrite::inline_params(&mut stmt, inp.params);
-        if let Statement::Query(q) = &mut stmt {
-            let order_exprs: Vec<Expr> = match &q.order_by {
-                Some(ob) => match &ob.kind {
-                    sqlparser::ast::OrderByKind::Expressions(v) => {
-                        v.iter().map(|o| o.expr.clone()).collect()
-                    }
-                    _ => Vec::new(),
-                },
-                None => Vec::new(),
-            };
-            if let SetExpr::Select(sel) = q.body.as_mut() {
-                let base = sel.projection.len();
-                for (k, &i) in hidden.iter().enumerate() {
-                    if let Some(e) = order_exprs.get(i) {
-                        sel.projection
-                            .push(sqlparser::ast::SelectItem::UnnamedExpr(e.clone()));
-                        merge.order_by[i].0 = crate::sql::analyze::OrderRef::Position(base + k);
-                    }
-                }
-                merge.visible = Some(base);
-            }
-        }
-        rewritten = Some(stmt);
-    }
-    if let Some((off, cnt)) = &shape.limit {
-        let num = |v: &ValueRef| -> Result<u64> {
-            match v.bind(inp.params) {
-                Some(Value::Int(i)) if *i >= 0 => Ok(*i as u64),
-                Some(Value::UInt(u)) => Ok(*u),
-                Some(Value::Bytes(b)) => std::str::from_utf8(b)
-                    .ok()
-                    .and_then(|s| s.trim().parse().ok())
-                    .ok_or_else(|| ProxyError::Syntax("LIMIT needs integers".into())),
-                _ => Err(ProxyError::Syntax(
-                    "LIMIT needs non-negative integers".into(),
-                )),
-            }
-        };
-        let (o, c) = (num(off)?, num(cnt)?);
-        merge.offset = o;
-        merge.limit = Some(c);
-        if o > 0 {
-            let stmt = rewritten.get_or_insert_with(|| {
-                let mut s = a.stmt.clone();
-                rewrite::inline_params(&mut s, inp.params);
-                s
-            });
-            if let Statement::Query(q) = stmt {
-                rewrite::set_limit(q, 0, o.saturating_add(c));
-            }
-        }
-    }
-    if let Some(stmt) = rewritten {
-        let sql = stmt.to_string();
-        for t in &mut targets {
-            t.sql = Some(sql.clone());
-        }
-    }
-    Ok(Plan {
-        targets,
-        merge: Merge::Rows(merge),
-        write: false,
-    })
-}
-
-fn route_insert(inp: &RouteInput<'_>) -> Result<Plan> {
-    let a = inp.analysis;
-    let Statement::Insert(ins) = &a.stmt else {
-        return Err(ProxyError::NotSupported("INSERT form".into()));
-    };
-    let Some(t) = a.tables.first() else {
-        return Err(ProxyError::NotSupported("INSERT without a table".into()));
-    };
-    let rule = match placement(inp.rules, inp.schema, t)? {
-        Placement::Unsharded(s) => {
-            if a.tables.len() > 1 {
-                return route_dml(inp);
-            }
-            return Ok(single(s, true));
-        }
-        Placement::Broadcast(r) => {
-            if a.tables.len() > 1 {
-                return Err(ProxyError::NotSupported(
-                    "INSERT ... SELECT into a broadcast table".into(),
-                ));
-            }
-            return Ok(Plan {
-                targets: r
-                    .shards
-                    .iter()
-                    .map(|&shard| Target { shard, sql: None })
-                    .collect(),
-                merge: Merge::Affected {
-                    broadcast: true,
-                    first_id: None,
-                },
-                write: true,
-            });
-        }
-        Placement::Sharded(r) => r,
-    };
-    let key = rule.key.as_deref().unwrap_or("");
-    if a.tables.len() > 1 {
-        return Err(ProxyError::NotSupported(format!(
-            "INSERT ... SELECT into sharded table `{}`",
-            rule.name
-        )));
-    }
-    if ins.columns.is_empty() {
-        return Err(ProxyError::NotSupported(format!(
-            "INSERT into sharded table `{}` without a column list (name the columns, including `{key}`)",
-            rule.name
-        )));
-    }
-    if let Some(sqlparser::ast::OnInsert::DuplicateKeyUpdate(asg)) = &ins.on
-        && asg.iter().any(|x| matches!(&x.target, AssignmentTarget::ColumnName(c) if rewrite::last_part(c).eq_ignore_ascii_case(key))) {
-            return Err(ProxyError::NotSupported(format!("ON DUPLICATE KEY UPDATE of the shard key `{key}`")));
-        }
-    let Some(rows) = insert_values(&ins.source) else {
-        return Err(ProxyError::NotSupported(format!(
-            "INSERT into sharded table `{}` without VALUES",
-            rule.name
-        )));
-    };
-    let key_idx = ins
-        .columns
-        .iter()
-        .position(|c| rewrite::last_part(c).eq_ignore_ascii_case(key));
-    let mut ids = inp.ids.iter();
-    let mut assigned: Vec<(usize, Value)> = Vec::new();
-    let mut per_shard: std::collections::BTreeMap<ShardId, Vec<usize>> = Default::default();
-    for (i, row) in rows.iter().enumerate() {
-        let vref = key_idx
-            .and_then(|k| row.get(k))
-            .map(crate::sql::analyze::value_ref);
-        let value = match &vref {
-            Some(v) if !needs_id(v, inp.params) => match v.bind(inp.params) {
-                Some(val) => val.clone(),
-                None => {
-                    return Err(ProxyError::NotSupported(format!(
-                        "a computed value for shard key `{key}` of `{}` (give a literal or a parameter)",
-                        rule.name
-                    )));
-                }
-            },
-            _ => {
-                if !rule.auto_increment {
-                    return Err(ProxyError::NotSupported(format!(
-                        "INSERT into sharded table `{}` without a value for its shard key `{key}` (give one, or set auto_increment = true in its rule)",
-                        rule.name
-                    )));
-                }
-                let id = ids
-                    .next()
-                    .copied()
-                    .ok_or_else(|| ProxyError::Transaction("no id reserved".into()))?;
-                let v = Value::UInt(id);
-                assigned.push((i, v.clone()));
-                v
-            }
-        };
-        let k = key_of(rule, &value)?;
-        per_shard
-            .entry(rule.shard_for_key(&k)?)
-            .or_default()
-            .push(i);
-    }
-    let first_id = assigned.first().and_then(|(_, v)| {
-        if let Value::UInt(u) = v {
-            Some(*u)
-        } else {
-            None
-        }
-    });
-    let rewrite_needed = per_shard.len() > 1 || !assigned.is_empty();
-    let targets = per_shard
-        .iter()
-        .map(|(&shard, rows)| {
-            let sql = if rewrite_needed {
-                Some(
-                    rewrite::insert_rows(&a.stmt, rows, key, &assigned, inp.params).ok_or_else(
-                        || ProxyError::NotSupported("this INSERT form on a sharded table".into()),
-                    )?,
-                )
-            } else {
-                None
-            };
-            Ok(Target { shard, sql })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let merge = if targets.len() == 1 && first_id.is_none() {
-        Merge::Pass
-    } else {
-        Merge::Affected {
-            broadcast: false,
-            first_id,
-        }
-    };
-    Ok(Plan {
-        targets,
-        merge,
-        write: true,
-    })
-}
-
-/// Positions (in ORDER BY) of the sort keys that are not in the SELECT list: a scatter read must
-/// add them as hidden columns, since the merge sorts on what the shards return.
-fn hidden_order_columns(stmt: &Statement) -> Vec<usize> {
-    use sqlparser::ast::{OrderByKind, SelectItem};
-    let Statement::Query(q) = stmt else {
-        return Vec::new();
-    };
-    let SetExpr::Select(sel) = q.body.as_ref() else {
-        return Vec::new();
-    };
-    let Some(ob) = &q.order_by else {
-        return Vec::new();
-    };
-    let OrderByKind::Expressions(exprs) = &ob.kind else {
-        return Vec::new();
-    };
-    let wildcard = sel.projection.iter().any(|p| {
-        matches!(
-            p,
-            SelectItem::Wildcard(_) | SelectItem::QualifiedWildcard(..)
-        )
-    });
-    let last = |e: &Expr| match e {
-        Expr::Identifier(i) => Some(i.value.to_ascii_lowercase()),
-        Expr::CompoundIdentifier(p) => p.last().map(|i| i.value.to_ascii_lowercase()),
-        _ => None,
-    };
-    let mut out = Vec::new();
-    for (i, o) in exprs.iter().enumerate() {
-        if matches!(&o.expr, Expr::Value(_)) {
-            continue; // ORDER BY 2: a position
-        }
-        let text = o.expr.to_string();
-        let name = last(&o.expr);
-        let found = sel.projection.iter().any(|p| match p {
-            SelectItem::UnnamedExpr(e) => {
-                e.to_string() == text || (name.is_some() && last(e) == name)
-            }
-            SelectItem::ExprWithAlias { expr, alias } => {
-                expr.to_string() == text
-                    || name.as_deref() == Some(alias.value.to_ascii_lowercase().as_str())
-            }
-            _ => false,
-        });
-        if !(found || wildcard && name.is_some()) {
-            out.push(i);
-        }
-    }
-    out
 }

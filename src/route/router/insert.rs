@@ -1,0 +1,208 @@
+//! INSERT routing: each VALUES row goes to the shard of its key; rows needing an id get one of
+//! the ids reserved beforehand; rows are split per shard by rewriting the statement.
+
+use super::{Placement, RouteInput, key_of, placement, route_dml, single};
+use crate::config::{Rules, ShardId, TableRule};
+use crate::error::{ProxyError, Result};
+use crate::plan::{Merge, Plan, Target};
+use crate::rewrite;
+use crate::sql::ValueRef;
+use crate::sql::analyze::Analysis;
+use mysql_async::Value;
+use sqlparser::ast::{AssignmentTarget, Expr, SetExpr, Statement};
+use std::sync::Arc;
+
+/// For an INSERT into an auto_increment table: the rule and the number of rows needing an id.
+pub fn ids_needed(
+    rules: &Rules,
+    current: Option<&str>,
+    a: &Analysis,
+    params: &[Value],
+) -> Result<Option<(Arc<TableRule>, usize)>> {
+    let Statement::Insert(ins) = &a.stmt else {
+        return Ok(None);
+    };
+    let Some(t) = a.tables.first() else {
+        return Ok(None);
+    };
+    let Placement::Sharded(rule) = placement(rules, current, t)? else {
+        return Ok(None);
+    };
+    if !rule.auto_increment {
+        return Ok(None);
+    }
+    let key = rule.key.as_deref().unwrap_or("");
+    let key_idx = ins
+        .columns
+        .iter()
+        .position(|c| rewrite::last_part(c).eq_ignore_ascii_case(key));
+    let Some(rows) = insert_values(&ins.source) else {
+        return Ok(None);
+    };
+    let n = rows
+        .iter()
+        .filter(|row| match key_idx {
+            None => true,
+            Some(k) => row
+                .get(k)
+                .map(|e| needs_id(&crate::sql::analyze::value_ref(e), params))
+                .unwrap_or(true),
+        })
+        .count();
+    Ok((n > 0).then(|| (rule.clone(), n)))
+}
+
+fn needs_id(v: &ValueRef, params: &[Value]) -> bool {
+    match v.bind(params) {
+        Some(Value::NULL) | Some(Value::Int(0)) | Some(Value::UInt(0)) => true,
+        Some(Value::Bytes(b)) => b.as_slice() == b"0",
+        _ => false,
+    }
+}
+
+fn insert_values(source: &Option<Box<sqlparser::ast::Query>>) -> Option<Vec<Vec<Expr>>> {
+    match source.as_ref()?.body.as_ref() {
+        SetExpr::Values(v) => Some(v.rows.iter().map(|r| r.content.clone()).collect()),
+        _ => None,
+    }
+}
+
+pub(super) fn route_insert(inp: &RouteInput<'_>) -> Result<Plan> {
+    let a = inp.analysis;
+    let Statement::Insert(ins) = &a.stmt else {
+        return Err(ProxyError::NotSupported("INSERT form".into()));
+    };
+    let Some(t) = a.tables.first() else {
+        return Err(ProxyError::NotSupported("INSERT without a table".into()));
+    };
+    let rule = match placement(inp.rules, inp.schema, t)? {
+        Placement::Unsharded(s) => {
+            if a.tables.len() > 1 {
+                return route_dml(inp);
+            }
+            return Ok(single(s, true));
+        }
+        Placement::Broadcast(r) => {
+            if a.tables.len() > 1 {
+                return Err(ProxyError::NotSupported(
+                    "INSERT ... SELECT into a broadcast table".into(),
+                ));
+            }
+            return Ok(Plan {
+                targets: r
+                    .shards
+                    .iter()
+                    .map(|&shard| Target { shard, sql: None })
+                    .collect(),
+                merge: Merge::Affected {
+                    broadcast: true,
+                    first_id: None,
+                },
+                write: true,
+            });
+        }
+        Placement::Sharded(r) => r,
+    };
+    let key = rule.key.as_deref().unwrap_or("");
+    if a.tables.len() > 1 {
+        return Err(ProxyError::NotSupported(format!(
+            "INSERT ... SELECT into sharded table `{}`",
+            rule.name
+        )));
+    }
+    if ins.columns.is_empty() {
+        return Err(ProxyError::NotSupported(format!(
+            "INSERT into sharded table `{}` without a column list (name the columns, including `{key}`)",
+            rule.name
+        )));
+    }
+    if let Some(sqlparser::ast::OnInsert::DuplicateKeyUpdate(asg)) = &ins.on
+        && asg.iter().any(|x| matches!(&x.target, AssignmentTarget::ColumnName(c) if rewrite::last_part(c).eq_ignore_ascii_case(key))) {
+            return Err(ProxyError::NotSupported(format!("ON DUPLICATE KEY UPDATE of the shard key `{key}`")));
+        }
+    let Some(rows) = insert_values(&ins.source) else {
+        return Err(ProxyError::NotSupported(format!(
+            "INSERT into sharded table `{}` without VALUES",
+            rule.name
+        )));
+    };
+    let key_idx = ins
+        .columns
+        .iter()
+        .position(|c| rewrite::last_part(c).eq_ignore_ascii_case(key));
+    let mut ids = inp.ids.iter();
+    let mut assigned: Vec<(usize, Value)> = Vec::new();
+    let mut per_shard: std::collections::BTreeMap<ShardId, Vec<usize>> = Default::default();
+    for (i, row) in rows.iter().enumerate() {
+        let vref = key_idx
+            .and_then(|k| row.get(k))
+            .map(crate::sql::analyze::value_ref);
+        let value = match &vref {
+            Some(v) if !needs_id(v, inp.params) => match v.bind(inp.params) {
+                Some(val) => val.clone(),
+                None => {
+                    return Err(ProxyError::NotSupported(format!(
+                        "a computed value for shard key `{key}` of `{}` (give a literal or a parameter)",
+                        rule.name
+                    )));
+                }
+            },
+            _ => {
+                if !rule.auto_increment {
+                    return Err(ProxyError::NotSupported(format!(
+                        "INSERT into sharded table `{}` without a value for its shard key `{key}` (give one, or set auto_increment = true in its rule)",
+                        rule.name
+                    )));
+                }
+                let id = ids
+                    .next()
+                    .copied()
+                    .ok_or_else(|| ProxyError::Transaction("no id reserved".into()))?;
+                let v = Value::UInt(id);
+                assigned.push((i, v.clone()));
+                v
+            }
+        };
+        let k = key_of(rule, &value)?;
+        per_shard
+            .entry(rule.shard_for_key(&k)?)
+            .or_default()
+            .push(i);
+    }
+    let first_id = assigned.first().and_then(|(_, v)| {
+        if let Value::UInt(u) = v {
+            Some(*u)
+        } else {
+            None
+        }
+    });
+    let rewrite_needed = per_shard.len() > 1 || !assigned.is_empty();
+    let targets = per_shard
+        .iter()
+        .map(|(&shard, rows)| {
+            let sql = if rewrite_needed {
+                Some(
+                    rewrite::insert_rows(&a.stmt, rows, key, &assigned, inp.params).ok_or_else(
+                        || ProxyError::NotSupported("this INSERT form on a sharded table".into()),
+                    )?,
+                )
+            } else {
+                None
+            };
+            Ok(Target { shard, sql })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let merge = if targets.len() == 1 && first_id.is_none() {
+        Merge::Pass
+    } else {
+        Merge::Affected {
+            broadcast: false,
+            first_id,
+        }
+    };
+    Ok(Plan {
+        targets,
+        merge,
+        write: true,
+    })
+}

@@ -1,0 +1,102 @@
+//! Golden routing tests a DBA can read: `tests/routing/cases.toml` lists statements against the
+//! demo rules (`rules/example.toml`, schema `shop`) with the plan each must produce — which shard
+//! runs what, and how results merge — or the error it must get. On a mismatch the actual plans
+//! are written to `tests/routing/cases.actual.toml` for review.
+
+use mysql_async::Value;
+use serde::Deserialize;
+use shardgate::config::Rules;
+use shardgate::route::router::{RouteInput, ids_needed, route};
+use shardgate::sql::analyze::analyze;
+use std::path::PathBuf;
+
+#[derive(Deserialize)]
+struct Cases {
+    cases: Vec<Case>,
+}
+
+#[derive(Deserialize)]
+struct Case {
+    sql: String,
+    #[serde(default)]
+    params: Vec<toml::Value>,
+    expect: String,
+}
+
+fn value(v: &toml::Value) -> Value {
+    match v {
+        toml::Value::Integer(i) => Value::Int(*i),
+        toml::Value::Float(f) => Value::Double(*f),
+        toml::Value::String(s) => Value::Bytes(s.clone().into_bytes()),
+        toml::Value::Boolean(b) => Value::Int(i64::from(*b)),
+        other => panic!("unsupported parameter {other}"),
+    }
+}
+
+fn plan_text(rules: &Rules, c: &Case) -> String {
+    let a = match analyze(&c.sql) {
+        Ok(a) => a,
+        Err(e) => return format!("parse error: {e:?}\n"),
+    };
+    let params: Vec<Value> = c.params.iter().map(value).collect();
+    // Ids as the sequence would hand them out on a fresh table: 1, 2, 3, ...
+    let ids: Vec<u64> = match ids_needed(rules, Some("shop"), &a, &params) {
+        Ok(Some((_, n))) => (1..=n as u64).collect(),
+        Ok(None) => Vec::new(),
+        Err(e) => return format!("error {}: {e}\n", e.code()),
+    };
+    let input = RouteInput {
+        rules,
+        schema: Some("shop"),
+        analysis: &a,
+        params: &params,
+        ids: &ids,
+        pinned: &[],
+    };
+    match route(&input) {
+        Ok(plan) => plan.describe(rules),
+        Err(e) => format!("error {}: {e}\n", e.code()),
+    }
+}
+
+#[test]
+fn routing_cases_match_their_golden_plans() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let rules = Rules::load(&root.join("rules/example.toml")).expect("example rules load");
+    let path = root.join("tests/routing/cases.toml");
+    let text = std::fs::read_to_string(&path).expect("cases file");
+    let cases: Cases = toml::from_str(&text).expect("cases parse");
+    assert!(cases.cases.len() >= 20, "the cases file lost its cases");
+    let mut failures = Vec::new();
+    let mut actual = String::from("# Actual plans (written by tests/routing.rs on a mismatch).\n");
+    for c in &cases.cases {
+        let got = plan_text(&rules, c);
+        actual.push_str(&format!(
+            "\n[[cases]]\nsql = {}\n",
+            toml::Value::String(c.sql.clone())
+        ));
+        if !c.params.is_empty() {
+            let p: Vec<String> = c.params.iter().map(|v| v.to_string()).collect();
+            actual.push_str(&format!("params = [{}]\n", p.join(", ")));
+        }
+        actual.push_str(&format!("expect = \"\"\"\n{got}\"\"\"\n"));
+        if got.trim() != c.expect.trim() {
+            failures.push(format!(
+                "{}\n  expected:\n{}\n  got:\n{}",
+                c.sql, c.expect, got
+            ));
+        }
+    }
+    let actual_path = root.join("tests/routing/cases.actual.toml");
+    if failures.is_empty() {
+        let _ = std::fs::remove_file(&actual_path);
+    } else {
+        std::fs::write(&actual_path, actual).expect("write actual plans");
+        panic!(
+            "{} routing case(s) differ (actual plans in {}):\n\n{}",
+            failures.len(),
+            actual_path.display(),
+            failures.join("\n\n")
+        );
+    }
+}

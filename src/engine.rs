@@ -60,8 +60,11 @@ pub struct SessionState {
     pub txn: Txn,
     pub last_insert_id: u64,
     pub conn_id: u32,
-    /// Session variables the client set (remembered; not yet applied to backends).
-    pub vars: Vec<(String, String)>,
+    /// SET statements the client ran, with the variables each assigns; replayed on every
+    /// backend connection the session uses (see [`crate::backend::Setup`]).
+    pub vars: Vec<(Vec<String>, String)>,
+    /// `vars` as the backend layer takes them.
+    pub setup: crate::backend::Setup,
 }
 
 impl SessionState {
@@ -76,6 +79,7 @@ impl SessionState {
             last_insert_id: 0,
             conn_id,
             vars: Vec::new(),
+            setup: crate::backend::Setup::from([]),
         }
     }
 }
@@ -120,7 +124,7 @@ pub async fn run(
             st.txn.rollback(&sh.backends).await?;
             Ok(ok())
         }
-        Command::Set(items) => set(sh, st, items).await,
+        Command::Set(items) => set(sh, st, sql, items).await,
         Command::Use(db) => use_schema(sh, st, &db).await,
         Command::ShowDatabases => {
             let rows = sh
@@ -184,7 +188,13 @@ async fn check_txn_age(sh: &Shared, st: &mut SessionState) -> Result<()> {
     Ok(())
 }
 
-async fn set(sh: &Shared, st: &mut SessionState, items: Vec<SetItem>) -> Result<Outcome> {
+async fn set(
+    sh: &Shared,
+    st: &mut SessionState,
+    sql: &str,
+    items: Vec<SetItem>,
+) -> Result<Outcome> {
+    let mut names: Vec<String> = Vec::new();
     for item in items {
         match item {
             SetItem::Autocommit(true) => {
@@ -194,7 +204,7 @@ async fn set(sh: &Shared, st: &mut SessionState, items: Vec<SetItem>) -> Result<
                 st.autocommit = true;
             }
             SetItem::Autocommit(false) => st.autocommit = false,
-            SetItem::Names(cs) => st.vars.push(("names".into(), cs)),
+            SetItem::Names(_) => names.push("names".into()),
             SetItem::Global(_) => {
                 return Err(ProxyError::NotSupported(
                     "SET GLOBAL through the proxy (set it on each server)".into(),
@@ -205,11 +215,35 @@ async fn set(sh: &Shared, st: &mut SessionState, items: Vec<SetItem>) -> Result<
                     "user variables (@{v}): they would not follow the session across backend connections"
                 )));
             }
-            SetItem::Session(name, value) => {
-                st.vars.retain(|(n, _)| *n != name);
-                st.vars.push((name, value));
-            }
+            SetItem::Session(name, _) => names.push(name),
         }
+    }
+    if names.is_empty() {
+        return Ok(ok());
+    }
+    // Remember the statement (replacing an earlier one that set the same variables), then check
+    // that a backend accepts it: the session's next connection runs every remembered SET.
+    names.sort();
+    let before = (st.vars.clone(), st.setup.clone());
+    st.vars.retain(|(n, _)| *n != names);
+    st.vars.push((names, sql.to_string()));
+    st.setup = st
+        .vars
+        .iter()
+        .map(|(_, s)| s.clone())
+        .collect::<Vec<_>>()
+        .into();
+    let shard = fallback(sh, st);
+    let check = sh
+        .backends
+        .conn_with(shard, st.schema.as_deref(), st.found_rows, &st.setup)
+        .await;
+    if let Err(e) = check {
+        (st.vars, st.setup) = before;
+        return Err(e);
+    }
+    if st.txn.is_open() {
+        st.txn.each(&sh.backends, sql).await?;
     }
     Ok(ok())
 }
@@ -481,7 +515,7 @@ async fn run_targets(
     let conns = futures_util::future::join_all(
         plan.targets
             .iter()
-            .map(|t| sh.backends.conn(t.shard, db, st.found_rows)),
+            .map(|t| sh.backends.conn_with(t.shard, db, st.found_rows, &st.setup)),
     )
     .await;
     let mut work = Vec::with_capacity(conns.len());
@@ -514,7 +548,7 @@ async fn run_targets_txn(
             None => {
                 let c = sh
                     .backends
-                    .conn(t.shard, st.schema.as_deref(), st.found_rows)
+                    .conn_with(t.shard, st.schema.as_deref(), st.found_rows, &st.setup)
                     .await?;
                 Txn::join(&sh.backends, t.shard, c).await?
             }
@@ -591,7 +625,7 @@ pub async fn prepare(sh: &Shared, st: &SessionState, sql: &str) -> Result<(usize
     };
     let mut conn = sh
         .backends
-        .conn(shard, st.schema.as_deref(), st.found_rows)
+        .conn_with(shard, st.schema.as_deref(), st.found_rows, &st.setup)
         .await?;
     let name = sh.backends.shard_name(shard).to_string();
     let stmt = tokio::time::timeout(sh.backends.timeout(), conn.prep(sql))

@@ -471,3 +471,51 @@ async fn auto_increment_ids_are_dense_and_global() {
         .unwrap();
     assert_eq!(c.last_insert_id(), Some(1));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_variables_follow_the_session_to_every_shard() {
+    let db = "e2e_vars";
+    fresh_schema(db).await;
+    let addr = start_proxy(rules(db, HASH_TABLES)).await;
+    let mut c = client(addr, db).await;
+    c.query_drop("CREATE TABLE items (id BIGINT PRIMARY KEY, name VARCHAR(20))")
+        .await
+        .unwrap();
+    c.query_drop("INSERT INTO items (id, name) VALUES (1, 'a'), (2, 'b')")
+        .await
+        .unwrap();
+    c.query_drop("SET SESSION time_zone = '+05:00'")
+        .await
+        .unwrap();
+    c.query_drop("SET sql_mode = 'ANSI_QUOTES'").await.unwrap();
+    // Every statement, whatever shard it runs on, sees the session's variables.
+    for id in [1, 2] {
+        let row: Option<(i64, String, String)> = c
+            .query_first(format!(
+                "SELECT id, @@time_zone, @@sql_mode FROM items WHERE id = {id}"
+            ))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            row.map(|r| (r.1, r.2)),
+            Some(("+05:00".to_string(), "ANSI_QUOTES".to_string()))
+        );
+    }
+    // ANSI_QUOTES really applies: "name" is a column now.
+    c.query_drop(r#"INSERT INTO items (id, "name") VALUES (3, 'x')"#)
+        .await
+        .unwrap();
+    // A variable the server rejects is an error and changes nothing.
+    let e = c.query_drop("SET nosuch_variable = 1").await.unwrap_err();
+    assert_eq!(code(&e), 1193);
+    let tz: String = c.query_first("SELECT @@time_zone").await.unwrap().unwrap();
+    assert_eq!(tz, "+05:00");
+    // Another session is not affected.
+    let mut other = client(addr, db).await;
+    let tz: String = other
+        .query_first("SELECT @@time_zone")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(tz, "SYSTEM");
+}

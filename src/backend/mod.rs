@@ -11,9 +11,14 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-/// Pools keyed by (shard, database, CLIENT_FOUND_ROWS): a backend connection carries the flags
-/// of its own handshake, so clients with different flags must not share connections.
-type PoolKey = (ShardId, Option<String>, bool);
+/// Pools keyed by (shard, database, CLIENT_FOUND_ROWS, session SET statements): a backend
+/// connection carries the flags of its own handshake and the variables set on it, so clients
+/// with different flags or variables must not share connections. Sessions that set the same
+/// variables (as every instance of one application does) share a pool.
+type PoolKey = (ShardId, Option<String>, bool, Setup);
+
+/// SET statements a session ran, replayed on each new backend connection of its pools.
+pub type Setup = std::sync::Arc<[String]>;
 
 /// Connections to every shard's primary.
 pub struct Backends {
@@ -62,8 +67,14 @@ impl Backends {
         self.shards.is_empty()
     }
 
-    fn pool(&self, shard: ShardId, db: Option<&str>, found_rows: bool) -> Result<Pool> {
-        let key = (shard, db.map(str::to_string), found_rows);
+    fn pool(
+        &self,
+        shard: ShardId,
+        db: Option<&str>,
+        found_rows: bool,
+        setup: &Setup,
+    ) -> Result<Pool> {
+        let key = (shard, db.map(str::to_string), found_rows, setup.clone());
         let mut pools = self
             .pools
             .lock()
@@ -95,6 +106,7 @@ impl Backends {
             // mysql_async would otherwise reconnect over the Unix socket named by @@socket.
             .prefer_socket(false)
             .client_found_rows(found_rows)
+            .init(setup.to_vec())
             .stmt_cache_size(256)
             .pool_opts(pool_opts);
         let pool = Pool::new(builder);
@@ -104,7 +116,19 @@ impl Backends {
 
     /// A connection to `shard`'s primary using database `db`, within the backend timeout.
     pub async fn conn(&self, shard: ShardId, db: Option<&str>, found_rows: bool) -> Result<Conn> {
-        let pool = self.pool(shard, db, found_rows)?;
+        self.conn_with(shard, db, found_rows, &Setup::from([]))
+            .await
+    }
+
+    /// Like [`Backends::conn`], on a connection where the session's `setup` statements ran.
+    pub async fn conn_with(
+        &self,
+        shard: ShardId,
+        db: Option<&str>,
+        found_rows: bool,
+        setup: &Setup,
+    ) -> Result<Conn> {
+        let pool = self.pool(shard, db, found_rows, setup)?;
         match tokio::time::timeout(self.timeout, pool.get_conn()).await {
             Ok(Ok(c)) => Ok(c),
             Ok(Err(e)) => Err(ProxyError::from_backend(self.shard_name(shard), e)),

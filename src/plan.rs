@@ -80,7 +80,10 @@ impl fmt::Display for Merge {
             Merge::Pass => write!(f, "pass"),
             Merge::Affected {
                 broadcast: true, ..
-            } => write!(f, "affected rows of one shard (broadcast)"),
+            } => write!(
+                f,
+                "affected rows of the first shard (the same statement on every copy)"
+            ),
             Merge::Affected { first_id, .. } => match first_id {
                 Some(id) => write!(f, "sum of affected rows, first id {id}"),
                 None => write!(f, "sum of affected rows"),

@@ -211,6 +211,28 @@ fn raw_ident(t: Option<&Tok>) -> String {
 
 /// Classifies one statement.
 pub fn classify(sql: &str) -> Command {
+    // The first two words decide for most statements; only those that need more are read fully.
+    let head = tokens(sql, 2);
+    if !matches!(
+        word(head.first()),
+        "BEGIN"
+            | "START"
+            | "COMMIT"
+            | "ROLLBACK"
+            | "SAVEPOINT"
+            | "RELEASE"
+            | "XA"
+            | "LOCK"
+            | "UNLOCK"
+            | "USE"
+            | "SET"
+            | "SHOW"
+            | "DESCRIBE"
+            | "DESC"
+            | "EXPLAIN"
+    ) {
+        return Command::Sql;
+    }
     let toks = tokens(sql, 64);
     let w0 = word(toks.first());
     match w0 {

@@ -201,7 +201,7 @@ pub fn analyze(sql: &str) -> Result<Analysis, AnalyzeError> {
     };
     if matches!(
         kind,
-        Kind::Select | Kind::Insert | Kind::Update | Kind::Delete
+        Kind::Select | Kind::Insert | Kind::Update | Kind::Delete | Kind::Other
     ) {
         let _ = visit_relations(&stmt, |name| {
             push(table_name(name));

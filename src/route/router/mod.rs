@@ -94,7 +94,25 @@ pub fn route(inp: &RouteInput<'_>) -> Result<Plan> {
         }
         Kind::Other => {
             if !a.tables.is_empty() {
-                return route_dml(inp);
+                // EXPLAIN and the like: fine on the one shard their tables route to.
+                let plan = route_dml(inp)?;
+                if plan.targets.len() > 1 {
+                    let what = a
+                        .stmt
+                        .to_string()
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or("")
+                        .to_uppercase();
+                    return Err(ProxyError::NotSupported(format!(
+                        "{what} on tables spread over several shards (give the shard key)"
+                    )));
+                }
+                return Ok(Plan {
+                    merge: Merge::Pass,
+                    write: false,
+                    ..plan
+                });
             }
             Ok(single(fallback_shard(inp.rules, inp.schema), false))
         }
@@ -246,6 +264,9 @@ fn bound_key(
 
 /// The WHERE clause and the table aliases of a SELECT/UPDATE/DELETE.
 fn where_and_aliases(stmt: &Statement) -> (Option<&Expr>, Vec<(String, String)>) {
+    if let Statement::Explain { statement, .. } = stmt {
+        return where_and_aliases(statement);
+    }
     let mut aliases = Vec::new();
     let mut add = |f: &TableFactor| {
         if let TableFactor::Table {

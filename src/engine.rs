@@ -381,7 +381,12 @@ async fn run_sql(
     sql: &str,
     params: Option<&[Value]>,
 ) -> Result<Outcome> {
-    let analysis = match sh.cache.get(sql) {
+    // Text statements: literals become the bound values of a shared, normalised analysis.
+    let cached = match params {
+        Some(_) => sh.cache.get(sql).map(|a| (a, Vec::new())),
+        None => sh.cache.get_text(sql),
+    };
+    let (analysis, literals) = match cached {
         Ok(a) => a,
         Err(AnalyzeError::Multiple) => {
             return Err(ProxyError::Syntax("one statement expected".into()));
@@ -404,7 +409,7 @@ async fn run_sql(
     if let Some(o) = local_select(st, &analysis) {
         return Ok(o);
     }
-    let bound: &[Value] = params.unwrap_or(&[]);
+    let bound: &[Value] = params.unwrap_or(&literals);
     if params.is_some() && bound.len() != analysis.param_count {
         return Err(ProxyError::Malformed(format!(
             "{} parameters bound, the statement has {}",

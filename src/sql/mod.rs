@@ -10,6 +10,7 @@ pub mod analyze;
 pub mod cache;
 pub mod keycond;
 pub mod lexer;
+pub mod normalize;
 
 use mysql_async::Value;
 

@@ -54,7 +54,6 @@ fn normalized_plan_text(rules: &Rules, c: &Case) -> Option<String> {
 }
 
 fn plan_of(rules: &Rules, a: &shardgate::sql::analyze::Analysis, params: &[Value]) -> String {
-    let a = a;
     // Ids as the sequence would hand them out on a fresh table: 1, 2, 3, ...
     let ids: Vec<u64> = match ids_needed(rules, Some("shop"), a, params) {
         Ok(Some((_, n))) => (1..=n as u64).collect(),
@@ -64,7 +63,7 @@ fn plan_of(rules: &Rules, a: &shardgate::sql::analyze::Analysis, params: &[Value
     let input = RouteInput {
         rules,
         schema: Some("shop"),
-        analysis: &a,
+        analysis: a,
         params: &params,
         ids: &ids,
         pinned: &[],

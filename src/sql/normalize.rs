@@ -123,13 +123,15 @@ pub fn normalize(sql: &str) -> Option<(String, Vec<Value>)> {
             }
             let signed = matches!(prev_sym, Some(b'-') | Some(b'+'));
             let after_dot = prev_sym == Some(b'.');
-            if !in_by_list && !signed && !after_dot {
-                if let Ok(v) = sql[s..i].parse::<i64>() {
-                    out.push_str(&sql[copied..s]);
-                    out.push('?');
-                    copied = i;
-                    lits.push(Value::Int(v));
-                }
+            if !in_by_list
+                && !signed
+                && !after_dot
+                && let Ok(v) = sql[s..i].parse::<i64>()
+            {
+                out.push_str(&sql[copied..s]);
+                out.push('?');
+                copied = i;
+                lits.push(Value::Int(v));
             }
             prev_sym = None;
             continue;

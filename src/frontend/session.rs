@@ -119,10 +119,11 @@ async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
         return None;
     }
     if let Some(db) = &resp.db
-        && let Err(e) = engine::check_schema(&sh.rules, &resp.user, db) {
-            send_err(io, e.code(), e.sqlstate(), &e.to_string()).await;
-            return None;
-        }
+        && let Err(e) = engine::check_schema(&sh.rules, &resp.user, db)
+    {
+        send_err(io, e.code(), e.sqlstate(), &e.to_string()).await;
+        return None;
+    }
     let found_rows = resp.caps & caps::FOUND_ROWS != 0;
     let st = SessionState::new(resp.user, resp.db, found_rows, conn_id);
     let mut buf = Vec::new();
@@ -280,8 +281,8 @@ async fn command<S: AsyncRead + AsyncWrite + Unpin>(
                             b.push(0xfb); // default value: NULL
                         });
                     }
-                    let st = c.status();
-                    c.io.write_with(|b| packets::eof(b, 0, st));
+                    // Ends like a result set: an OK with the EOF header under DEPRECATE_EOF.
+                    c.write_eof(0, false);
                 }
                 Err(e) => c.write_err(&e),
             }
@@ -305,12 +306,13 @@ async fn command<S: AsyncRead + AsyncWrite + Unpin>(
             // COM_STMT_SEND_LONG_DATA has no response.
             let mut r = Reader::new(body);
             if let (Some(id), Some(param)) = (r.u32(), r.u16())
-                && let Some(p) = c.stmts.get_mut(&id) {
-                    p.long_data
-                        .entry(param)
-                        .or_default()
-                        .extend_from_slice(r.rest());
-                }
+                && let Some(p) = c.stmts.get_mut(&id)
+            {
+                p.long_data
+                    .entry(param)
+                    .or_default()
+                    .extend_from_slice(r.rest());
+            }
         }
         0x19 => {
             if let Some(id) = Reader::new(body).u32() {
@@ -333,8 +335,8 @@ async fn command<S: AsyncRead + AsyncWrite + Unpin>(
                     return true;
                 }
             }
-            let st = c.status();
-            c.io.write_with(|b| packets::eof(b, 0, st));
+            // MySQL answers COM_SET_OPTION with my_eof(): an OK under DEPRECATE_EOF.
+            c.write_eof(0, false);
         }
         0x1f => {
             engine::close(sh, &mut c.st).await;

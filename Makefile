@@ -1,5 +1,5 @@
 # shardgate: build, test and demo against real MariaDB servers (see DESIGN.md).
-#   make deps           install mariadb-server, mariadb-client, sysbench (apt) if missing
+#   make deps           install mariadb-server, mariadb-client, sysbench (apt) and PyMySQL if missing
 #   make build          release build
 #   make demo           2 shards x 1 replica on ports 4000-4003, proxy on 127.0.0.1:3307
 #   make test           all tests; each test binary starts its own servers on free ports
@@ -9,6 +9,7 @@ SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:/usr/sbin:/usr/local/sbin:$(PATH)
 
 CARGO        ?= cargo
+PYTHON       ?= python3
 BIN          := target/release/shardgate
 SANDBOX_DIR  ?= sandbox-data
 BASE_PORT    ?= 4000
@@ -26,6 +27,22 @@ deps:
 	  echo "installing mariadb-server mariadb-client sysbench"; \
 	  $$sudo apt-get update && \
 	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y mariadb-server mariadb-client sysbench; \
+	fi
+	@# PyMySQL, for tests/clients.rs (a real Python driver through the proxy). pip first (pyenv,
+	@# venvs), then Debian's externally-managed system python (PEP 668), then the distro package
+	@# when pip itself is missing (a fresh Debian 12 has no python3-pip).
+	@if ! $(PYTHON) -c 'import pymysql' 2>/dev/null; then \
+	  command -v $(PYTHON) >/dev/null || { echo "python3 not found: install python3 (apt-get install python3)"; exit 1; }; \
+	  if [ "$$(id -u)" -eq 0 ]; then sudo=; else sudo=sudo; fi; \
+	  echo "installing pymysql"; \
+	  $(PYTHON) -m pip install --quiet pymysql 2>/dev/null \
+	  || $(PYTHON) -m pip install --quiet --break-system-packages pymysql 2>/dev/null \
+	  || $(PYTHON) -m pip install --quiet --user --break-system-packages pymysql 2>/dev/null \
+	  || { command -v apt-get >/dev/null && $$sudo apt-get update -qq \
+	       && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y python3-pymysql; } \
+	  || true; \
+	  $(PYTHON) -c 'import pymysql' || { \
+	    echo "could not install PyMySQL for $$(command -v $(PYTHON)): run '$(PYTHON) -m pip install pymysql'"; exit 1; }; \
 	fi
 	@command -v $(CARGO) >/dev/null || { \
 	  echo "cargo not found: install Rust from https://rustup.rs"; \

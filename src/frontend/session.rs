@@ -281,8 +281,8 @@ async fn command<S: AsyncRead + AsyncWrite + Unpin>(
                             b.push(0xfb); // default value: NULL
                         });
                     }
-                    let st = c.status();
-                    c.io.write_with(|b| packets::eof(b, 0, st));
+                    // Ends like a result set: an OK with the EOF header under DEPRECATE_EOF.
+                    c.write_eof(0, false);
                 }
                 Err(e) => c.write_err(&e),
             }
@@ -335,8 +335,8 @@ async fn command<S: AsyncRead + AsyncWrite + Unpin>(
                     return true;
                 }
             }
-            let st = c.status();
-            c.io.write_with(|b| packets::eof(b, 0, st));
+            // MySQL answers COM_SET_OPTION with my_eof(): an OK under DEPRECATE_EOF.
+            c.write_eof(0, false);
         }
         0x1f => {
             engine::close(sh, &mut c.st).await;

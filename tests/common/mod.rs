@@ -81,6 +81,18 @@ pub async fn start_proxy(rules: Rules) -> SocketAddr {
     addr
 }
 
+/// Connection options for the proxy as app/app on `db`, to be adjusted (e.g.
+/// `client_found_rows(true)`) before `Conn::new`.
+pub fn proxy_opts(addr: SocketAddr, db: &str) -> OptsBuilder {
+    OptsBuilder::default()
+        .ip_or_hostname(addr.ip().to_string())
+        .tcp_port(addr.port())
+        .user(Some("app"))
+        .pass(Some("app"))
+        .db_name(Some(db))
+        .prefer_socket(false)
+}
+
 /// A client connection to the proxy as `user`/`password`, schema `db`.
 pub async fn client_as(
     addr: SocketAddr,

@@ -60,6 +60,8 @@ pub struct SessionState {
     pub txn: Txn,
     pub last_insert_id: u64,
     pub conn_id: u32,
+    /// The client's address, as `USER()` reports it.
+    pub host: String,
     /// SET statements the client ran, with the variables each assigns; replayed on every
     /// backend connection the session uses (see [`crate::backend::Setup`]).
     pub vars: Vec<(Vec<String>, String)>,
@@ -78,6 +80,7 @@ impl SessionState {
             txn: Txn::default(),
             last_insert_id: 0,
             conn_id,
+            host: "localhost".into(),
             vars: Vec::new(),
             setup: crate::backend::Setup::from([]),
         }
@@ -347,32 +350,62 @@ fn local_select(st: &SessionState, a: &Analysis) -> Option<Outcome> {
         SelectItem::ExprWithAlias { expr, alias } => (expr, alias.value.clone()),
         _ => return None,
     };
+    let text = |s: String| Value::Bytes(s.into_bytes());
     let value = match expr {
         Expr::Function(f) => match f.name.to_string().to_ascii_uppercase().as_str() {
             "LAST_INSERT_ID" if f.args.to_string() == "()" => Value::UInt(st.last_insert_id),
             "CONNECTION_ID" => Value::UInt(u64::from(st.conn_id)),
-            "VERSION" => Value::Bytes(SERVER_VERSION.as_bytes().to_vec()),
+            "VERSION" => text(SERVER_VERSION.to_string()),
+            // The backends' own account must not show through.
+            "USER" | "SESSION_USER" | "SYSTEM_USER" => text(format!("{}@{}", st.user, st.host)),
+            "CURRENT_USER" => text(format!("{}@%", st.user)),
             _ => return None,
         },
-        Expr::Identifier(i) if i.value.eq_ignore_ascii_case("@@version") => {
-            Value::Bytes(SERVER_VERSION.as_bytes().to_vec())
-        }
-        _ => return None,
+        other => match session_variable(other)?.as_str() {
+            "version" => text(SERVER_VERSION.to_string()),
+            // The proxy, not a pooled backend connection, knows the session's transaction state.
+            "autocommit" => Value::Int(i64::from(st.autocommit)),
+            "in_transaction" => Value::Int(i64::from(st.txn.is_open())),
+            _ => return None,
+        },
     };
-    let col_type = if matches!(value, Value::UInt(_)) {
+    let col_type = if matches!(value, Value::UInt(_) | Value::Int(_)) {
         ColumnType::MYSQL_TYPE_LONGLONG
     } else {
         ColumnType::MYSQL_TYPE_VAR_STRING
     };
     let mut col = ColumnDef::synthetic(&label, col_type);
-    if col_type == ColumnType::MYSQL_TYPE_LONGLONG {
+    if matches!(value, Value::UInt(_)) {
         col.flags = 0x20 | 0x01; // UNSIGNED, NOT NULL
+    } else if matches!(value, Value::Int(_)) {
+        col.flags = 0x01; // NOT NULL
     }
     Some(Outcome::Rows(RowSet {
         columns: Arc::new(vec![col]),
         rows: vec![vec![value]],
         warnings: 0,
     }))
+}
+
+/// The lower-case name of a session system variable reference (`@@x`, `@@session.x`).
+fn session_variable(e: &sqlparser::ast::Expr) -> Option<String> {
+    use sqlparser::ast::Expr;
+    let name = match e {
+        Expr::Identifier(i) => i.value.strip_prefix("@@")?.to_string(),
+        Expr::CompoundIdentifier(parts) => match parts.as_slice() {
+            [scope, name]
+                if matches!(
+                    scope.value.to_ascii_lowercase().as_str(),
+                    "@@session" | "@@local"
+                ) =>
+            {
+                name.value.clone()
+            }
+            _ => return None,
+        },
+        _ => return None,
+    };
+    Some(name.to_ascii_lowercase())
 }
 
 async fn run_sql(

@@ -70,7 +70,7 @@ impl Server {
                     let sh = self.shared.clone();
                     let rx = stop_rx.clone();
                     sessions.spawn(async move {
-                        session::serve(sock, sh, rx).await;
+                        session::serve(sock, Some(peer.ip()), sh, rx).await;
                         drop(permit);
                     });
                 }

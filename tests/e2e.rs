@@ -519,3 +519,38 @@ async fn session_variables_follow_the_session_to_every_shard() {
         .unwrap();
     assert_eq!(tz, "SYSTEM");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_proxy_answers_for_the_session_not_a_backend() {
+    let db = "e2e_local";
+    fresh_schema(db).await;
+    let addr = start_proxy(rules(db, HASH_TABLES)).await;
+    let mut c = client(addr, db).await;
+    let user: String = c.query_first("SELECT USER()").await.unwrap().unwrap();
+    assert_eq!(
+        user, "app@127.0.0.1",
+        "the backends' root account must not show through"
+    );
+    let cur: String = c
+        .query_first("SELECT CURRENT_USER()")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(cur, "app@%");
+    c.query_drop("SET autocommit = 0").await.unwrap();
+    let ac: i64 = c.query_first("SELECT @@autocommit").await.unwrap().unwrap();
+    assert_eq!(ac, 0);
+    let ac: i64 = c
+        .query_first("SELECT @@session.autocommit")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ac, 0);
+    c.query_drop("SET autocommit = 1").await.unwrap();
+    let ac: i64 = c.query_first("SELECT @@autocommit").await.unwrap().unwrap();
+    assert_eq!(ac, 1);
+    let v: String = c.query_first("SELECT VERSION()").await.unwrap().unwrap();
+    assert_eq!(v, shardgate::engine::SERVER_VERSION);
+    let db_now: Option<String> = c.query_first("SELECT DATABASE()").await.unwrap().unwrap();
+    assert_eq!(db_now.as_deref(), Some(db));
+}

@@ -42,14 +42,18 @@ struct Conn<S> {
 /// commands.
 pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     stream: S,
+    peer: Option<std::net::IpAddr>,
     sh: Arc<Shared>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut io = PacketIo::new(stream);
     let conn_id = sh.next_conn_id.fetch_add(1, Ordering::Relaxed);
-    let Some((caps, st)) = handshake(&mut io, &sh, conn_id).await else {
+    let Some((caps, mut st)) = handshake(&mut io, &sh, conn_id).await else {
         return;
     };
+    if let Some(ip) = peer {
+        st.host = ip.to_string();
+    }
     let mut c = Conn {
         io,
         caps,
@@ -340,12 +344,13 @@ async fn command<S: AsyncRead + AsyncWrite + Unpin>(
         }
         0x1f => {
             engine::close(sh, &mut c.st).await;
-            let fresh = SessionState::new(
+            let mut fresh = SessionState::new(
                 c.st.user.clone(),
                 c.st.schema.clone(),
                 c.st.found_rows,
                 c.st.conn_id,
             );
+            fresh.host = std::mem::take(&mut c.st.host);
             c.st = fresh;
             c.stmts.clear();
             c.write_ok(0, 0, 0, "", false);

@@ -62,6 +62,8 @@ pub struct SessionState {
     pub conn_id: u32,
     /// The client's address, as `USER()` reports it.
     pub host: String,
+    /// The last statement's warnings (or error), for SHOW WARNINGS: Level, Code, Message.
+    pub warnings: Vec<Vec<Value>>,
     /// SET statements the client ran, with the variables each assigns; replayed on every
     /// backend connection the session uses (see [`crate::backend::Setup`]).
     pub vars: Vec<(Vec<String>, String)>,
@@ -81,6 +83,7 @@ impl SessionState {
             last_insert_id: 0,
             conn_id,
             host: "localhost".into(),
+            warnings: Vec::new(),
             vars: Vec::new(),
             setup: crate::backend::Setup::from([]),
         }
@@ -96,6 +99,7 @@ fn text_rows(names: &[&str], rows: Vec<Vec<Value>>) -> Outcome {
         columns: Arc::new(columns),
         rows,
         warnings: 0,
+        warning_list: Vec::new(),
     })
 }
 
@@ -110,8 +114,59 @@ pub async fn run(
     sql: &str,
     params: Option<&[Value]>,
 ) -> Result<Outcome> {
+    let cmd = lexer::classify(sql);
+    if let Command::ShowWarnings { count } = cmd {
+        return Ok(show_warnings(st, count));
+    }
+    let mut result = dispatch(sh, st, sql, params, cmd).await;
+    // What SHOW WARNINGS will answer: this statement's warnings, or its error.
+    st.warnings = match &mut result {
+        Ok(Outcome::Ok(o)) => std::mem::take(&mut o.warning_list),
+        Ok(Outcome::Rows(r)) => std::mem::take(&mut r.warning_list),
+        Err(e) => vec![vec![
+            Value::Bytes(b"Error".to_vec()),
+            Value::UInt(u64::from(e.code())),
+            Value::Bytes(e.to_string().into_bytes()),
+        ]],
+    };
+    result
+}
+
+fn show_warnings(st: &SessionState, count: bool) -> Outcome {
+    if count {
+        let mut col =
+            ColumnDef::synthetic("@@session.warning_count", ColumnType::MYSQL_TYPE_LONGLONG);
+        col.flags = 0x20 | 0x01;
+        return Outcome::Rows(RowSet {
+            columns: Arc::new(vec![col]),
+            rows: vec![vec![Value::UInt(st.warnings.len() as u64)]],
+            ..Default::default()
+        });
+    }
+    let mut code = ColumnDef::synthetic("Code", ColumnType::MYSQL_TYPE_LONG);
+    code.flags = 0x20 | 0x01;
+    code.length = 4;
+    let columns = vec![
+        ColumnDef::synthetic("Level", ColumnType::MYSQL_TYPE_VAR_STRING),
+        code,
+        ColumnDef::synthetic("Message", ColumnType::MYSQL_TYPE_VAR_STRING),
+    ];
+    Outcome::Rows(RowSet {
+        columns: Arc::new(columns),
+        rows: st.warnings.clone(),
+        ..Default::default()
+    })
+}
+
+async fn dispatch(
+    sh: &Shared,
+    st: &mut SessionState,
+    sql: &str,
+    params: Option<&[Value]>,
+    cmd: Command,
+) -> Result<Outcome> {
     check_txn_age(sh, st).await?;
-    match lexer::classify(sql) {
+    match cmd {
         Command::Begin => {
             if st.txn.is_open() {
                 st.txn.commit(&sh.backends).await?;
@@ -157,6 +212,7 @@ pub async fn run(
             let shard = fallback(sh, st);
             run_plan(sh, st, &single(shard), sql, None, false).await
         }
+        Command::ShowWarnings { count } => Ok(show_warnings(st, count)),
         Command::Unsupported(what) => Err(ProxyError::NotSupported(what)),
         Command::Sql => run_sql(sh, st, sql, params).await,
     }
@@ -327,6 +383,7 @@ async fn show_tables(
         columns: columns.unwrap_or_default(),
         rows,
         warnings: 0,
+        warning_list: Vec::new(),
     }))
 }
 
@@ -366,6 +423,7 @@ fn local_select(st: &SessionState, a: &Analysis) -> Option<Outcome> {
             // The proxy, not a pooled backend connection, knows the session's transaction state.
             "autocommit" => Value::Int(i64::from(st.autocommit)),
             "in_transaction" => Value::Int(i64::from(st.txn.is_open())),
+            "warning_count" => Value::UInt(st.warnings.len() as u64),
             _ => return None,
         },
     };
@@ -384,6 +442,7 @@ fn local_select(st: &SessionState, a: &Analysis) -> Option<Outcome> {
         columns: Arc::new(vec![col]),
         rows: vec![vec![value]],
         warnings: 0,
+        warning_list: Vec::new(),
     }))
 }
 

@@ -554,3 +554,36 @@ async fn the_proxy_answers_for_the_session_not_a_backend() {
     let db_now: Option<String> = c.query_first("SELECT DATABASE()").await.unwrap().unwrap();
     assert_eq!(db_now.as_deref(), Some(db));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn show_warnings_reports_the_last_statement_whatever_shard_ran_it() {
+    let db = "e2e_warn";
+    fresh_schema(db).await;
+    let addr = start_proxy(rules(db, HASH_TABLES)).await;
+    let mut c = client(addr, db).await;
+    c.query_drop("CREATE TABLE items (id BIGINT PRIMARY KEY, name VARCHAR(3))")
+        .await
+        .unwrap();
+    c.query_drop("SET autocommit = 0").await.unwrap();
+    c.query_drop("INSERT IGNORE INTO items (id, name) VALUES (1, 'toolong'), (2, 'x')")
+        .await
+        .unwrap();
+    assert_eq!(c.get_warnings(), 1);
+    let w: Vec<(String, u32, String)> = c.query("SHOW WARNINGS").await.unwrap();
+    assert_eq!(w.len(), 1);
+    assert_eq!((w[0].0.as_str(), w[0].1), ("Warning", 1265), "{w:?}");
+    let n: u64 = c
+        .query_first("SELECT @@warning_count")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(n, 1, "the previous statement's warnings");
+    c.query_drop("COMMIT").await.unwrap();
+    let e = c.query_drop("SELECT * FROM nosuch").await.unwrap_err();
+    assert_eq!(code(&e), 1146);
+    let w: Vec<(String, u32, String)> = c.query("SHOW WARNINGS").await.unwrap();
+    assert_eq!((w[0].0.as_str(), w[0].1), ("Error", 1146));
+    c.query_drop("SELECT 1").await.unwrap();
+    let w: Vec<(String, u32, String)> = c.query("SHOW WARNINGS").await.unwrap();
+    assert!(w.is_empty());
+}

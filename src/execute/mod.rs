@@ -15,6 +15,8 @@ pub struct OkInfo {
     pub last_insert_id: u64,
     pub warnings: u16,
     pub info: String,
+    /// The rows of `SHOW WARNINGS` on the connection that ran the statement.
+    pub warning_list: Vec<Vec<Value>>,
 }
 
 /// A result set, decoded into values.
@@ -23,6 +25,8 @@ pub struct RowSet {
     pub columns: Arc<Vec<ColumnDef>>,
     pub rows: Vec<Vec<Value>>,
     pub warnings: u16,
+    /// The rows of `SHOW WARNINGS` on the connection that ran the statement.
+    pub warning_list: Vec<Vec<Value>>,
 }
 
 /// What one statement produced on one shard.
@@ -50,6 +54,25 @@ pub async fn run(conn: &mut Conn, job: &Job, timeout: Duration, shard: &str) -> 
 }
 
 async fn run_inner(conn: &mut Conn, job: &Job) -> mysql_async::Result<Outcome> {
+    let mut outcome = run_statement(conn, job).await?;
+    // Warnings live on the connection that produced them, which the session may not use next:
+    // fetch them now, so that SHOW WARNINGS can be answered later.
+    let (count, list) = match &mut outcome {
+        Outcome::Ok(o) => (o.warnings, &mut o.warning_list),
+        Outcome::Rows(r) => (r.warnings, &mut r.warning_list),
+    };
+    if count > 0 {
+        *list = conn
+            .query::<mysql_async::Row, _>("SHOW WARNINGS")
+            .await?
+            .into_iter()
+            .map(|r| r.unwrap())
+            .collect();
+    }
+    Ok(outcome)
+}
+
+async fn run_statement(conn: &mut Conn, job: &Job) -> mysql_async::Result<Outcome> {
     match &job.params {
         Some(params) => {
             let p = if params.is_empty() {
@@ -82,6 +105,7 @@ async fn read_result<P: mysql_async::prelude::Protocol>(
                 columns: Arc::new(defs),
                 rows,
                 warnings: result.warnings(),
+                warning_list: Vec::new(),
             })
         }
         _ => Outcome::Ok(OkInfo {
@@ -89,6 +113,7 @@ async fn read_result<P: mysql_async::prelude::Protocol>(
             last_insert_id: result.last_insert_id().unwrap_or(0),
             warnings: result.warnings(),
             info: result.info().into_owned(),
+            warning_list: Vec::new(),
         }),
     };
     // Further result sets (a CALL) are drained so the connection is clean; only the first is

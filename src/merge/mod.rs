@@ -29,6 +29,7 @@ pub fn merge(spec: &Merge, outcomes: Vec<Outcome>) -> Result<Outcome> {
                         total.affected += ok.affected;
                     }
                     total.warnings = total.warnings.saturating_add(ok.warnings);
+                    total.warning_list.extend(ok.warning_list);
                     if total.last_insert_id == 0 {
                         total.last_insert_id = ok.last_insert_id;
                     }
@@ -67,7 +68,12 @@ pub fn merge_rows(m: &RowMerge, sets: Vec<RowSet>) -> RowSet {
         .iter()
         .map(|s| s.warnings)
         .fold(0u16, u16::saturating_add);
-    let mut rows: Vec<Vec<Value>> = sets.into_iter().flat_map(|s| s.rows).collect();
+    let mut warning_list = Vec::new();
+    let mut rows: Vec<Vec<Value>> = Vec::new();
+    for s in sets {
+        rows.extend(s.rows);
+        warning_list.extend(s.warning_list);
+    }
     if let Some(aggs) = &m.aggregates {
         rows = vec![fold(aggs, &columns, rows)];
     }
@@ -121,12 +127,14 @@ pub fn merge_rows(m: &RowMerge, sets: Vec<RowSet>) -> RowSet {
                 columns: std::sync::Arc::new(columns[..n].to_vec()),
                 rows: rows.collect(),
                 warnings,
+                warning_list,
             }
         }
         _ => RowSet {
             columns,
             rows,
             warnings,
+            warning_list,
         },
     }
 }
@@ -294,6 +302,7 @@ mod tests {
                 .map(|v| vec![Value::Bytes(v.as_bytes().to_vec())])
                 .collect(),
             warnings: 0,
+            warning_list: Vec::new(),
         }
     }
 

@@ -187,6 +187,10 @@ pub enum Command {
     },
     /// Other SHOW forms (VARIABLES, STATUS, WARNINGS, ...): answered by one backend.
     ShowOther,
+    /// `SHOW WARNINGS` (`count`: `SHOW COUNT(*) WARNINGS`): answered from the session.
+    ShowWarnings {
+        count: bool,
+    },
     /// A statement the proxy refuses, with the construct named.
     Unsupported(String),
     /// Everything else: parse it.
@@ -326,6 +330,10 @@ fn classify_show(sql: &str, t: &[Tok]) -> Command {
     }
     match word(t.get(i)) {
         "DATABASES" | "SCHEMAS" => Command::ShowDatabases,
+        "WARNINGS" => Command::ShowWarnings { count: false },
+        "COUNT" if t.iter().any(|x| *x == Tok::Word("WARNINGS".into())) => {
+            Command::ShowWarnings { count: true }
+        }
         "TABLES" => {
             let mut schema = None;
             let mut like = None;
@@ -520,6 +528,14 @@ mod tests {
             }
         );
         assert_eq!(classify("SHOW VARIABLES LIKE 'x'"), Command::ShowOther);
+        assert_eq!(
+            classify("show warnings"),
+            Command::ShowWarnings { count: false }
+        );
+        assert_eq!(
+            classify("SHOW COUNT(*) WARNINGS"),
+            Command::ShowWarnings { count: true }
+        );
         assert_eq!(classify("EXPLAIN SELECT 1"), Command::Sql);
     }
 }

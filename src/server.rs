@@ -39,14 +39,15 @@ impl Server {
 
     /// Serves until `shutdown` completes, then drains.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
+        let Server { listener, shared } = self;
         let (stop_tx, stop_rx) = watch::channel(false);
-        let limit = Arc::new(Semaphore::new(self.shared.rules.proxy.max_connections));
+        let limit = Arc::new(Semaphore::new(shared.rules.proxy.max_connections));
         let mut sessions = JoinSet::new();
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
                 _ = &mut shutdown => break,
-                accepted = self.listener.accept() => {
+                accepted = listener.accept() => {
                     let (mut sock, peer) = match accepted {
                         Ok(x) => x,
                         Err(e) => {
@@ -67,7 +68,7 @@ impl Server {
                         continue;
                     };
                     tracing::debug!("client {peer} connected");
-                    let sh = self.shared.clone();
+                    let sh = shared.clone();
                     let rx = stop_rx.clone();
                     sessions.spawn(async move {
                         session::serve(sock, Some(peer.ip()), sh, rx).await;
@@ -77,6 +78,9 @@ impl Server {
                 Some(_) = sessions.join_next(), if !sessions.is_empty() => {}
             }
         }
+        // Closing the listening socket first makes new clients fail at once (connection
+        // refused) instead of waiting in the kernel's backlog for a handshake that never comes.
+        drop(listener);
         tracing::info!("shutting down: draining {} sessions", sessions.len());
         let _ = stop_tx.send(true);
         let drained = tokio::time::timeout(DRAIN, async {
@@ -87,6 +91,6 @@ impl Server {
             tracing::warn!("sessions still running after {DRAIN:?}: aborting them");
             sessions.abort_all();
         }
-        self.shared.backends.close().await;
+        shared.backends.close().await;
     }
 }

@@ -145,9 +145,12 @@ impl Backends {
             Ok(mut p) => p.drain().map(|(_, v)| v).collect(),
             Err(_) => return,
         };
-        for p in pools {
-            // Bounded: a dead backend must not hold up shutdown.
+        // Concurrently and bounded: a dead backend must not hold up shutdown, nor add its
+        // delay once per pool. A pool that does not close in time is simply dropped (its
+        // connections die with the process); there is nobody left to tell.
+        let closing = pools.into_iter().map(|p| async move {
             let _ = tokio::time::timeout(Duration::from_secs(2), p.disconnect()).await;
-        }
+        });
+        futures_util::future::join_all(closing).await;
     }
 }

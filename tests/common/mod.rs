@@ -17,8 +17,14 @@ pub fn cluster() -> &'static Sandbox {
 
 /// A rules file for one test schema on the cluster: `tables` is the `[[schemas.tables]]` part.
 pub fn rules_toml(schema: &str, tables: &str) -> String {
+    rules_toml_with(schema, "backend_timeout_ms = 3000", tables)
+}
+
+/// Like [`rules_toml`], with `proxy` as the body of the `[proxy]` section (e.g.
+/// `"backend_timeout_ms = 2000\nmax_connections = 2"`).
+pub fn rules_toml_with(schema: &str, proxy: &str, tables: &str) -> String {
     let sb = cluster();
-    let mut t = String::from("listen = \"127.0.0.1:0\"\n[proxy]\nbackend_timeout_ms = 3000\n\n");
+    let mut t = format!("listen = \"127.0.0.1:0\"\n[proxy]\n{proxy}\n\n");
     t.push_str(&format!(
         "[[users]]\nname = \"app\"\npassword = \"app\"\n\n[[users]]\nname = \"limited\"\npassword = \"pw\"\nschemas = [\"{schema}\"]\n\n"
     ));
@@ -41,7 +47,12 @@ pub fn rules_toml(schema: &str, tables: &str) -> String {
 
 /// Validated rules for `rules_toml(schema, tables)`.
 pub fn rules(schema: &str, tables: &str) -> Rules {
-    let text = rules_toml(schema, tables);
+    rules_with(schema, "backend_timeout_ms = 3000", tables)
+}
+
+/// Validated rules for `rules_toml_with(schema, proxy, tables)`.
+pub fn rules_with(schema: &str, proxy: &str, tables: &str) -> Rules {
+    let text = rules_toml_with(schema, proxy, tables);
     match Rules::from_toml(&text, "test.toml") {
         Ok(r) => r,
         Err(e) => panic!("test rules invalid:\n{e}\n{text}"),

@@ -643,22 +643,43 @@ async fn run_targets_txn(
         let conn = match st.txn.take(t.shard) {
             Some(c) => c,
             None => {
-                let c = sh
+                let joined = match sh
                     .backends
                     .conn_with(t.shard, st.schema.as_deref(), st.found_rows, &st.setup)
-                    .await?;
-                Txn::join(&sh.backends, t.shard, c).await?
+                    .await
+                {
+                    Ok(c) => Txn::join(&sh.backends, t.shard, c).await,
+                    Err(e) => Err(e),
+                };
+                match joined {
+                    Ok(c) => c,
+                    Err(e) => {
+                        // Give back what this statement took: those shards' parts stay intact.
+                        for (conn, _, _, shard) in work {
+                            st.txn.put(shard, conn);
+                        }
+                        return Err(e);
+                    }
+                }
             }
         };
         work.push((
             conn,
             job(t, sql, params),
             sh.backends.shard_name(t.shard).to_string(),
+            t.shard,
         ));
     }
+    let work: Vec<_> = work.into_iter().map(|(c, j, n, _)| (c, j, n)).collect();
     let results = execute::run_all(work, sh.backends.timeout()).await;
     let mut back = Vec::new();
     let out = collect(plan, results, |shard, conn| back.push((shard, conn)));
+    for t in &plan.targets {
+        if !back.iter().any(|(s, _)| *s == t.shard) {
+            // Its connection was lost, and with it this shard's part of the transaction.
+            st.txn.forget(t.shard);
+        }
+    }
     for (shard, conn) in back {
         st.txn.put(shard, conn);
     }

@@ -18,6 +18,9 @@ use std::sync::atomic::Ordering;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::watch;
 
+/// How long a client has to complete the handshake (MySQL's `connect_timeout` default).
+const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A statement prepared by the client. It belongs to the session, not to a backend connection:
 /// each execute runs wherever its bound values route.
 struct Prepared {
@@ -48,7 +51,13 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
 ) {
     let mut io = PacketIo::new(stream);
     let conn_id = sh.next_conn_id.fetch_add(1, Ordering::Relaxed);
-    let Some((caps, mut st)) = handshake(&mut io, &sh, conn_id).await else {
+    // A client that does not finish the handshake in time (or during shutdown) is dropped.
+    let greeted = tokio::select! {
+        biased;
+        _ = shutdown.changed() => None,
+        r = tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake(&mut io, &sh, conn_id)) => r.ok().flatten(),
+    };
+    let Some((caps, mut st)) = greeted else {
         return;
     };
     if let Some(ip) = peer {
@@ -65,8 +74,9 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     loop {
         c.io.reset_seq();
         let packet = tokio::select! {
-            p = c.io.read_packet() => p,
+            biased;
             _ = shutdown.changed() => break,
+            p = c.io.read_packet() => p,
         };
         let packet = match packet {
             Ok(Some(p)) => p,

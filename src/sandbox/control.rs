@@ -126,7 +126,23 @@ impl Sandbox {
     /// Freezes a server with SIGSTOP: connections hang instead of failing, like a
     /// stuck or partitioned host. Undo with [`Sandbox::resume_server`].
     pub fn pause_server(&self, shard: usize, replica: Option<usize>) -> Result<(), SandboxError> {
-        self.signal_server(shard, replica, libc::SIGSTOP)
+        self.signal_server(shard, replica, libc::SIGSTOP)?;
+        // kill() returns before every thread has stopped: a thread busy on a CPU or inside a
+        // system call stops only when it next passes through the kernel's signal path, and
+        // until then it may still answer a query. Wait until all threads show as stopped.
+        let Some(pid) = self.pid(shard, replica) else {
+            return Ok(());
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while std::time::Instant::now() < deadline {
+            if all_threads_stopped(pid) {
+                return Ok(());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        Err(SandboxError::BadSpec(format!(
+            "pid {pid} did not stop within 5 s of SIGSTOP"
+        )))
     }
 
     /// Resumes a server frozen by [`Sandbox::pause_server`] (SIGCONT).
@@ -201,4 +217,19 @@ impl Drop for Sandbox {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
     }
+}
+
+/// Whether every thread of `pid` is in the stopped state (`T` in /proc/PID/task/*/stat).
+fn all_threads_stopped(pid: u32) -> bool {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return true; // gone: nothing left to answer
+    };
+    tasks.flatten().all(|t| {
+        let stat = std::fs::read_to_string(t.path().join("stat")).unwrap_or_default();
+        // The state follows the command name, which is in parentheses and may contain spaces.
+        let state = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.trim_start().chars().next());
+        matches!(state, Some('T') | Some('t') | None)
+    })
 }

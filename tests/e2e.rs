@@ -587,3 +587,37 @@ async fn show_warnings_reports_the_last_statement_whatever_shard_ran_it() {
     let w: Vec<(String, u32, String)> = c.query("SHOW WARNINGS").await.unwrap();
     assert!(w.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn change_user_authenticates_and_starts_a_fresh_session() {
+    let db = "e2e_chuser";
+    fresh_schema(db).await;
+    let addr = start_proxy(rules(db, HASH_TABLES)).await;
+    let mut c = client(addr, db).await;
+    c.query_drop("CREATE TABLE items (id BIGINT PRIMARY KEY)")
+        .await
+        .unwrap();
+    c.query_drop("BEGIN").await.unwrap();
+    c.query_drop("INSERT INTO items (id) VALUES (1), (2)")
+        .await
+        .unwrap();
+    let opts = mysql_async::ChangeUserOpts::default()
+        .with_user(Some("limited".into()))
+        .with_pass(Some("pw".into()))
+        .with_db_name(Some(db.into()));
+    c.change_user(opts).await.unwrap();
+    let user: String = c.query_first("SELECT USER()").await.unwrap().unwrap();
+    assert_eq!(user, "limited@127.0.0.1");
+    let dbs: Vec<String> = c.query("SHOW DATABASES").await.unwrap();
+    assert_eq!(dbs, vec![db.to_string()]);
+    assert!(
+        ids_on(0, db, "SELECT id FROM items").await.is_empty(),
+        "the old session's transaction was rolled back"
+    );
+    assert!(ids_on(1, db, "SELECT id FROM items").await.is_empty());
+    let bad = mysql_async::ChangeUserOpts::default()
+        .with_user(Some("app".into()))
+        .with_pass(Some("wrong".into()));
+    let e = c.change_user(bad).await.unwrap_err();
+    assert_eq!(code(&e), 1045);
+}

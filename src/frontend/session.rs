@@ -311,9 +311,7 @@ async fn command<S: AsyncRead + AsyncWrite + Unpin>(
             c.io.write_packet(s.as_bytes());
         }
         0x0e => c.write_ok(0, 0, 0, "", false),
-        0x11 => c.write_err(&ProxyError::NotSupported(
-            "COM_CHANGE_USER (reconnect instead)".into(),
-        )),
+        0x11 => return change_user(c, sh, body).await,
         0x16 => prepare(c, sh, body).await,
         0x17 => execute(c, sh, body).await,
         0x18 => {
@@ -438,4 +436,63 @@ async fn execute<S: AsyncRead + AsyncWrite + Unpin>(c: &mut Conn<S>, sh: &Shared
         Ok(o) => c.write_outcome(o, true, false),
         Err(e) => c.write_err(&e),
     }
+}
+
+/// COM_CHANGE_USER: authenticates again (always through an auth switch with a fresh scramble,
+/// whatever the client sent first) and starts a fresh session for the new user and schema.
+/// A failed attempt ends the connection, as MySQL does.
+async fn change_user<S: AsyncRead + AsyncWrite + Unpin>(
+    c: &mut Conn<S>,
+    sh: &Shared,
+    body: &[u8],
+) -> bool {
+    let mut r = Reader::new(body);
+    let user = String::from_utf8_lossy(r.cstr().unwrap_or_default()).into_owned();
+    if c.caps & caps::SECURE_CONNECTION != 0 {
+        let n = r.u8().unwrap_or(0) as usize;
+        let _ = r.take(n);
+    } else {
+        let _ = r.cstr();
+    }
+    let db = r
+        .cstr()
+        .map(|d| String::from_utf8_lossy(d).into_owned())
+        .filter(|d| !d.is_empty());
+    // Whatever transaction and statements the old session had end here.
+    engine::close(sh, &mut c.st).await;
+    c.stmts.clear();
+    let scramble = auth::new_scramble();
+    let mut sw = vec![0xfe];
+    sw.extend_from_slice(packets::NATIVE_PASSWORD.as_bytes());
+    sw.push(0);
+    sw.extend_from_slice(&scramble);
+    sw.push(0);
+    c.io.write_packet(&sw);
+    if c.io.flush().await.is_err() {
+        return false;
+    }
+    let Ok(Some(answer)) = c.io.read_packet().await else {
+        return false;
+    };
+    let ok = sh
+        .rules
+        .user(&user)
+        .is_some_and(|u| auth::check_native(&scramble, &u.password, &answer));
+    let denied = if !ok {
+        let using = if answer.is_empty() { "NO" } else { "YES" };
+        Some(ProxyError::AccessDenied(user.clone(), using))
+    } else {
+        db.as_deref()
+            .and_then(|d| engine::check_schema(&sh.rules, &user, d).err())
+    };
+    if let Some(e) = denied {
+        c.write_err(&e);
+        let _ = c.io.flush().await;
+        return false;
+    }
+    let mut fresh = SessionState::new(user, db, c.st.found_rows, c.st.conn_id);
+    fresh.host = std::mem::take(&mut c.st.host);
+    c.st = fresh;
+    c.write_ok(0, 0, 0, "", false);
+    true
 }

@@ -44,9 +44,7 @@ fn texts(rows: Vec<Row>) -> Vec<Vec<Option<String>>> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hash_placement_and_reads_match_an_unsharded_copy() {
     let db = "e2e_hash";
-    fresh_schema(db).await;
-    let addr = start_proxy(rules(db, HASH_TABLES)).await;
-    let mut c = client(addr, db).await;
+    let (_, mut c) = setup(db, HASH_TABLES).await;
     c.query_drop("CREATE TABLE items (id BIGINT PRIMARY KEY, name VARCHAR(20), qty INT, price DECIMAL(10,2), data VARBINARY(16))")
         .await
         .unwrap();
@@ -337,9 +335,7 @@ algorithm = "broadcast"
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_gets_the_right_error_and_the_session_goes_on() {
     let db = "e2e_errors";
-    fresh_schema(db).await;
-    let addr = start_proxy(rules(db, HASH_TABLES)).await;
-    let mut c = client(addr, db).await;
+    let (addr, mut c) = setup(db, HASH_TABLES).await;
     c.query_drop("CREATE TABLE items (id BIGINT PRIMARY KEY, name VARCHAR(20))")
         .await
         .unwrap();
@@ -383,9 +379,7 @@ async fn bad_input_gets_the_right_error_and_the_session_goes_on() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transactions_commit_and_roll_back_on_every_shard() {
     let db = "e2e_txn";
-    fresh_schema(db).await;
-    let addr = start_proxy(rules(db, HASH_TABLES)).await;
-    let mut c = client(addr, db).await;
+    let (addr, mut c) = setup(db, HASH_TABLES).await;
     c.query_drop("CREATE TABLE items (id BIGINT PRIMARY KEY, name VARCHAR(20))")
         .await
         .unwrap();
@@ -435,9 +429,7 @@ async fn transactions_commit_and_roll_back_on_every_shard() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn auto_increment_ids_are_dense_and_global() {
     let db = "e2e_ids";
-    fresh_schema(db).await;
-    let addr = start_proxy(rules(db, HASH_TABLES)).await;
-    let mut c = client(addr, db).await;
+    let (_, mut c) = setup(db, HASH_TABLES).await;
     c.query_drop("CREATE TABLE seq (id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, v INT)")
         .await
         .unwrap();
@@ -475,9 +467,7 @@ async fn auto_increment_ids_are_dense_and_global() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn session_variables_follow_the_session_to_every_shard() {
     let db = "e2e_vars";
-    fresh_schema(db).await;
-    let addr = start_proxy(rules(db, HASH_TABLES)).await;
-    let mut c = client(addr, db).await;
+    let (addr, mut c) = setup(db, HASH_TABLES).await;
     c.query_drop("CREATE TABLE items (id BIGINT PRIMARY KEY, name VARCHAR(20))")
         .await
         .unwrap();
@@ -523,9 +513,7 @@ async fn session_variables_follow_the_session_to_every_shard() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_proxy_answers_for_the_session_not_a_backend() {
     let db = "e2e_local";
-    fresh_schema(db).await;
-    let addr = start_proxy(rules(db, HASH_TABLES)).await;
-    let mut c = client(addr, db).await;
+    let (_, mut c) = setup(db, HASH_TABLES).await;
     let user: String = c.query_first("SELECT USER()").await.unwrap().unwrap();
     assert_eq!(
         user, "app@127.0.0.1",
@@ -558,9 +546,7 @@ async fn the_proxy_answers_for_the_session_not_a_backend() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn show_warnings_reports_the_last_statement_whatever_shard_ran_it() {
     let db = "e2e_warn";
-    fresh_schema(db).await;
-    let addr = start_proxy(rules(db, HASH_TABLES)).await;
-    let mut c = client(addr, db).await;
+    let (_, mut c) = setup(db, HASH_TABLES).await;
     c.query_drop("CREATE TABLE items (id BIGINT PRIMARY KEY, name VARCHAR(3))")
         .await
         .unwrap();
@@ -591,9 +577,7 @@ async fn show_warnings_reports_the_last_statement_whatever_shard_ran_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn change_user_authenticates_and_starts_a_fresh_session() {
     let db = "e2e_chuser";
-    fresh_schema(db).await;
-    let addr = start_proxy(rules(db, HASH_TABLES)).await;
-    let mut c = client(addr, db).await;
+    let (_, mut c) = setup(db, HASH_TABLES).await;
     c.query_drop("CREATE TABLE items (id BIGINT PRIMARY KEY)")
         .await
         .unwrap();

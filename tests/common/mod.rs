@@ -144,3 +144,11 @@ pub fn code(e: &mysql_async::Error) -> u16 {
         other => panic!("expected a server error, got {other:?}"),
     }
 }
+
+/// A fresh `db` on every shard, a proxy for `tables` and a client connected to it.
+pub async fn setup(db: &str, tables: &str) -> (SocketAddr, Conn) {
+    fresh_schema(db).await;
+    let addr = start_proxy(rules(db, tables)).await;
+    let c = client(addr, db).await;
+    (addr, c)
+}

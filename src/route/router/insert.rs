@@ -1,7 +1,7 @@
 //! INSERT routing: each VALUES row goes to the shard of its key; rows needing an id get one of
 //! the ids reserved beforehand; rows are split per shard by rewriting the statement.
 
-use super::{Placement, RouteInput, key_of, placement, route_dml, single};
+use super::{Placement, RouteInput, key_of, on_every_copy, placement, route_dml, single};
 use crate::config::{Rules, ShardId, TableRule};
 use crate::error::{ProxyError, Result};
 use crate::plan::{Merge, Plan, Target};
@@ -88,18 +88,7 @@ pub(super) fn route_insert(inp: &RouteInput<'_>) -> Result<Plan> {
                     "INSERT ... SELECT into a broadcast table".into(),
                 ));
             }
-            return Ok(Plan {
-                targets: r
-                    .shards
-                    .iter()
-                    .map(|&shard| Target { shard, sql: None })
-                    .collect(),
-                merge: Merge::Affected {
-                    broadcast: true,
-                    first_id: None,
-                },
-                write: true,
-            });
+            return Ok(on_every_copy(&r.shards, true));
         }
         Placement::Sharded(r) => r,
     };

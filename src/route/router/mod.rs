@@ -127,6 +127,21 @@ fn single(shard: ShardId, write: bool) -> Plan {
     }
 }
 
+/// The same statement on every listed shard (a broadcast write, DDL on a sharded table).
+pub(super) fn on_every_copy(shards: &[ShardId], write: bool) -> Plan {
+    Plan {
+        targets: shards
+            .iter()
+            .map(|&shard| Target { shard, sql: None })
+            .collect(),
+        merge: Merge::Affected {
+            broadcast: true,
+            first_id: None,
+        },
+        write,
+    }
+}
+
 fn all_shards(n: usize, write: bool) -> Plan {
     Plan {
         targets: (0..n).map(|shard| Target { shard, sql: None }).collect(),
@@ -361,18 +376,7 @@ fn route_dml(inp: &RouteInput<'_>) -> Result<Plan> {
         && a.tables.len() == 1
         && let Some(r) = &broadcast_rule
     {
-        return Ok(Plan {
-            targets: r
-                .shards
-                .iter()
-                .map(|&shard| Target { shard, sql: None })
-                .collect(),
-            merge: Merge::Affected {
-                broadcast: true,
-                first_id: None,
-            },
-            write,
-        });
+        return Ok(on_every_copy(&r.shards, write));
     }
     if sharded.is_empty() {
         let mut common: Option<BTreeSet<ShardId>> = None;

@@ -89,7 +89,14 @@ impl fmt::Display for Merge {
                 None => write!(f, "sum of affected rows"),
             },
             Merge::Rows(m) => {
-                let mut parts = vec!["concat".to_string()];
+                let mut parts = vec![
+                    if m.order_by.is_empty() {
+                        "concat"
+                    } else {
+                        "k-way merge"
+                    }
+                    .to_string(),
+                ];
                 if m.distinct {
                     parts.push("distinct".into());
                 }

@@ -69,11 +69,28 @@ pub fn merge_rows(m: &RowMerge, sets: Vec<RowSet>) -> RowSet {
         .map(|s| s.warnings)
         .fold(0u16, u16::saturating_add);
     let mut warning_list = Vec::new();
-    let mut rows: Vec<Vec<Value>> = Vec::new();
+    let mut runs: Vec<Vec<Vec<Value>>> = Vec::with_capacity(sets.len());
     for s in sets {
-        rows.extend(s.rows);
+        runs.push(s.rows);
         warning_list.extend(s.warning_list);
     }
+    let keys: Vec<(usize, bool)> = m
+        .order_by
+        .iter()
+        .filter_map(|(r, asc)| resolve(r, &columns).map(|i| (i, *asc)))
+        .collect();
+    let mut rows = if m.aggregates.is_none() && !keys.is_empty() {
+        // Each shard sorted its rows (the ORDER BY went to every shard): merge the runs.
+        let wanted = match m.limit {
+            Some(l) if !m.distinct => {
+                usize::try_from(m.offset.saturating_add(l)).unwrap_or(usize::MAX)
+            }
+            _ => usize::MAX,
+        };
+        kway(runs, &keys, &columns, wanted)
+    } else {
+        runs.into_iter().flatten().collect()
+    };
     if let Some(aggs) = &m.aggregates {
         rows = vec![fold(aggs, &columns, rows)];
     }
@@ -86,26 +103,6 @@ pub fn merge_rows(m: &RowMerge, sets: Vec<RowSet>) -> RowSet {
                     .map(|(v, c)| norm(v, c))
                     .collect::<Vec<_>>(),
             )
-        });
-    }
-    if !m.order_by.is_empty() {
-        let keys: Vec<(usize, bool)> = m
-            .order_by
-            .iter()
-            .filter_map(|(r, asc)| resolve(r, &columns).map(|i| (i, *asc)))
-            .collect();
-        // Stable sort of the concatenation: each shard's rows arrive sorted, so this equals a k-way merge.
-        rows.sort_by(|a, b| {
-            for &(i, asc) in &keys {
-                let (Some(x), Some(y), Some(c)) = (a.get(i), b.get(i), columns.get(i)) else {
-                    continue;
-                };
-                let o = compare(x, y, c);
-                if o != Ordering::Equal {
-                    return if asc { o } else { o.reverse() };
-                }
-            }
-            Ordering::Equal
         });
     }
     let offset = usize::try_from(m.offset).unwrap_or(usize::MAX);
@@ -137,6 +134,53 @@ pub fn merge_rows(m: &RowMerge, sets: Vec<RowSet>) -> RowSet {
             warning_list,
         },
     }
+}
+
+/// Merges sorted runs into one sorted sequence, stopping after `wanted` rows. Linear in the
+/// number of runs per row, which is the number of shards (a handful): simpler than a heap.
+fn kway(
+    runs: Vec<Vec<Vec<Value>>>,
+    keys: &[(usize, bool)],
+    cols: &[ColumnDef],
+    wanted: usize,
+) -> Vec<Vec<Value>> {
+    let mut runs = runs;
+    let total: usize = runs.iter().map(Vec::len).sum();
+    let mut out = Vec::with_capacity(total.min(wanted));
+    let mut pos = vec![0usize; runs.len()];
+    while out.len() < wanted {
+        let mut best: Option<usize> = None;
+        for i in 0..runs.len() {
+            let Some(row) = runs[i].get(pos[i]) else {
+                continue;
+            };
+            let better = match best {
+                None => true,
+                Some(b) => order(row, &runs[b][pos[b]], keys, cols) == Ordering::Less,
+            };
+            if better {
+                best = Some(i);
+            }
+        }
+        let Some(b) = best else { break };
+        out.push(std::mem::take(&mut runs[b][pos[b]]));
+        pos[b] += 1;
+    }
+    out
+}
+
+/// The order of two rows under the ORDER BY keys.
+fn order(a: &[Value], b: &[Value], keys: &[(usize, bool)], cols: &[ColumnDef]) -> Ordering {
+    for &(i, asc) in keys {
+        let (Some(x), Some(y), Some(c)) = (a.get(i), b.get(i), cols.get(i)) else {
+            continue;
+        };
+        let o = compare(x, y, c);
+        if o != Ordering::Equal {
+            return if asc { o } else { o.reverse() };
+        }
+    }
+    Ordering::Equal
 }
 
 fn resolve(r: &OrderRef, cols: &[ColumnDef]) -> Option<usize> {
@@ -345,7 +389,7 @@ mod tests {
             &m,
             vec![
                 set(ColumnType::MYSQL_TYPE_VAR_STRING, &["b", "A"]),
-                set(ColumnType::MYSQL_TYPE_VAR_STRING, &["a ", "c"]),
+                set(ColumnType::MYSQL_TYPE_VAR_STRING, &["c", "a "]),
             ],
         );
         assert_eq!(texts(&r), vec!["c", "b", "A"]);

@@ -34,6 +34,9 @@ pub enum ProxyError {
     /// A prepared statement id the client never prepared or already closed (1243).
     #[error("Unknown prepared statement handler ({0}) given to {1}")]
     UnknownStatement(u32, &'static str),
+    /// A client packet over the proxy's limit (1153 ER_NET_PACKET_TOO_LARGE).
+    #[error("Got a packet bigger than the proxy's limit of 64 MiB")]
+    PacketTooLarge,
     /// A malformed packet from the client (1835 ER_MALFORMED_PACKET).
     #[error("Malformed packet: {0}")]
     Malformed(String),
@@ -69,6 +72,7 @@ impl ProxyError {
             ProxyError::UnknownCommand(_) => 1047,
             ProxyError::UnknownStatement(..) => 1243,
             ProxyError::Malformed(_) => 1835,
+            ProxyError::PacketTooLarge => 1153,
             ProxyError::Route(RouteError::NoShardForKey { .. }) => 1526,
             ProxyError::Route(_) => 1525,
             ProxyError::Backend { code, .. } => *code,
@@ -85,7 +89,7 @@ impl ProxyError {
             ProxyError::NoDatabase => "3D000",
             ProxyError::UnknownDatabase(_) | ProxyError::SchemaDenied { .. } => "42000",
             ProxyError::AccessDenied(..) => "28000",
-            ProxyError::UnknownCommand(_) => "08S01",
+            ProxyError::UnknownCommand(_) | ProxyError::PacketTooLarge => "08S01",
             ProxyError::Backend { state, .. } => state,
             _ => "HY000",
         }

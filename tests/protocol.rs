@@ -113,6 +113,19 @@ async fn odd_and_malformed_packets_get_errors_and_the_session_goes_on() {
         r.send(0, &[0x01]);
         let mut buf = [0u8; 1];
         assert_eq!(r.s.read(&mut buf).unwrap_or(0), 0);
+
+        // A payload over the proxy's 64 MiB limit: error 1153, then the connection closes.
+        let mut r = Raw::login(addr, db);
+        let chunk = vec![0u8; 0xff_ffff];
+        let mut first = chunk.clone();
+        first[0] = 0x03;
+        for seq in 0..4u8 {
+            r.s.write_all(&[0xff, 0xff, 0xff, seq]).unwrap();
+            r.s.write_all(if seq == 0 { &first } else { &chunk })
+                .unwrap();
+        }
+        r.s.write_all(&[0x10, 0, 0, 4]).unwrap();
+        assert_eq!(err_code(&r.read()), 1153);
     })
     .await
     .unwrap();

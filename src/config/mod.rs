@@ -75,7 +75,8 @@ impl Rules {
 /// `[proxy]` tunables.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProxySettings {
-    /// Connecting to a backend or running one statement there (`backend_timeout_ms`).
+    /// Each wait for a backend: connecting, a statement's first answer, each following row
+    /// (`backend_timeout_ms`).
     pub backend_timeout: Duration,
     /// Age at which an open transaction is rolled back (`transaction_timeout_ms`).
     pub transaction_timeout: Duration,

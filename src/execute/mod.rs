@@ -42,19 +42,13 @@ pub struct Job {
     pub params: Option<Vec<Value>>,
 }
 
-/// Runs `job` on `conn` within `timeout`. `shard` names the shard in error messages.
+/// Runs `job` on `conn`. `timeout` bounds each wait for the backend (the first answer, then
+/// each row), not the whole statement: a large result that keeps flowing is not cut off, while
+/// a backend that stops answering is given up within `timeout`. `shard` names the shard in
+/// error messages.
 pub async fn run(conn: &mut Conn, job: &Job, timeout: Duration, shard: &str) -> Result<Outcome> {
-    match tokio::time::timeout(timeout, run_inner(conn, job)).await {
-        Ok(r) => r.map_err(|e| ProxyError::from_backend(shard, e)),
-        Err(_) => Err(ProxyError::BackendLost {
-            shard: shard.to_string(),
-            detail: format!("no answer within {} ms", timeout.as_millis()),
-        }),
-    }
-}
-
-async fn run_inner(conn: &mut Conn, job: &Job) -> mysql_async::Result<Outcome> {
-    let mut outcome = run_statement(conn, job).await?;
+    let step = Step { timeout, shard };
+    let mut outcome = run_statement(conn, job, &step).await?;
     // Warnings live on the connection that produced them, which the session may not use next:
     // fetch them now, so that SHOW WARNINGS can be answered later.
     let (count, list) = match &mut outcome {
@@ -62,17 +56,34 @@ async fn run_inner(conn: &mut Conn, job: &Job) -> mysql_async::Result<Outcome> {
         Outcome::Rows(r) => (r.warnings, &mut r.warning_list),
     };
     if count > 0 {
-        *list = conn
-            .query::<mysql_async::Row, _>("SHOW WARNINGS")
-            .await?
-            .into_iter()
-            .map(|r| r.unwrap())
-            .collect();
+        let rows: Vec<mysql_async::Row> = step.within(conn.query("SHOW WARNINGS")).await?;
+        *list = rows.into_iter().map(|r| r.unwrap()).collect();
     }
     Ok(outcome)
 }
 
-async fn run_statement(conn: &mut Conn, job: &Job) -> mysql_async::Result<Outcome> {
+/// One wait for a backend, bounded.
+struct Step<'a> {
+    timeout: Duration,
+    shard: &'a str,
+}
+
+impl Step<'_> {
+    async fn within<T>(
+        &self,
+        f: impl std::future::Future<Output = mysql_async::Result<T>>,
+    ) -> Result<T> {
+        match tokio::time::timeout(self.timeout, f).await {
+            Ok(r) => r.map_err(|e| ProxyError::from_backend(self.shard, e)),
+            Err(_) => Err(ProxyError::BackendLost {
+                shard: self.shard.to_string(),
+                detail: format!("no answer within {} ms", self.timeout.as_millis()),
+            }),
+        }
+    }
+}
+
+async fn run_statement(conn: &mut Conn, job: &Job, step: &Step<'_>) -> Result<Outcome> {
     match &job.params {
         Some(params) => {
             let p = if params.is_empty() {
@@ -80,25 +91,26 @@ async fn run_statement(conn: &mut Conn, job: &Job) -> mysql_async::Result<Outcom
             } else {
                 Params::Positional(params.clone())
             };
-            let mut result = conn.exec_iter(&*job.sql, p).await?;
-            read_result(&mut result).await
+            let mut result = step.within(conn.exec_iter(&*job.sql, p)).await?;
+            read_result(&mut result, step).await
         }
         None => {
-            let mut result = conn.query_iter(&*job.sql).await?;
-            read_result(&mut result).await
+            let mut result = step.within(conn.query_iter(&*job.sql)).await?;
+            read_result(&mut result, step).await
         }
     }
 }
 
 async fn read_result<P: mysql_async::prelude::Protocol>(
     result: &mut mysql_async::QueryResult<'_, '_, P>,
-) -> mysql_async::Result<Outcome> {
+    step: &Step<'_>,
+) -> Result<Outcome> {
     let columns = result.columns();
     let outcome = match columns {
         Some(cols) if !cols.is_empty() => {
             let defs: Vec<ColumnDef> = cols.iter().map(ColumnDef::from_backend).collect();
             let mut rows = Vec::new();
-            while let Some(row) = result.next().await? {
+            while let Some(row) = step.within(result.next()).await? {
                 rows.push(row.unwrap());
             }
             Outcome::Rows(RowSet {
@@ -119,7 +131,7 @@ async fn read_result<P: mysql_async::prelude::Protocol>(
     // Further result sets (a CALL) are drained so the connection is clean; only the first is
     // relayed for now.
     while !result.is_empty() {
-        while result.next().await?.is_some() {}
+        while step.within(result.next()).await?.is_some() {}
     }
     Ok(outcome)
 }

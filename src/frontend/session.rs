@@ -80,6 +80,13 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
         };
         let packet = match packet {
             Ok(Some(p)) => p,
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                // Over the proxy's packet limit: say so (as MySQL does) before closing.
+                c.io.reset_seq();
+                c.write_err(&ProxyError::PacketTooLarge);
+                let _ = c.io.flush().await;
+                break;
+            }
             Ok(None) | Err(_) => break,
         };
         if !command(&mut c, &sh, &packet).await {

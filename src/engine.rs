@@ -123,6 +123,8 @@ pub async fn run(
     st.warnings = match &mut result {
         Ok(Outcome::Ok(o)) => std::mem::take(&mut o.warning_list),
         Ok(Outcome::Rows(r)) => std::mem::take(&mut r.warning_list),
+        // Known when the stream ends: see `finish_stream`.
+        Ok(Outcome::Stream(_)) => Vec::new(),
         Err(e) => vec![vec![
             Value::Bytes(b"Error".to_vec()),
             Value::UInt(u64::from(e.code())),
@@ -206,11 +208,11 @@ async fn dispatch(
             let shard = rule
                 .and_then(|r| r.shards.first().copied())
                 .unwrap_or(schema.default_shard);
-            run_plan(sh, st, &single(shard), sql, None, false).await
+            run_plan(sh, st, &single(shard), sql, None, false, false).await
         }
         Command::ShowOther => {
             let shard = fallback(sh, st);
-            run_plan(sh, st, &single(shard), sql, None, false).await
+            run_plan(sh, st, &single(shard), sql, None, false, false).await
         }
         Command::ShowWarnings { count } => Ok(show_warnings(st, count)),
         Command::Unsupported(what) => Err(ProxyError::NotSupported(what)),
@@ -495,7 +497,7 @@ async fn run_sql(
                 )));
             }
             let shard = fallback(sh, st);
-            return run_plan(sh, st, &single(shard), sql, params, true).await;
+            return run_plan(sh, st, &single(shard), sql, params, true, false).await;
         }
     };
     if let Some(o) = local_select(st, &analysis) {
@@ -540,7 +542,8 @@ async fn run_sql(
         // MySQL commits an open transaction before DDL; so does the proxy, on every shard.
         st.txn.commit(&sh.backends).await?;
     }
-    let out = run_plan(sh, st, &plan, sql, params, !is_ddl).await?;
+    let stream = analysis.kind == Kind::Select;
+    let out = run_plan(sh, st, &plan, sql, params, !is_ddl, stream).await?;
     if is_ddl {
         reset_sequences(sh, st, &analysis).await;
     }
@@ -574,17 +577,109 @@ async fn run_plan(
     sql: &str,
     params: Option<&[Value]>,
     in_txn: bool,
+    stream: bool,
 ) -> Result<Outcome> {
     if in_txn && !st.autocommit && !st.txn.is_open() {
         st.txn.begin();
     }
     let use_txn = in_txn && st.txn.is_open();
+    if stream
+        && plan.merge == Merge::Pass
+        && let [target] = plan.targets.as_slice()
+    {
+        return start_stream(sh, st, target, sql, params, use_txn).await;
+    }
     let outcomes = if use_txn {
         run_targets_txn(sh, st, plan, sql, params).await?
     } else {
         run_targets(sh, st, plan, sql, params).await?
     };
     crate::merge::merge(&plan.merge, outcomes)
+}
+
+/// Starts a single-shard read whose rows are relayed as they arrive. The connection goes back
+/// to the transaction (or the pool) in [`finish_stream`], once the client has the rows.
+async fn start_stream(
+    sh: &Shared,
+    st: &mut SessionState,
+    t: &Target,
+    sql: &str,
+    params: Option<&[Value]>,
+    use_txn: bool,
+) -> Result<Outcome> {
+    let conn = match (use_txn, st.txn.take(t.shard)) {
+        (true, Some(c)) => c,
+        (true, None) => {
+            let c = sh
+                .backends
+                .conn_with(t.shard, st.schema.as_deref(), st.found_rows, &st.setup)
+                .await?;
+            Txn::join(&sh.backends, t.shard, c).await?
+        }
+        (false, _) => {
+            sh.backends
+                .conn_with(t.shard, st.schema.as_deref(), st.found_rows, &st.setup)
+                .await?
+        }
+    };
+    let name = sh.backends.shard_name(t.shard).to_string();
+    match execute::start_stream(
+        conn,
+        job(t, sql, params),
+        sh.backends.timeout(),
+        t.shard,
+        name,
+    )
+    .await
+    {
+        execute::Started::Rows(stream) => Ok(Outcome::Stream(stream)),
+        execute::Started::Done(conn, result) => {
+            give_back(st, use_txn, t.shard, conn);
+            result
+        }
+    }
+}
+
+/// Returns a streamed statement's connection to the transaction (or drops it to the pool),
+/// records its warnings, and returns the warning count.
+pub fn finish_stream(
+    st: &mut SessionState,
+    shard: ShardId,
+    conn: Option<mysql_async::Conn>,
+    end: &Result<execute::StreamEnd>,
+) -> u16 {
+    let in_txn = st.txn.is_open();
+    give_back(st, in_txn, shard, conn);
+    match end {
+        Ok((count, list)) => {
+            st.warnings = list.clone();
+            *count
+        }
+        Err(e) => {
+            st.warnings = vec![vec![
+                Value::Bytes(b"Error".to_vec()),
+                Value::UInt(u64::from(e.code())),
+                Value::Bytes(e.to_string().into_bytes()),
+            ]];
+            0
+        }
+    }
+}
+
+fn give_back(
+    st: &mut SessionState,
+    use_txn: bool,
+    shard: ShardId,
+    conn: Option<mysql_async::Conn>,
+) {
+    if !use_txn {
+        return; // a pooled connection goes back to its pool when dropped
+    }
+    match conn {
+        Some(c) => st.txn.put(shard, c),
+        // Lost with this shard's part of the transaction.
+        None => st.txn.forget(shard),
+    }
 }
 
 fn job(t: &Target, sql: &str, params: Option<&[Value]>) -> Arc<Job> {
@@ -768,8 +863,9 @@ pub async fn field_list(sh: &Shared, st: &mut SessionState, table: &str) -> Resu
         .and_then(|r| r.shards.first().copied())
         .unwrap_or(schema.default_shard);
     let sql = format!("SELECT * FROM `{}` LIMIT 0", table.replace('`', "``"));
-    match run_plan(sh, st, &single(shard), &sql, None, false).await? {
+    match run_plan(sh, st, &single(shard), &sql, None, false, false).await? {
         Outcome::Rows(r) => Ok(r.columns.to_vec()),
+        Outcome::Stream(s) => Ok(s.columns.to_vec()),
         Outcome::Ok(_) => Ok(Vec::new()),
     }
 }

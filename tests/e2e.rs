@@ -605,3 +605,62 @@ async fn change_user_authenticates_and_starts_a_fresh_session() {
     let e = c.change_user(bad).await.unwrap_err();
     assert_eq!(code(&e), 1045);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn single_shard_results_stream_and_keep_the_transaction() {
+    let db = "e2e_stream";
+    let (_, mut c) = setup(db, HASH_TABLES).await;
+    // 200,000 rows from one shard (MariaDB's sequence engine): relayed as they arrive.
+    let mut n = 0u64;
+    let mut sum = 0u64;
+    let mut result = c
+        .query_iter("SELECT seq FROM seq_1_to_200000")
+        .await
+        .unwrap();
+    while let Some(row) = result.next().await.unwrap() {
+        let v: u64 = mysql_async::from_row(row);
+        n += 1;
+        sum += v;
+    }
+    drop(result);
+    assert_eq!((n, sum), (200_000, 200_000 * 200_001 / 2));
+    // Prepared (binary protocol) too.
+    let rows: Vec<u64> = c
+        .exec("SELECT seq FROM seq_1_to_1000 WHERE seq > ?", (990,))
+        .await
+        .unwrap();
+    assert_eq!(rows, (991..=1000).collect::<Vec<_>>());
+    // Inside a transaction the streamed read uses the pinned connection and gives it back.
+    c.query_drop("CREATE TABLE items (id BIGINT PRIMARY KEY, name VARCHAR(20))")
+        .await
+        .unwrap();
+    c.query_drop("BEGIN").await.unwrap();
+    c.query_drop("INSERT INTO items (id, name) VALUES (100, 'a')")
+        .await
+        .unwrap();
+    let seen: Option<String> = c
+        .query_first("SELECT name FROM items WHERE id = 100")
+        .await
+        .unwrap();
+    assert_eq!(
+        seen.as_deref(),
+        Some("a"),
+        "the transaction reads its own write"
+    );
+    c.query_drop("INSERT INTO items (id, name) VALUES (102, 'b')")
+        .await
+        .unwrap();
+    c.query_drop("ROLLBACK").await.unwrap();
+    assert!(
+        ids_on(0, db, "SELECT id FROM items").await.is_empty(),
+        "both inserts were one transaction"
+    );
+    // An error from the backend for a streamed statement is an error packet.
+    let e = c
+        .query_drop("SELECT nosuchcolumn FROM items WHERE id = 1")
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), 1054);
+    let one: i64 = c.query_first("SELECT 1").await.unwrap().unwrap();
+    assert_eq!(one, 1);
+}

@@ -224,7 +224,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
         }
     }
 
-    fn write_outcome(&mut self, o: Outcome, binary: bool, more: bool) {
+    fn write_row(&mut self, cols: &[ColumnDef], row: &[Value], binary: bool) {
+        if binary {
+            self.io.write_with(|b| rows::write_binary_row(b, cols, row));
+        } else {
+            self.io.write_with(|b| rows::write_text_row(b, cols, row));
+        }
+    }
+
+    /// Writes a statement's result. `Written::Failed`: an error packet ended it (a multi-statement
+    /// stops there); `Written::Gone`: the client went away.
+    async fn write_outcome(&mut self, o: Outcome, binary: bool, more: bool) -> Written {
         match o {
             Outcome::Ok(ok) => {
                 self.write_ok(ok.affected, ok.last_insert_id, ok.warnings, &ok.info, more)
@@ -232,19 +242,63 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
             Outcome::Rows(set) => {
                 self.write_columns(&set.columns);
                 for row in &set.rows {
-                    if binary {
-                        self.io
-                            .write_with(|b| rows::write_binary_row(b, &set.columns, row));
-                    } else {
-                        self.io
-                            .write_with(|b| rows::write_text_row(b, &set.columns, row));
-                    }
+                    self.write_row(&set.columns, row, binary);
                 }
                 self.write_eof(set.warnings, more);
             }
+            Outcome::Stream(mut stream) => {
+                self.write_columns(&stream.columns);
+                let mut failed = None;
+                let mut gone = false;
+                while let Some(item) = stream.rows.recv().await {
+                    match item {
+                        Ok(row) => self.write_row(&stream.columns, &row, binary),
+                        Err(e) => {
+                            failed = Some(e);
+                            break;
+                        }
+                    }
+                    if self.io.pending() > STREAM_FLUSH && self.io.flush().await.is_err() {
+                        gone = true;
+                        break;
+                    }
+                }
+                // Dropping the receiver lets the backend task drain what is left.
+                drop(stream.rows);
+                let (conn, end) = match stream.done.await {
+                    Ok(x) => x,
+                    Err(_) => (
+                        None,
+                        Err(ProxyError::Transaction("a backend task failed".into())),
+                    ),
+                };
+                let warnings = engine::finish_stream(&mut self.st, stream.shard, conn, &end);
+                if gone {
+                    return Written::Gone;
+                }
+                match (failed, end) {
+                    (Some(e), _) | (None, Err(e)) => {
+                        self.write_err(&e);
+                        return Written::Failed;
+                    }
+                    (None, Ok(_)) => self.write_eof(warnings, more),
+                }
+            }
         }
+        Written::Done
     }
 }
+
+/// What became of a result written to the client.
+#[derive(PartialEq, Eq)]
+enum Written {
+    Done,
+    Failed,
+    Gone,
+}
+
+/// Bytes of streamed rows buffered before they are sent.
+const STREAM_FLUSH: usize = 64 * 1024;
 
 /// Handles one command; `false` ends the connection.
 async fn command<S: AsyncRead + AsyncWrite + Unpin>(
@@ -280,7 +334,11 @@ async fn command<S: AsyncRead + AsyncWrite + Unpin>(
             let n = stmts.len();
             for (i, sql) in stmts.into_iter().enumerate() {
                 match engine::run(sh, &mut c.st, sql, None).await {
-                    Ok(o) => c.write_outcome(o, false, i + 1 < n),
+                    Ok(o) => match c.write_outcome(o, false, i + 1 < n).await {
+                        Written::Done => {}
+                        Written::Failed => break,
+                        Written::Gone => return false,
+                    },
                     Err(e) => {
                         c.write_err(&e);
                         break;
@@ -440,7 +498,9 @@ async fn execute<S: AsyncRead + AsyncWrite + Unpin>(c: &mut Conn<S>, sh: &Shared
     let _ = &p.columns;
     let values: Vec<Value> = values;
     match engine::run(sh, &mut c.st, &sql, Some(&values)).await {
-        Ok(o) => c.write_outcome(o, true, false),
+        Ok(o) => {
+            let _ = c.write_outcome(o, true, false).await;
+        }
         Err(e) => c.write_err(&e),
     }
 }

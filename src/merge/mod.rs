@@ -48,6 +48,11 @@ pub fn merge(spec: &Merge, outcomes: Vec<Outcome>) -> Result<Outcome> {
             for o in outcomes {
                 match o {
                     Outcome::Rows(r) => sets.push(r),
+                    Outcome::Stream(_) => {
+                        return Err(ProxyError::Transaction(
+                            "a streamed result cannot be merged".into(),
+                        ));
+                    }
                     Outcome::Ok(_) => {
                         return Err(ProxyError::Transaction(
                             "a shard answered OK where rows were expected".into(),

@@ -41,6 +41,24 @@ fn texts(rows: Vec<Row>) -> Vec<Vec<Option<String>>> {
         .collect()
 }
 
+/// Rows 11..=20 of `items`, one prepared INSERT each.
+async fn insert_prepared(c: &mut mysql_async::Conn, names: &[&str]) {
+    for id in 11..=20i64 {
+        c.exec_drop(
+            "INSERT INTO items (id, name, qty, price, data) VALUES (?, ?, ?, ?, ?)",
+            (
+                id,
+                names[(id - 11) as usize],
+                id % 4,
+                format!("{}.25", id * 3),
+                vec![0x0au8, id as u8],
+            ),
+        )
+        .await
+        .unwrap();
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hash_placement_and_reads_match_an_unsharded_copy() {
     let db = "e2e_hash";
@@ -68,20 +86,7 @@ async fn hash_placement_and_reads_match_an_unsharded_copy() {
     );
     c.query_drop(&insert).await.unwrap();
     assert_eq!(c.affected_rows(), 10);
-    for id in 11..=20i64 {
-        c.exec_drop(
-            "INSERT INTO items (id, name, qty, price, data) VALUES (?, ?, ?, ?, ?)",
-            (
-                id,
-                names[(id - 11) as usize],
-                id % 4,
-                format!("{}.25", id * 3),
-                vec![0x0au8, id as u8],
-            ),
-        )
-        .await
-        .unwrap();
-    }
+    insert_prepared(&mut c, &names).await;
     // Placement: shard = id mod 2, checked on each shard directly.
     let evens: Vec<i64> = (1..=20).filter(|i| i % 2 == 0).collect();
     let odds: Vec<i64> = (1..=20).filter(|i| i % 2 == 1).collect();
@@ -104,21 +109,7 @@ async fn hash_placement_and_reads_match_an_unsharded_copy() {
         .await
         .unwrap();
     reference.query_drop(&insert).await.unwrap();
-    for id in 11..=20i64 {
-        reference
-            .exec_drop(
-                "INSERT INTO items (id, name, qty, price, data) VALUES (?, ?, ?, ?, ?)",
-                (
-                    id,
-                    names[(id - 11) as usize],
-                    id % 4,
-                    format!("{}.25", id * 3),
-                    vec![0x0au8, id as u8],
-                ),
-            )
-            .await
-            .unwrap();
-    }
+    insert_prepared(&mut reference, &names).await;
     let queries = [
         "SELECT id, name FROM items WHERE id = 7",
         "SELECT id, name FROM items WHERE id = '8'",

@@ -57,16 +57,6 @@ impl Backends {
         self.shards.get(shard).map(|s| s.0.as_str()).unwrap_or("?")
     }
 
-    /// Number of shards.
-    pub fn len(&self) -> usize {
-        self.shards.len()
-    }
-
-    /// Whether there are no shards.
-    pub fn is_empty(&self) -> bool {
-        self.shards.is_empty()
-    }
-
     fn pool(
         &self,
         shard: ShardId,

@@ -26,7 +26,6 @@ const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10
 struct Prepared {
     sql: Arc<str>,
     params: usize,
-    columns: Vec<ColumnDef>,
     types: Vec<(u8, bool)>,
     long_data: HashMap<u16, Vec<u8>>,
 }
@@ -264,15 +263,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
                     }
                 }
                 // Dropping the receiver lets the backend task drain what is left.
-                drop(stream.rows);
-                let (conn, end) = match stream.done.await {
-                    Ok(x) => x,
-                    Err(_) => (
-                        None,
-                        Err(ProxyError::Transaction("a backend task failed".into())),
-                    ),
-                };
-                let warnings = engine::finish_stream(&mut self.st, stream.shard, conn, &end);
+                let shard = stream.shard;
+                let (conn, end) = stream.finish().await;
+                let warnings = engine::finish_stream(&mut self.st, shard, conn, &end);
                 if gone {
                     return Written::Gone;
                 }
@@ -472,7 +465,6 @@ async fn prepare<S: AsyncRead + AsyncWrite + Unpin>(c: &mut Conn<S>, sh: &Shared
         Prepared {
             sql,
             params,
-            columns,
             types: Vec::new(),
             long_data: HashMap::new(),
         },
@@ -495,8 +487,6 @@ async fn execute<S: AsyncRead + AsyncWrite + Unpin>(c: &mut Conn<S>, sh: &Shared
     };
     p.long_data.clear();
     let sql = p.sql.clone();
-    let _ = &p.columns;
-    let values: Vec<Value> = values;
     match engine::run(sh, &mut c.st, &sql, Some(&values)).await {
         Ok(o) => {
             let _ = c.write_outcome(o, true, false).await;

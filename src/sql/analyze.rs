@@ -5,9 +5,9 @@
 use super::ValueRef;
 use mysql_async::Value as MyValue;
 use sqlparser::ast::{
-    Expr, FromTable, FunctionArguments, GroupByExpr, LimitClause, ObjectName, ObjectNamePart,
-    ObjectType, OrderByKind, OrderBySort, Query, SelectItem, SetExpr, Statement, TableFactor,
-    TableObject, UnaryOperator, Value, visit_expressions, visit_expressions_mut, visit_relations,
+    Expr, FunctionArguments, GroupByExpr, LimitClause, ObjectName, ObjectNamePart, ObjectType,
+    OrderByKind, OrderBySort, Query, SelectItem, SetExpr, Statement, TableFactor, TableObject,
+    UnaryOperator, Value, visit_expressions, visit_expressions_mut, visit_relations,
 };
 use sqlparser::dialect::MySqlDialect;
 use sqlparser::parser::Parser;
@@ -458,15 +458,6 @@ fn select_shape(q: &Query) -> SelectShape {
         _ => None,
     };
     shape
-}
-
-/// The tables of a DELETE's FROM clause (used to tell multi-table deletes apart).
-pub fn delete_from_count(from: &FromTable) -> usize {
-    match from {
-        FromTable::WithFromKeyword(t) | FromTable::WithoutKeyword(t) => {
-            t.len() + t.iter().map(|x| x.joins.len()).sum::<usize>()
-        }
-    }
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@ pub fn normalize(sql: &str) -> Option<(String, Vec<Value>)> {
     let mut i = 0;
     let mut copied = 0;
     let mut in_by_list = false;
-    let mut prev_word = String::new();
+    let mut prev_word = "";
     let mut prev_sym: Option<u8> = None;
     while i < b.len() {
         let c = b[i];
@@ -58,12 +58,15 @@ pub fn normalize(sql: &str) -> Option<(String, Vec<Value>)> {
             {
                 i += 1;
             }
-            let w = sql[s..i].to_ascii_uppercase();
-            if w == "BY" && matches!(prev_word.as_str(), "ORDER" | "GROUP" | "PARTITION") {
+            // Compared in place: this runs for every text statement, so no allocation per word.
+            let w = &sql[s..i];
+            let one_of =
+                |word: &str, keys: &[&str]| keys.iter().any(|k| word.eq_ignore_ascii_case(k));
+            if w.eq_ignore_ascii_case("BY") && one_of(prev_word, &["ORDER", "GROUP", "PARTITION"]) {
                 in_by_list = true;
-            } else if matches!(
-                w.as_str(),
-                "LIMIT" | "HAVING" | "FOR" | "UNION" | "WINDOW" | "INTO" | "LOCK"
+            } else if one_of(
+                w,
+                &["LIMIT", "HAVING", "FOR", "UNION", "WINDOW", "INTO", "LOCK"],
             ) {
                 in_by_list = false;
             }

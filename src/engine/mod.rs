@@ -2,24 +2,30 @@
 //! statements the proxy answers itself (transaction control, SET, USE, SHOW DATABASES/TABLES).
 //! The wire protocol stays in `frontend`; this module speaks in values.
 
+mod local;
+
 use crate::backend::Backends;
-use crate::backend::sequence::{SEQUENCE_TABLE, Sequences};
+use crate::backend::sequence::Sequences;
 use crate::config::{Rules, ShardId};
 use crate::error::{ProxyError, Result};
-use crate::execute::{self, Job, OkInfo, Outcome, RowSet};
+use crate::execute::{self, Job, Outcome};
 use crate::frontend::packets::ColumnDef;
 use crate::plan::{Merge, Plan, Target};
 use crate::route::router::{self, RouteInput};
 use crate::sql::analyze::{Analysis, AnalyzeError, Kind, TableName};
 use crate::sql::cache::PlanCache;
-use crate::sql::lexer::{self, Command, SetItem};
+use crate::sql::lexer::{self, Command};
 use crate::txn::Txn;
 use mysql_async::Value;
-use mysql_async::consts::ColumnType;
 use mysql_async::prelude::Queryable;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64};
 use std::time::Instant;
+
+pub use local::check_schema;
+use local::{
+    error_warning, local_select, ok, set, show_tables, show_warnings, text_rows, use_schema,
+};
 
 /// The version the proxy announces. MySQL 5.7 makes clients use only what every supported
 /// backend (MariaDB 10.x, MySQL 5.7+) provides: no RETURNING, no `@@transaction_isolation`.
@@ -90,23 +96,6 @@ impl SessionState {
     }
 }
 
-fn text_rows(names: &[&str], rows: Vec<Vec<Value>>) -> Outcome {
-    let columns = names
-        .iter()
-        .map(|n| ColumnDef::synthetic(n, ColumnType::MYSQL_TYPE_VAR_STRING))
-        .collect();
-    Outcome::Rows(RowSet {
-        columns: Arc::new(columns),
-        rows,
-        warnings: 0,
-        warning_list: Vec::new(),
-    })
-}
-
-fn ok() -> Outcome {
-    Outcome::Ok(OkInfo::default())
-}
-
 /// Runs one statement. `params` is `Some` for COM_STMT_EXECUTE (binary protocol).
 pub async fn run(
     sh: &Shared,
@@ -125,39 +114,9 @@ pub async fn run(
         Ok(Outcome::Rows(r)) => std::mem::take(&mut r.warning_list),
         // Known when the stream ends: see `finish_stream`.
         Ok(Outcome::Stream(_)) => Vec::new(),
-        Err(e) => vec![vec![
-            Value::Bytes(b"Error".to_vec()),
-            Value::UInt(u64::from(e.code())),
-            Value::Bytes(e.to_string().into_bytes()),
-        ]],
+        Err(e) => error_warning(e),
     };
     result
-}
-
-fn show_warnings(st: &SessionState, count: bool) -> Outcome {
-    if count {
-        let mut col =
-            ColumnDef::synthetic("@@session.warning_count", ColumnType::MYSQL_TYPE_LONGLONG);
-        col.flags = 0x20 | 0x01;
-        return Outcome::Rows(RowSet {
-            columns: Arc::new(vec![col]),
-            rows: vec![vec![Value::UInt(st.warnings.len() as u64)]],
-            ..Default::default()
-        });
-    }
-    let mut code = ColumnDef::synthetic("Code", ColumnType::MYSQL_TYPE_LONG);
-    code.flags = 0x20 | 0x01;
-    code.length = 4;
-    let columns = vec![
-        ColumnDef::synthetic("Level", ColumnType::MYSQL_TYPE_VAR_STRING),
-        code,
-        ColumnDef::synthetic("Message", ColumnType::MYSQL_TYPE_VAR_STRING),
-    ];
-    Outcome::Rows(RowSet {
-        columns: Arc::new(columns),
-        rows: st.warnings.clone(),
-        ..Default::default()
-    })
 }
 
 async fn dispatch(
@@ -247,226 +206,6 @@ async fn check_txn_age(sh: &Shared, st: &mut SessionState) -> Result<()> {
         )));
     }
     Ok(())
-}
-
-async fn set(
-    sh: &Shared,
-    st: &mut SessionState,
-    sql: &str,
-    items: Vec<SetItem>,
-) -> Result<Outcome> {
-    let mut names: Vec<String> = Vec::new();
-    for item in items {
-        match item {
-            SetItem::Autocommit(true) => {
-                if st.txn.is_open() {
-                    st.txn.commit(&sh.backends).await?;
-                }
-                st.autocommit = true;
-            }
-            SetItem::Autocommit(false) => st.autocommit = false,
-            SetItem::Names(_) => names.push("names".into()),
-            SetItem::Global(_) => {
-                return Err(ProxyError::NotSupported(
-                    "SET GLOBAL through the proxy (set it on each server)".into(),
-                ));
-            }
-            SetItem::UserVar(v) => {
-                return Err(ProxyError::NotSupported(format!(
-                    "user variables (@{v}): they would not follow the session across backend connections"
-                )));
-            }
-            SetItem::Session(name, _) => names.push(name),
-        }
-    }
-    if names.is_empty() {
-        return Ok(ok());
-    }
-    // Remember the statement (replacing an earlier one that set the same variables), then check
-    // that a backend accepts it: the session's next connection runs every remembered SET.
-    names.sort();
-    let before = (st.vars.clone(), st.setup.clone());
-    st.vars.retain(|(n, _)| *n != names);
-    st.vars.push((names, sql.to_string()));
-    st.setup = st
-        .vars
-        .iter()
-        .map(|(_, s)| s.clone())
-        .collect::<Vec<_>>()
-        .into();
-    let shard = fallback(sh, st);
-    let check = sh
-        .backends
-        .conn_with(shard, st.schema.as_deref(), st.found_rows, &st.setup)
-        .await;
-    if let Err(e) = check {
-        (st.vars, st.setup) = before;
-        return Err(e);
-    }
-    if st.txn.is_open() {
-        st.txn.each(&sh.backends, sql).await?;
-    }
-    Ok(ok())
-}
-
-async fn use_schema(sh: &Shared, st: &mut SessionState, db: &str) -> Result<Outcome> {
-    check_schema(&sh.rules, &st.user, db)?;
-    if st.txn.is_open() {
-        st.txn
-            .each(&sh.backends, &format!("USE `{}`", db.replace('`', "``")))
-            .await?;
-    }
-    st.schema = Some(db.to_string());
-    Ok(ok())
-}
-
-/// Checks that `db` is a logical schema that `user` may use.
-pub fn check_schema(rules: &Rules, user: &str, db: &str) -> Result<()> {
-    if rules.schema(db).is_none() {
-        return Err(ProxyError::UnknownDatabase(db.to_string()));
-    }
-    if !rules.user(user).is_some_and(|u| u.may_use(db)) {
-        return Err(ProxyError::SchemaDenied {
-            user: user.to_string(),
-            schema: db.to_string(),
-        });
-    }
-    Ok(())
-}
-
-async fn show_tables(
-    sh: &Shared,
-    st: &mut SessionState,
-    sql: &str,
-    _full: bool,
-    schema: Option<String>,
-    _like: Option<String>,
-) -> Result<Outcome> {
-    let name = schema
-        .or_else(|| st.schema.clone())
-        .ok_or(ProxyError::NoDatabase)?;
-    check_schema(&sh.rules, &st.user, &name)?;
-    let Some(schema) = sh.rules.schema(&name) else {
-        return Err(ProxyError::UnknownDatabase(name));
-    };
-    let plan = Plan {
-        targets: (0..sh.rules.shards.len())
-            .map(|shard| Target { shard, sql: None })
-            .collect(),
-        merge: Merge::Pass,
-        write: false,
-    };
-    let outcomes = run_targets(sh, st, &plan, sql, None).await?;
-    // Logical tables: what the default shard holds, plus every table of the rules found anywhere.
-    let mut columns = None;
-    let mut rows: Vec<Vec<Value>> = Vec::new();
-    for (shard, o) in plan.targets.iter().map(|t| t.shard).zip(outcomes) {
-        let Outcome::Rows(set) = o else { continue };
-        if shard == schema.default_shard || columns.is_none() {
-            columns = Some(set.columns.clone());
-        }
-        for row in set.rows {
-            let Some(Value::Bytes(n)) = row.first() else {
-                continue;
-            };
-            let tname = String::from_utf8_lossy(n).into_owned();
-            if tname.eq_ignore_ascii_case(SEQUENCE_TABLE) {
-                continue;
-            }
-            let logical = shard == schema.default_shard || schema.table(&tname).is_some();
-            let dup = rows.iter().any(|r| r.first() == row.first());
-            if logical && !dup {
-                rows.push(row);
-            }
-        }
-    }
-    rows.sort_by(|a, b| format!("{:?}", a.first()).cmp(&format!("{:?}", b.first())));
-    Ok(Outcome::Rows(RowSet {
-        columns: columns.unwrap_or_default(),
-        rows,
-        warnings: 0,
-        warning_list: Vec::new(),
-    }))
-}
-
-/// Answers the few functions that must reflect the proxy rather than a backend.
-fn local_select(st: &SessionState, a: &Analysis) -> Option<Outcome> {
-    use sqlparser::ast::{Expr, SelectItem, SetExpr, Statement};
-    if a.kind != Kind::Select || !a.tables.is_empty() {
-        return None;
-    }
-    let Statement::Query(q) = &a.stmt else {
-        return None;
-    };
-    let SetExpr::Select(s) = q.body.as_ref() else {
-        return None;
-    };
-    let [item] = s.projection.as_slice() else {
-        return None;
-    };
-    let (expr, label) = match item {
-        SelectItem::UnnamedExpr(e) => (e, e.to_string()),
-        SelectItem::ExprWithAlias { expr, alias } => (expr, alias.value.clone()),
-        _ => return None,
-    };
-    let text = |s: String| Value::Bytes(s.into_bytes());
-    let value = match expr {
-        Expr::Function(f) => match f.name.to_string().to_ascii_uppercase().as_str() {
-            "LAST_INSERT_ID" if f.args.to_string() == "()" => Value::UInt(st.last_insert_id),
-            "CONNECTION_ID" => Value::UInt(u64::from(st.conn_id)),
-            "VERSION" => text(SERVER_VERSION.to_string()),
-            // The backends' own account must not show through.
-            "USER" | "SESSION_USER" | "SYSTEM_USER" => text(format!("{}@{}", st.user, st.host)),
-            "CURRENT_USER" => text(format!("{}@%", st.user)),
-            _ => return None,
-        },
-        other => match session_variable(other)?.as_str() {
-            "version" => text(SERVER_VERSION.to_string()),
-            // The proxy, not a pooled backend connection, knows the session's transaction state.
-            "autocommit" => Value::Int(i64::from(st.autocommit)),
-            "in_transaction" => Value::Int(i64::from(st.txn.is_open())),
-            "warning_count" => Value::UInt(st.warnings.len() as u64),
-            _ => return None,
-        },
-    };
-    let col_type = if matches!(value, Value::UInt(_) | Value::Int(_)) {
-        ColumnType::MYSQL_TYPE_LONGLONG
-    } else {
-        ColumnType::MYSQL_TYPE_VAR_STRING
-    };
-    let mut col = ColumnDef::synthetic(&label, col_type);
-    if matches!(value, Value::UInt(_)) {
-        col.flags = 0x20 | 0x01; // UNSIGNED, NOT NULL
-    } else if matches!(value, Value::Int(_)) {
-        col.flags = 0x01; // NOT NULL
-    }
-    Some(Outcome::Rows(RowSet {
-        columns: Arc::new(vec![col]),
-        rows: vec![vec![value]],
-        warnings: 0,
-        warning_list: Vec::new(),
-    }))
-}
-
-/// The lower-case name of a session system variable reference (`@@x`, `@@session.x`).
-fn session_variable(e: &sqlparser::ast::Expr) -> Option<String> {
-    use sqlparser::ast::Expr;
-    let name = match e {
-        Expr::Identifier(i) => i.value.strip_prefix("@@")?.to_string(),
-        Expr::CompoundIdentifier(parts) => match parts.as_slice() {
-            [scope, name]
-                if matches!(
-                    scope.value.to_ascii_lowercase().as_str(),
-                    "@@session" | "@@local"
-                ) =>
-            {
-                name.value.clone()
-            }
-            _ => return None,
-        },
-        _ => return None,
-    };
-    Some(name.to_ascii_lowercase())
 }
 
 async fn run_sql(
@@ -597,6 +336,27 @@ async fn run_plan(
     crate::merge::merge(&plan.merge, outcomes)
 }
 
+/// A connection for `shard`: in a transaction the pinned one (the shard joins the transaction
+/// on first use), otherwise one from the pool.
+async fn acquire(
+    sh: &Shared,
+    st: &mut SessionState,
+    shard: ShardId,
+    use_txn: bool,
+) -> Result<mysql_async::Conn> {
+    if use_txn && let Some(c) = st.txn.take(shard) {
+        return Ok(c);
+    }
+    let c = sh
+        .backends
+        .conn_with(shard, st.schema.as_deref(), st.found_rows, &st.setup)
+        .await?;
+    if use_txn {
+        return Txn::join(&sh.backends, shard, c).await;
+    }
+    Ok(c)
+}
+
 /// Starts a single-shard read whose rows are relayed as they arrive. The connection goes back
 /// to the transaction (or the pool) in [`finish_stream`], once the client has the rows.
 async fn start_stream(
@@ -607,21 +367,7 @@ async fn start_stream(
     params: Option<&[Value]>,
     use_txn: bool,
 ) -> Result<Outcome> {
-    let conn = match (use_txn, st.txn.take(t.shard)) {
-        (true, Some(c)) => c,
-        (true, None) => {
-            let c = sh
-                .backends
-                .conn_with(t.shard, st.schema.as_deref(), st.found_rows, &st.setup)
-                .await?;
-            Txn::join(&sh.backends, t.shard, c).await?
-        }
-        (false, _) => {
-            sh.backends
-                .conn_with(t.shard, st.schema.as_deref(), st.found_rows, &st.setup)
-                .await?
-        }
-    };
+    let conn = acquire(sh, st, t.shard, use_txn).await?;
     let name = sh.backends.shard_name(t.shard).to_string();
     match execute::start_stream(
         conn,
@@ -656,11 +402,7 @@ pub fn finish_stream(
             *count
         }
         Err(e) => {
-            st.warnings = vec![vec![
-                Value::Bytes(b"Error".to_vec()),
-                Value::UInt(u64::from(e.code())),
-                Value::Bytes(e.to_string().into_bytes()),
-            ]];
+            st.warnings = error_warning(e);
             0
         }
     }
@@ -735,27 +477,14 @@ async fn run_targets_txn(
 ) -> Result<Vec<Outcome>> {
     let mut work = Vec::with_capacity(plan.targets.len());
     for t in &plan.targets {
-        let conn = match st.txn.take(t.shard) {
-            Some(c) => c,
-            None => {
-                let joined = match sh
-                    .backends
-                    .conn_with(t.shard, st.schema.as_deref(), st.found_rows, &st.setup)
-                    .await
-                {
-                    Ok(c) => Txn::join(&sh.backends, t.shard, c).await,
-                    Err(e) => Err(e),
-                };
-                match joined {
-                    Ok(c) => c,
-                    Err(e) => {
-                        // Give back what this statement took: those shards' parts stay intact.
-                        for (conn, _, _, shard) in work {
-                            st.txn.put(shard, conn);
-                        }
-                        return Err(e);
-                    }
+        let conn = match acquire(sh, st, t.shard, true).await {
+            Ok(c) => c,
+            Err(e) => {
+                // Give back what this statement took: those shards' parts stay intact.
+                for (conn, _, _, shard) in work {
+                    st.txn.put(shard, conn);
                 }
+                return Err(e);
             }
         };
         work.push((

@@ -11,6 +11,7 @@
 //!   cached per statement text.
 //! - [`route`]: rules + analysis + bound values → [`plan::Plan`]; one file per algorithm.
 //! - [`rewrite`]: per-shard SQL by editing the AST (LIMIT pushdown, INSERT splitting, ids).
+//! - [`engine`]: drives one statement through the stages; answers what the proxy knows itself.
 //! - [`execute`]: runs a plan's targets concurrently on backend connections, with timeouts.
 //! - [`merge`]: combines shard results (concatenation, ORDER BY, LIMIT, aggregates, DISTINCT).
 //! - [`txn`]: a session's transaction: pinned backend connections per shard.

@@ -570,13 +570,16 @@ pub async fn prepare(sh: &Shared, st: &SessionState, sql: &str) -> Result<(usize
         .conn_with(shard, st.schema.as_deref(), st.found_rows, &st.setup)
         .await?;
     let name = sh.backends.shard_name(shard).to_string();
-    let stmt = tokio::time::timeout(sh.backends.timeout(), conn.prep(sql))
-        .await
-        .map_err(|_| ProxyError::BackendLost {
-            shard: name.clone(),
-            detail: "PREPARE timed out".into(),
-        })?
-        .map_err(|e| ProxyError::from_backend(&name, e))?;
+    let stmt = tokio::time::timeout(
+        sh.backends.timeout(),
+        conn.prep(&*crate::sql::text::encode(sql)),
+    )
+    .await
+    .map_err(|_| ProxyError::BackendLost {
+        shard: name.clone(),
+        detail: "PREPARE timed out".into(),
+    })?
+    .map_err(|e| ProxyError::from_backend(&name, e))?;
     let cols = stmt.columns().iter().map(ColumnDef::from_backend).collect();
     Ok((stmt.num_params() as usize, cols))
 }

@@ -131,15 +131,17 @@ pub(crate) fn ok_info<P: Protocol>(result: &QueryResult<'_, '_, P>) -> OkInfo {
 /// Runs `job` on `conn` and reads the whole result. `shard` names the shard in error messages.
 pub async fn run(conn: &mut Conn, job: &Job, timeout: Duration, shard: &str) -> Result<Outcome> {
     let step = Step { timeout, shard };
+    // The client's bytes, restored from the lossless text form (see `sql::text`).
+    let sql = crate::sql::text::encode(&job.sql);
     let mut outcome = match &job.params {
         Some(params) => {
             let mut result = step
-                .within(conn.exec_iter(&*job.sql, params_of(params)))
+                .within(conn.exec_iter(&*sql, params_of(params)))
                 .await?;
             read_result(&mut result, &step).await?
         }
         None => {
-            let mut result = step.within(conn.query_iter(&*job.sql)).await?;
+            let mut result = step.within(conn.query_iter(&*sql)).await?;
             read_result(&mut result, &step).await?
         }
     };

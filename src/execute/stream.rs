@@ -123,15 +123,17 @@ async fn stream_rows(
     head: oneshot::Sender<Arc<Vec<ColumnDef>>>,
     rows: mpsc::Sender<Result<Vec<Value>>>,
 ) -> Result<End> {
+    // The client's bytes, restored from the lossless text form (see `sql::text`).
+    let sql = crate::sql::text::encode(&job.sql);
     let end = match &job.params {
         Some(params) => {
             let mut result = step
-                .within(conn.exec_iter(&*job.sql, params_of(params)))
+                .within(conn.exec_iter(&*sql, params_of(params)))
                 .await?;
             relay(&mut result, step, head, &rows).await?
         }
         None => {
-            let mut result = step.within(conn.query_iter(&*job.sql)).await?;
+            let mut result = step.within(conn.query_iter(&*sql)).await?;
             relay(&mut result, step, head, &rows).await?
         }
     };

@@ -314,7 +314,8 @@ async fn command<S: AsyncRead + AsyncWrite + Unpin>(
             }
         }
         0x03 => {
-            let text = String::from_utf8_lossy(body);
+            // Bytes in the client's character set, held losslessly (see `sql::text`).
+            let text = crate::sql::text::decode(body);
             let stmts = if c.multi_statements {
                 lexer::split_statements(&text)
             } else {
@@ -427,7 +428,7 @@ async fn command<S: AsyncRead + AsyncWrite + Unpin>(
 }
 
 async fn prepare<S: AsyncRead + AsyncWrite + Unpin>(c: &mut Conn<S>, sh: &Shared, body: &[u8]) {
-    let sql: Arc<str> = Arc::from(String::from_utf8_lossy(body).trim());
+    let sql: Arc<str> = Arc::from(crate::sql::text::decode(body).trim());
     let (params, columns) = match engine::prepare(sh, &c.st, &sql).await {
         Ok(x) => x,
         Err(e) => return c.write_err(&e),

@@ -8,7 +8,6 @@ use sqlparser::ast::{
     ValueWithSpan, visit_expressions_mut,
 };
 use sqlparser::tokenizer::Span;
-use std::fmt::Write;
 use std::ops::ControlFlow;
 
 /// MySQL literal text for a value. Strings are escaped here rather than by sqlparser's printer,
@@ -20,18 +19,10 @@ pub fn literal_sql(v: &MyValue) -> String {
         MyValue::UInt(u) => u.to_string(),
         MyValue::Float(f) => format!("{f:e}"),
         MyValue::Double(d) => format!("{d:e}"),
-        MyValue::Bytes(b) => match std::str::from_utf8(b) {
-            Ok(s) => quote(s),
-            Err(_) => {
-                let mut h = String::with_capacity(b.len() * 2 + 3);
-                h.push_str("X'");
-                for byte in b {
-                    let _ = write!(h, "{byte:02x}");
-                }
-                h.push('\'');
-                h
-            }
-        },
+        // A string literal in the connection's character set, like the text it came from; bytes
+        // that are not UTF-8 travel in the lossless form of `sql::text` and are restored when
+        // the statement is encoded for the backend.
+        MyValue::Bytes(b) => quote(&crate::sql::text::decode(b)),
         MyValue::Date(y, m, d, h, mi, s, us) => {
             format!("'{y:04}-{m:02}-{d:02} {h:02}:{mi:02}:{s:02}.{us:06}'")
         }
@@ -78,8 +69,8 @@ pub fn value_expr(v: &MyValue) -> Expr {
     raw(literal_sql(v))
 }
 
-/// Replaces every numbered placeholder (`?1`, ...) by its bound value and re-renders every
-/// string literal with MySQL escaping.
+/// Replaces every numbered placeholder (`?1`, ...) by its bound value. String literals of the
+/// text stay as the client wrote them (the parser keeps them unescaped: see `sql::analyze::parse`).
 pub fn inline_params(stmt: &mut Statement, params: &[MyValue]) {
     let _ = visit_expressions_mut(stmt, |e| {
         if let Expr::Value(v) = e {
@@ -89,7 +80,6 @@ pub fn inline_params(stmt: &mut Statement, params: &[MyValue]) {
                     .ok()
                     .and_then(|n| params.get(n.wrapping_sub(1)))
                     .map(value_expr),
-                Value::SingleQuotedString(s) | Value::DoubleQuotedString(s) => Some(raw(quote(s))),
                 _ => None,
             };
             if let Some(r) = replacement {
@@ -179,7 +169,7 @@ mod tests {
             &[MyValue::Bytes(b"p".to_vec())],
         )
         .unwrap();
-        assert_eq!(sql, r"INSERT INTO t (c, pad, id) VALUES ('it\'s', 'x', 7)");
+        assert_eq!(sql, r"INSERT INTO t (c, pad, id) VALUES ('it''s', 'x', 7)");
         let again = analyze(&sql).unwrap();
         assert_eq!(again.param_count, 0);
         let sql = insert_rows(
@@ -208,7 +198,8 @@ mod tests {
 
     #[test]
     fn literals() {
-        assert_eq!(literal_sql(&MyValue::Bytes(vec![0xff, 0])), "X'ff00'");
+        let bin = literal_sql(&MyValue::Bytes(vec![0xff, 0, b'\'']));
+        assert_eq!(&*crate::sql::text::encode(&bin), b"'\xff\\0\\''");
         assert_eq!(
             literal_sql(&MyValue::Date(2026, 1, 2, 3, 4, 5, 6)),
             "'2026-01-02 03:04:05.000006'"

@@ -10,7 +10,7 @@ use sqlparser::ast::{
     UnaryOperator, Value, visit_expressions, visit_expressions_mut, visit_relations,
 };
 use sqlparser::dialect::MySqlDialect;
-use sqlparser::parser::Parser;
+use sqlparser::parser::{Parser, ParserOptions};
 use std::ops::ControlFlow;
 
 /// A table as named in a statement.
@@ -112,20 +112,23 @@ pub enum AnalyzeError {
 
 /// Parses and analyses one statement.
 pub fn analyze(sql: &str) -> Result<Analysis, AnalyzeError> {
-    let mut stmts =
-        Parser::parse_sql(&MySqlDialect {}, sql).map_err(|e| AnalyzeError::Parse(e.to_string()))?;
+    let mut stmts = parse(sql)?;
     if stmts.len() != 1 {
         return Err(AnalyzeError::Multiple);
     }
     let mut stmt = stmts.remove(0);
     let mut n = 0usize;
     let _ = visit_expressions_mut(&mut stmt, |e| {
-        if let Expr::Value(v) = e
-            && let Value::Placeholder(p) = &mut v.value
-            && p == "?"
-        {
-            n += 1;
-            *p = format!("?{n}");
+        if let Expr::Value(v) = e {
+            match &mut v.value {
+                Value::Placeholder(p) if p == "?" => {
+                    n += 1;
+                    *p = format!("?{n}");
+                }
+                // `0xABC` is a valid MySQL literal but prints as `X'ABC'`, which is not: pad it.
+                Value::HexStringLiteral(h) if h.len() % 2 == 1 => h.insert(0, '0'),
+                _ => {}
+            }
         }
         ControlFlow::<()>::Continue(())
     });
@@ -221,6 +224,19 @@ pub fn analyze(sql: &str) -> Result<Analysis, AnalyzeError> {
     })
 }
 
+/// Parses MySQL text (in the lossless form of [`super::text`]) with sqlparser's string
+/// unescaping off: literals keep their text exactly as the client wrote it, so a statement
+/// printed back from the AST carries every literal's bytes unchanged, and the values the router
+/// needs are read with MySQL's own escaping rules ([`super::text::unescape`]).
+pub fn parse(sql: &str) -> Result<Vec<Statement>, AnalyzeError> {
+    let opts = ParserOptions::new().with_unescape(false);
+    Parser::new(&MySqlDialect {})
+        .with_options(opts)
+        .try_with_sql(sql)
+        .and_then(|mut p| p.parse_statements())
+        .map_err(|e| AnalyzeError::Parse(e.to_string()))
+}
+
 /// `db.t` / `t` as a [`TableName`] (identifiers unquoted).
 pub fn table_name(name: &ObjectName) -> TableName {
     let parts: Vec<String> = name
@@ -275,6 +291,8 @@ pub fn value_ref(e: &Expr) -> ValueRef {
             expr,
         } => value_ref(expr),
         Expr::Nested(inner) => value_ref(inner),
+        // `_binary'..'`, `_latin1'..'`: the literal's bytes.
+        Expr::Prefixed { prefix, value } if prefix.value.starts_with('_') => value_ref(value),
         _ => ValueRef::Expr,
     }
 }
@@ -290,9 +308,10 @@ fn literal(v: &Value) -> Option<MyValue> {
                 MyValue::Double(s.parse().ok()?)
             }
         }
-        Value::SingleQuotedString(s)
-        | Value::DoubleQuotedString(s)
-        | Value::NationalStringLiteral(s) => MyValue::Bytes(s.clone().into_bytes()),
+        Value::SingleQuotedString(s) | Value::NationalStringLiteral(s) => {
+            MyValue::Bytes(super::text::unescape(s, '\''))
+        }
+        Value::DoubleQuotedString(s) => MyValue::Bytes(super::text::unescape(s, '"')),
         Value::HexStringLiteral(h) => MyValue::Bytes(hex(h)?),
         Value::Boolean(b) => MyValue::Int(i64::from(*b)),
         Value::Null => MyValue::NULL,

@@ -4,13 +4,15 @@
 //!   (transaction control, SET, USE, SHOW), which sqlparser refuses or which need no AST;
 //! - [`analyze`]: sqlparser's MySQL dialect → [`analyze::Analysis`] (kind, tables, placeholders,
 //!   the shape a scatter merge needs), cached per statement text in [`cache`];
-//! - [`keycond`]: the shard-key predicates of a WHERE clause for a given key column.
+//! - [`keycond`]: the shard-key predicates of a WHERE clause for a given key column;
+//! - [`text`]: the client's bytes as a lossless `str` and back (statement text is not UTF-8).
 
 pub mod analyze;
 pub mod cache;
 pub mod keycond;
 pub mod lexer;
 pub mod normalize;
+pub mod text;
 
 use mysql_async::Value;
 

@@ -115,7 +115,10 @@ pub fn normalize(sql: &str) -> Option<(String, Vec<Value>)> {
             out.push_str(&sql[copied..s]);
             out.push('?');
             copied = i;
-            lits.push(Value::Bytes(text));
+            // The literal's bytes as the client sent them (see `super::text`).
+            lits.push(Value::Bytes(
+                super::text::encode(&String::from_utf8_lossy(&text)).into_owned(),
+            ));
             prev_sym = None;
             continue;
         }

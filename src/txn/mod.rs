@@ -185,10 +185,13 @@ impl Txn {
     /// Runs `sql` (e.g. `USE db`) on every pinned connection.
     pub async fn each(&mut self, backends: &Backends, sql: &str) -> Result<()> {
         for (shard, conn) in self.conns.iter_mut() {
-            tokio::time::timeout(backends.timeout(), conn.query_drop(sql))
-                .await
-                .map_err(|_| lost(backends, *shard, "timed out"))?
-                .map_err(|e| ProxyError::from_backend(backends.shard_name(*shard), e))?;
+            tokio::time::timeout(
+                backends.timeout(),
+                conn.query_drop(&*crate::sql::text::encode(sql)),
+            )
+            .await
+            .map_err(|_| lost(backends, *shard, "timed out"))?
+            .map_err(|e| ProxyError::from_backend(backends.shard_name(*shard), e))?;
         }
         Ok(())
     }

@@ -146,6 +146,8 @@ pub enum Verdict {
 /// The comparison of one client's two runs.
 pub struct Outcome {
     pub report: String,
+    /// One line: how many steps were equal, known gaps, not run.
+    pub summary: String,
     pub failures: Vec<String>,
 }
 
@@ -156,6 +158,7 @@ pub fn judge(client: &str, plain: &Steps, proxy: &Steps, gaps: &[Gap]) -> Outcom
     let mut failures = Vec::new();
     let mut first_diff: Option<String> = None;
     let mut blocked_by: Option<&Gap> = None;
+    let (mut same, mut known, mut not_run) = (0, 0, 0);
     let width = plain.steps.iter().map(|(n, _)| n.len()).max().unwrap_or(10);
     // CLIENT_SUITE_DIFFS=1 shows the difference of every known gap too.
     let verbose = std::env::var_os("CLIENT_SUITE_DIFFS").is_some();
@@ -201,6 +204,9 @@ pub fn judge(client: &str, plain: &Steps, proxy: &Steps, gaps: &[Gap]) -> Outcom
             let _ = writeln!(report, "{}", diff(name, want, got.unwrap_or_default()));
         }
         match verdict {
+            Verdict::Same => same += 1,
+            Verdict::KnownGap => known += 1,
+            Verdict::NotRun(_) => not_run += 1,
             Verdict::Unexpected => {
                 failures.push(format!(
                     "{client}: step `{name}` differs from plain MariaDB and is not in KNOWN_GAPS"
@@ -243,7 +249,26 @@ pub fn judge(client: &str, plain: &Steps, proxy: &Steps, gaps: &[Gap]) -> Outcom
             clip(&proxy.stray, 4000)
         );
     }
-    Outcome { report, failures }
+    let mut summary = format!(
+        "client suite: {client}: {} steps, {same} equal to plain MariaDB, {known} known gaps",
+        plain.steps.len()
+    );
+    if let Some(b) = blocked_by {
+        let _ = write!(
+            summary,
+            ", {not_run} NOT RUN through the proxy (blocked at `{}`: {})",
+            b.step,
+            b.cause_text()
+        );
+    }
+    if !failures.is_empty() {
+        let _ = write!(summary, ", {} FAILURES", failures.len());
+    }
+    Outcome {
+        report,
+        summary,
+        failures,
+    }
 }
 
 fn clip(s: &str, max: usize) -> String {

@@ -221,7 +221,6 @@ pub fn judge(client: &str, plain: &Steps, proxy: &Steps, gaps: &[Gap]) -> Outcom
             Verdict::Missing => failures.push(format!(
                 "{client}: step `{name}` was not printed by the proxy run (the client stopped early?)"
             )),
-            _ => {}
         }
     }
     for (name, _) in &proxy.steps {

@@ -1,5 +1,6 @@
 # shardgate: build, test and demo against real MariaDB servers (see DESIGN.md).
-#   make deps           install mariadb-server, mariadb-client, sysbench (apt) and PyMySQL if missing
+#   make deps           install what the tests run, when missing: mariadb-server, mariadb-client,
+#                       sysbench (apt); PyMySQL, mysqlclient, SQLAlchemy 2.0 (pip); node + mysql2 (npm)
 #   make build          release build
 #   make demo           2 shards x 1 replica on ports 4000-4003, proxy on 127.0.0.1:3307
 #   make test           all tests; each test binary starts its own servers on free ports
@@ -17,6 +18,31 @@ PROXY_LISTEN ?= 127.0.0.1:3307
 PROXY_HOST   := $(firstword $(subst :, ,$(PROXY_LISTEN)))
 PROXY_PORT   := $(lastword $(subst :, ,$(PROXY_LISTEN)))
 
+NODE_DIR     := tests/clients/node
+
+# $(call PY_DEP,module,pip spec,apt package,python check): installs a Python package when
+# `import module` fails or the check (a Python expression, e.g. on module.__version__) is false:
+# with pip (installed from apt when missing: a fresh Debian 12 has none), into the active
+# environment (pyenv, venv), else past Debian's PEP 668 guard, else --user, else the distro package.
+define PY_DEP
+if ! $(PYTHON) -c 'import $(1); assert $(4)' 2>/dev/null; then \
+  command -v $(PYTHON) >/dev/null || { echo "python3 not found: install python3 (apt-get install python3)"; exit 1; }; \
+  if [ "$$(id -u)" -eq 0 ]; then sudo=; else sudo=sudo; fi; \
+  echo "installing $(2)"; \
+  if ! $(PYTHON) -m pip --version >/dev/null 2>&1 && command -v apt-get >/dev/null; then \
+    $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y python3-pip; \
+  fi; \
+  $(PYTHON) -m pip install --quiet $(2) 2>/dev/null \
+  || $(PYTHON) -m pip install --quiet --break-system-packages $(2) 2>/dev/null \
+  || $(PYTHON) -m pip install --quiet --user --break-system-packages $(2) 2>/dev/null \
+  || { command -v apt-get >/dev/null && $$sudo apt-get update -qq \
+       && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y $(3); } \
+  || true; \
+  $(PYTHON) -c 'import $(1); assert $(4)' || { \
+    echo "could not install $(2) for $$(command -v $(PYTHON)): run '$(PYTHON) -m pip install $(2)'"; exit 1; }; \
+fi
+endef
+
 .PHONY: deps build demo test clean-sandbox
 
 deps:
@@ -28,21 +54,32 @@ deps:
 	  $$sudo apt-get update && \
 	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y mariadb-server mariadb-client sysbench; \
 	fi
-	@# PyMySQL, for tests/clients.rs (a real Python driver through the proxy). pip first (pyenv,
-	@# venvs), then Debian's externally-managed system python (PEP 668), then the distro package
-	@# when pip itself is missing (a fresh Debian 12 has no python3-pip).
-	@if ! $(PYTHON) -c 'import pymysql' 2>/dev/null; then \
-	  command -v $(PYTHON) >/dev/null || { echo "python3 not found: install python3 (apt-get install python3)"; exit 1; }; \
+	@# Python drivers for tests/clients.rs and tests/client_suite.rs (see PY_DEP above).
+	@$(call PY_DEP,pymysql,pymysql,python3-pymysql,True)
+	@# mysqlclient (MySQLdb) compiles against the MariaDB C connector: headers and pkg-config.
+	@if ! $(PYTHON) -c 'import MySQLdb' 2>/dev/null && command -v apt-get >/dev/null \
+	    && { ! pkg-config --exists libmariadb 2>/dev/null || ! command -v cc >/dev/null; }; then \
 	  if [ "$$(id -u)" -eq 0 ]; then sudo=; else sudo=sudo; fi; \
-	  echo "installing pymysql"; \
-	  $(PYTHON) -m pip install --quiet pymysql 2>/dev/null \
-	  || $(PYTHON) -m pip install --quiet --break-system-packages pymysql 2>/dev/null \
-	  || $(PYTHON) -m pip install --quiet --user --break-system-packages pymysql 2>/dev/null \
-	  || { command -v apt-get >/dev/null && $$sudo apt-get update -qq \
-	       && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y python3-pymysql; } \
-	  || true; \
-	  $(PYTHON) -c 'import pymysql' || { \
-	    echo "could not install PyMySQL for $$(command -v $(PYTHON)): run '$(PYTHON) -m pip install pymysql'"; exit 1; }; \
+	  echo "installing libmariadb-dev pkg-config build-essential python3-dev (to build mysqlclient)"; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    $$sudo apt-get install -y libmariadb-dev pkg-config build-essential python3-dev; \
+	fi
+	@$(call PY_DEP,MySQLdb,mysqlclient,python3-mysqldb,True)
+	@# SQLAlchemy 2.0 exactly (Debian 12's python3-sqlalchemy is 1.4: the version check refuses it).
+	@$(call PY_DEP,sqlalchemy,SQLAlchemy~=2.0.0,python3-sqlalchemy,sqlalchemy.__version__.startswith("2.0."))
+	@# node and mysql2 (tests/clients/node): the machine's node/npm, else Debian's; the modules
+	@# from the committed lock file, reinstalled only when the lock file changed.
+	@if ! command -v node >/dev/null || ! command -v npm >/dev/null; then \
+	  command -v apt-get >/dev/null || { echo "install node and npm with your package manager"; exit 1; }; \
+	  if [ "$$(id -u)" -eq 0 ]; then sudo=; else sudo=sudo; fi; \
+	  echo "installing nodejs npm"; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y nodejs npm; \
+	fi
+	@if ! cmp -s $(NODE_DIR)/package-lock.json $(NODE_DIR)/node_modules/.shardgate-lock.json; then \
+	  echo "installing node modules in $(NODE_DIR)"; \
+	  (cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error) \
+	  && cp $(NODE_DIR)/package-lock.json $(NODE_DIR)/node_modules/.shardgate-lock.json \
+	  || { echo "npm ci failed in $(NODE_DIR)"; exit 1; }; \
 	fi
 	@command -v $(CARGO) >/dev/null || { \
 	  echo "cargo not found: install Rust from https://rustup.rs"; \

@@ -56,6 +56,18 @@ pub enum ProxyError {
     /// A statement was refused because the session's transaction failed part-way (1180-style).
     #[error("{0}")]
     Transaction(String),
+    /// The user lacks a privilege the statement needs (1227): administering a server is not
+    /// the application's business behind a proxy.
+    #[error("Access denied; you need (at least one of) the {0} privilege(s) for this operation")]
+    Privilege(String),
+    /// An error MySQL itself gives in this situation, raised by the proxy answering for the
+    /// session (prepared statement names, user variables): its own code, state and message.
+    #[error("{message}")]
+    Sql {
+        code: u16,
+        state: &'static str,
+        message: String,
+    },
 }
 
 impl ProxyError {
@@ -78,6 +90,8 @@ impl ProxyError {
             ProxyError::Backend { code, .. } => *code,
             ProxyError::BackendLost { .. } => 2013,
             ProxyError::Transaction(_) => 1180,
+            ProxyError::Privilege(_) => 1227,
+            ProxyError::Sql { code, .. } => *code,
         }
     }
 
@@ -91,6 +105,8 @@ impl ProxyError {
             ProxyError::AccessDenied(..) => "28000",
             ProxyError::UnknownCommand(_) | ProxyError::PacketTooLarge => "08S01",
             ProxyError::Backend { state, .. } => state,
+            ProxyError::Privilege(_) => "42000",
+            ProxyError::Sql { state, .. } => state,
             _ => "HY000",
         }
     }

@@ -34,9 +34,12 @@ pub enum Merge {
     Rows(RowMerge),
     /// Writes: affected rows are added up (for broadcast tables, every shard holds the same rows,
     /// so the first shard's count is the answer); `first_id` is the first id the proxy assigned.
+    /// `multi_row`: a multi-row INSERT, whose OK info (`Records: n  Duplicates: d  Warnings: w`)
+    /// counts the rows of shards that received only one (and so reported no info).
     Affected {
         broadcast: bool,
         first_id: Option<u64>,
+        multi_row: bool,
     },
 }
 

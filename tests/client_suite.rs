@@ -27,22 +27,15 @@ use std::process::Stdio;
 use std::sync::OnceLock;
 
 // Proxy bugs seen by this suite that issue 12 does not list (each to be filed).
-/// Results the proxy answers itself carry column metadata unlike MariaDB's.
-const U_META: &str = "U1 proxy-answered results (@@autocommit, LAST_INSERT_ID(), SHOW WARNINGS) \
-    carry column definitions unlike MariaDB's: no BINARY flag on numbers, other lengths, \
-    charset and decimals";
-/// The auto_increment sequence does not move past an explicit id.
-const U_SEQ: &str = "U2 an explicit id does not advance the proxy's auto_increment sequence: \
-    after INSERT of id 10 the next generated id is 5 (MariaDB: 11), and the sequence will \
-    reach 10 and fail with 1062";
+/// A proxy-owned value inside a larger expression reaches the backend as a literal.
+const U_LITERAL: &str = "U5 a value the proxy owns (LAST_INSERT_ID(), @@autocommit, a user \
+    variable) inside a larger expression reaches the backend as a literal: the values are \
+    MariaDB's, the column definitions are those of the literal (LONG and its width for an \
+    integer, instead of the function's LONGLONG)";
 /// COM_CHANGE_USER from the MariaDB C connector.
 const U_CHANGE_USER: &str = "U3 COM_CHANGE_USER from the MariaDB C connector (mysqlclient's \
     change_user) is refused with 1045 for valid credentials and the connection dropped (node \
     mysql2's changeUser works)";
-/// The OK packet's info and CLIENT_SESSION_TRACK.
-const U_SESSION_TRACK: &str = "U4 the proxy does not announce CLIENT_SESSION_TRACK yet writes \
-    the OK packet's info length-encoded: mysql2 then reads info as string<EOF> and gets the \
-    length byte in front ('(Rows matched: 2 ...' vs 'Rows matched: 2 ...')";
 
 /// Steps whose proxy output differs from plain MariaDB's today, each with its cause. Keep it
 /// exact: a step listed here that becomes equal fails the suite until its entry is removed.
@@ -50,95 +43,25 @@ const U_SESSION_TRACK: &str = "U4 the proxy does not announce CLIENT_SESSION_TRA
 #[rustfmt::skip]
 const KNOWN_GAPS: &[Gap] = &[
     // ---- mariadb CLI
-    gap("mariadb_cli", "bin_insert_multirow", &[1, 2], "1406 Data too long (raw bytes re-encoded as UTF-8) vs 4 rows and `Records: 4  Duplicates: 0  Warnings: 0`"),
-    gap("mariadb_cli", "bin_read", &[1], "only the X'..' row 5 stored vs rows 1-5"),
-    gap("mariadb_cli", "bin_where", &[1], "`b = _binary'<0x80..0xFF>'` and `bl = _binary'..'` find nothing vs ids 3, 5 and 2"),
-    gap("mariadb_cli", "sql_execute_using_literals", &[1, 9], "1406 Data too long for both EXECUTEs vs 1 row affected each"),
-    gap("mariadb_cli", "sql_execute_using_variables", &[8], "SET @id, @b refused with 1235, EXECUTE then fails with 1048 vs 1 row affected"),
-    gap("mariadb_cli", "bin_read_prepared", &[1, 8, 9], "empty set vs rows 11, 12, 13"),
-    gap("mariadb_cli", "sql_prepare_scatter_select", &[2, 9], "EXECUTE answers COUNT 1, SUM 10 from the default shard vs 2, 21; the 2-shard INSERT lacks its Records line"),
-    gap("mariadb_cli", "sql_prepare_point_select", &[9], "EXECUTE one USING 11 runs on the default shard: empty set vs the row (11, eleven)"),
-    gap("mariadb_cli", "types_insert", &[2], "no `Records: 5  Duplicates: 0  Warnings: 0` after the 2-shard INSERT"),
-    gap("mariadb_cli", "insert_multirow", &[2], "no `Records: 3  Duplicates: 0  Warnings: 0`; ROW_COUNT() is not 3"),
-    gap("mariadb_cli", "update_multirow", &[2], "no `Rows matched: 3  Changed: 3  Warnings: 0`; ROW_COUNT() is not 3"),
-    gap("mariadb_cli", "auto_insert_multirow", &[2], "no `Records: 3  Duplicates: 0  Warnings: 0`"),
-    unlisted("mariadb_cli", "last_insert_id_after_multirow", &[], U_META, "LAST_INSERT_ID() column flags NOT_NULL UNSIGNED NUM vs NOT_NULL UNSIGNED BINARY NUM"),
-    gap("mariadb_cli", "user_variables", &[8], "SET @v := 3 refused with 1235, SELECT @v, @v + 1 gives NULL (LONG_BLOB, shown as 0x), NULL vs 3, 4"),
-    gap("mariadb_cli", "multi_statements_two_shard_update", &[2], "no `Rows matched: 2  Changed: 2  Warnings: 0` for the 2-shard UPDATE"),
+    unlisted("mariadb_cli", "user_variables", &[8], U_LITERAL, "SELECT @v, @v + 1: 3, 4 as MariaDB, columns typed LONG (width 1, 3) vs LONGLONG (20, 21)"),
     gap("mariadb_cli", "create_procedure", &[16], "1064 (the body is split at its first `;`) vs Query OK"),
     gap("mariadb_cli", "call_procedure", &[16], "1305 PROCEDURE cs_note does not exist (never created) vs two calls and two notes"),
-    unlisted("mariadb_cli", "last_insert_id_after_reset", &[], U_META, "LAST_INSERT_ID() column flags lack BINARY (value 0 on both)"),
-    gap("mariadb_cli", "init_command_user_var", &[8], "--init-command='SET @init := 42' refused with 1235 at connect vs @init = 42"),
-    gap("mariadb_cli", "shards_cs_bin", &[1, 8, 9], "only row 5 on the shards vs rows 1-5 and 11-13, each on its hash shard"),
     // ---- PyMySQL (bytes go out as X'..', so the binary steps pass)
-    unlisted("pymysql", "autocommit_alone", &[], U_META, "@@autocommit column length 21, flags NOT_NULL vs length 1, flags BINARY"),
-    gap("pymysql", "session_vars_in_select", &[4], "@@autocommit 1 (the backend's) vs 0 when selected with other columns"),
-    gap("pymysql", "bin_insert_multirow", &[2], "info '' vs '&Records: 4  Duplicates: 0  Warnings: 0' (PyMySQL keeps the length byte)"),
-    gap("pymysql", "bin_update_two_shards", &[2], "info '' vs 'Rows matched: 2  Changed: 2  Warnings: 0'"),
-    gap("pymysql", "types_insert", &[2], "info '' vs 'Records: 5  Duplicates: 0  Warnings: 0'"),
-    gap("pymysql", "insert_multirow", &[2], "info '' vs 'Records: 3  Duplicates: 0  Warnings: 0'"),
-    gap("pymysql", "row_count_after_insert", &[2], "ROW_COUNT() 1 vs 3"),
-    gap("pymysql", "update_multirow", &[2], "info '' vs 'Rows matched: 3  Changed: 3  Warnings: 0'"),
-    gap("pymysql", "row_count_after_update", &[2], "ROW_COUNT() 1 vs 3"),
-    gap("pymysql", "update_unchanged", &[2], "info '' vs 'Rows matched: 3  Changed: 0  Warnings: 0'"),
-    gap("pymysql", "insert_on_duplicate", &[2], "info '' vs 'Records: 2  Duplicates: 1  Warnings: 0'"),
-    gap("pymysql", "auto_insert_multirow", &[2], "info '' vs 'Records: 3  Duplicates: 0  Warnings: 0'"),
-    unlisted("pymysql", "last_insert_id_after_multirow", &[], U_META, "LAST_INSERT_ID() column flags 33 vs 161 (no BINARY)"),
-    unlisted("pymysql", "last_insert_id_after_single", &[], U_META, "LAST_INSERT_ID() column flags 33 vs 161 (no BINARY)"),
-    unlisted("pymysql", "last_insert_id_after_explicit_id", &[6], U_META, "LAST_INSERT_ID() 10 vs 4 after INSERT of explicit id 10; flags 33 vs 161"),
-    gap("pymysql", "last_insert_id_in_select", &[4], "LAST_INSERT_ID(), LAST_INSERT_ID() + 1 give 0, 1 (a backend's) vs 4, 5"),
-    unlisted("pymysql", "auto_insert_after_explicit_id", &[], U_SEQ, "lastrowid 5 vs 11"),
-    unlisted("pymysql", "auto_read", &[], U_SEQ, "ids 1, 2, 3, 4, 5, 10 vs 1, 2, 3, 4, 10, 11"),
-    gap("pymysql", "user_variables", &[8], "SET @v := 3 refused with 1235; SELECT @v gives NULL vs 3"),
-    gap("pymysql", "insert_in_transaction", &[2], "info '' vs 'Records: 2  Duplicates: 0  Warnings: 0'"),
-    unlisted("pymysql", "show_warnings", &[], U_META, "Level/Code/Message columns: lengths 256/4/256, Code charset 45, no NOT_NULL vs 28/4/2048, charset 63, NOT_NULL"),
-    gap("pymysql", "multi_statements_two_shard_update", &[2], "info of the 2-shard UPDATE '' vs 'Rows matched: 2  Changed: 2  Warnings: 0'"),
-    gap("pymysql", "init_command_user_var", &[8], "connect fails with 1235 vs @init = 42"),
+    unlisted("pymysql", "session_vars_in_select", &[4], U_LITERAL, "@@autocommit 0 as MariaDB, column LONG flags 129 vs LONGLONG flags 128; DATABASE() length 40 vs 256"),
+    unlisted("pymysql", "last_insert_id_in_select", &[4], U_LITERAL, "4, 5 as MariaDB, columns LONG width 1, 2 vs LONGLONG 21, 22"),
+    unlisted("pymysql", "user_variables", &[8], U_LITERAL, "3, 4 as MariaDB, columns LONG vs LONGLONG"),
     // ---- mysqlclient (the C connector sends bytes as _binary'<raw bytes>')
-    unlisted("mysqlclient", "autocommit_alone", &[], U_META, "@@autocommit column length 21, flags NOT_NULL vs length 1, flags BINARY"),
-    gap("mysqlclient", "session_vars_in_select", &[4], "@@autocommit 1 vs 0 when selected with other columns"),
-    gap("mysqlclient", "bin_insert_multirow", &[1, 2], "1406 Data too long vs 4 rows and 'Records: 4  Duplicates: 0  Warnings: 0'"),
-    gap("mysqlclient", "bin_insert_single", &[1], "1406 Data too long vs 1 row"),
-    gap("mysqlclient", "bin_read", &[1], "no rows vs rows 1-5"),
-    gap("mysqlclient", "bin_where", &[1], "no rows vs ids 3, 5 / 1 / 1, 2"),
-    gap("mysqlclient", "bin_update_one_shard", &[1], "Rows matched: 0 vs 2 (the rows were never stored)"),
-    gap("mysqlclient", "bin_update_two_shards", &[1, 2], "0 rows and no info vs 2 rows and 'Rows matched: 2  Changed: 2  Warnings: 0'"),
-    gap("mysqlclient", "bin_read_updated", &[1], "no rows vs rows 1-5"),
-    gap("mysqlclient", "types_insert", &[2], "info None vs 'Records: 5  Duplicates: 0  Warnings: 0'"),
-    gap("mysqlclient", "insert_multirow", &[2], "info None vs 'Records: 3  Duplicates: 0  Warnings: 0'"),
-    gap("mysqlclient", "row_count_after_insert", &[2], "ROW_COUNT() 1 vs 3"),
-    gap("mysqlclient", "update_multirow", &[2], "info None vs 'Rows matched: 3  Changed: 3  Warnings: 0'"),
-    gap("mysqlclient", "row_count_after_update", &[2], "ROW_COUNT() 1 vs 3"),
-    gap("mysqlclient", "update_unchanged", &[2], "info None vs 'Rows matched: 3  Changed: 0  Warnings: 0'"),
-    gap("mysqlclient", "insert_on_duplicate", &[2], "info None vs 'Records: 2  Duplicates: 1  Warnings: 0'"),
-    gap("mysqlclient", "auto_insert_multirow", &[2], "info None vs 'Records: 3  Duplicates: 0  Warnings: 0'"),
-    unlisted("mysqlclient", "last_insert_id_after_multirow", &[], U_META, "LAST_INSERT_ID() column flags 32801 vs 32929 (no BINARY)"),
-    unlisted("mysqlclient", "last_insert_id_after_single", &[], U_META, "LAST_INSERT_ID() column flags 32801 vs 32929 (no BINARY)"),
-    unlisted("mysqlclient", "last_insert_id_after_explicit_id", &[6], U_META, "LAST_INSERT_ID() 10 vs 4; flags 32801 vs 32929"),
-    gap("mysqlclient", "last_insert_id_in_select", &[4], "LAST_INSERT_ID(), LAST_INSERT_ID() + 1 give 0, 1 vs 4, 5"),
-    unlisted("mysqlclient", "auto_insert_after_explicit_id", &[], U_SEQ, "lastrowid 5 vs 11"),
-    unlisted("mysqlclient", "auto_read", &[], U_SEQ, "ids 1, 2, 3, 4, 5, 10 vs 1, 2, 3, 4, 10, 11"),
-    gap("mysqlclient", "user_variables", &[8], "SET @v := 3 refused with 1235; SELECT @v gives NULL vs 3"),
-    gap("mysqlclient", "insert_in_transaction", &[2], "info None vs 'Records: 2  Duplicates: 0  Warnings: 0'"),
-    unlisted("mysqlclient", "show_warnings", &[], U_META, "Level/Code/Message columns: lengths 256/4/256, no NOT_NULL vs 28/4/2048, NOT_NULL"),
-    gap("mysqlclient", "multi_statements_two_shard_update", &[2], "info of the 2-shard UPDATE None vs 'Rows matched: 2  Changed: 2  Warnings: 0'"),
-    gap("mysqlclient", "init_command_user_var", &[8], "connect fails with 1235 vs @init = 42"),
+    unlisted("mysqlclient", "session_vars_in_select", &[4], U_LITERAL, "@@autocommit 0 as MariaDB, column LONG vs LONGLONG"),
+    unlisted("mysqlclient", "last_insert_id_in_select", &[4], U_LITERAL, "4, 5 as MariaDB, columns LONG vs LONGLONG"),
+    unlisted("mysqlclient", "user_variables", &[8], U_LITERAL, "3, 4 as MariaDB, columns LONG vs LONGLONG"),
     unlisted("mysqlclient", "change_user", &[], U_CHANGE_USER, "change_user fails with 1045 vs a fresh session (sql_mode reset, same schema)"),
-    gap("mysqlclient", "shards_cs_bin", &[1], "no rows on either shard vs rows 1-5 each on its hash shard"),
     // ---- node mysql2
-    gap("node_mysql2", "bin_query_insert_multirow", &[2], "info '' vs 'Records: 4  Duplicates: 0  Warnings: 0'"),
-    gap("node_mysql2", "insert_multirow", &[2], "info '' vs 'Records: 3  Duplicates: 0  Warnings: 0'"),
-    gap("node_mysql2", "update_multirow", &[2], "changedRows 0, info '' vs changedRows 3, 'Rows matched: 3  Changed: 3  Warnings: 0'"),
-    gap("node_mysql2", "row_count_after_update", &[2], "ROW_COUNT() 1 vs 3"),
-    unlisted("node_mysql2", "update_one_shard", &[], U_SESSION_TRACK, "info '(Rows matched: 2  Changed: 2  Warnings: 0' vs 'Rows matched: 2 ...'"),
-    gap("node_mysql2", "execute_update_multirow", &[2], "changedRows 0, info '' vs changedRows 3, 'Rows matched: 3  Changed: 3  Warnings: 0'"),
-    unlisted("node_mysql2", "execute_update_one_row", &[], U_SESSION_TRACK, "info '(Rows matched: 1  Changed: 1  Warnings: 0' vs 'Rows matched: 1 ...'"),
-    gap("node_mysql2", "auto_query_insert", &[2], "info '' vs 'Records: 3  Duplicates: 0  Warnings: 0'"),
-    gap("node_mysql2", "user_variables", &[8], "SET @v := 3 refused with 1235; SELECT @v gives NULL vs 3"),
-    unlisted("node_mysql2", "multi_statements", &[], U_SESSION_TRACK, "info of the 1-shard UPDATE '(Rows matched: 1 ...' vs 'Rows matched: 1 ...'"),
-    gap("node_mysql2", "multi_statements_two_shard_update", &[2], "changedRows 0, info '' vs changedRows 2, 'Rows matched: 2  Changed: 2  Warnings: 0'"),
-    // ---- SQLAlchemy: nothing after connect runs through the proxy yet.
-    gap_blocking("sqlalchemy", "connect", &[7], "1193 Unknown system variable 'transaction_isolation' vs connected"),
+    unlisted("node_mysql2", "user_variables", &[8], U_LITERAL, "3, 4 as MariaDB, columns LONG vs LONGLONG"),
+    // ---- SQLAlchemy
+    gap("sqlalchemy", "orders_read", &[3], "sa_orders ids repeat across shards (each shard numbers its own): 6 orders of product 1 vs 3 of each"),
+    gap("sqlalchemy", "join_one_product", &[10], "join of co-located sa_orders and sa_products refused with 1235"),
+    gap("sqlalchemy", "join_by_order_key", &[10], "join of co-located tables refused with 1235"),
+    gap("sqlalchemy", "join_all_products", &[10], "join of co-located tables refused with 1235"),
 ];
 
 /// A gap caused by numbered items of issue 12.
@@ -158,7 +81,9 @@ const fn gap(
     }
 }
 
-/// A gap after which the client cannot go on through the proxy.
+/// A gap after which the client cannot go on through the proxy (none today; kept so that such
+/// a gap is reported as one, with the rest of the client NOT RUN, rather than as many).
+#[allow(dead_code)]
 const fn gap_blocking(
     client: &'static str,
     step: &'static str,

@@ -53,18 +53,18 @@ proptest! {
     fn sql_text_never_panics(sql in sqlish()) {
         let cache = PlanCache::new(8);
         for stmt in lexer::split_statements(&sql) {
-            let _ = lexer::classify(stmt);
+            let _ = shardgate::sql::command::classify(stmt);
             let _ = normalize::normalize(stmt);
             let _ = cache.get_text(stmt);
             let _ = cache.get(stmt);
         }
-        let _ = lexer::classify(&sql);
+        let _ = shardgate::sql::command::classify(&sql);
     }
 
     #[test]
     fn arbitrary_text_never_panics(sql in "\\PC{0,64}") {
         let _ = lexer::split_statements(&sql);
-        let _ = lexer::classify(&sql);
+        let _ = shardgate::sql::command::classify(&sql);
         let _ = normalize::normalize(&sql);
     }
 

@@ -25,6 +25,9 @@ pub struct Backends {
     shards: Vec<(String, Result<Opts, String>)>,
     pools: Mutex<HashMap<PoolKey, Pool>>,
     timeout: Duration,
+    /// Whether the backends are MariaDB (learned from the first connection; assumed until
+    /// then): MySQL's variable names are mapped to MariaDB's only for MariaDB.
+    mysql: std::sync::atomic::AtomicBool,
 }
 
 impl Backends {
@@ -44,7 +47,13 @@ impl Backends {
             shards,
             pools: Mutex::new(HashMap::new()),
             timeout: rules.proxy.backend_timeout,
+            mysql: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// Whether the backends are MariaDB rather than MySQL.
+    pub fn is_mariadb(&self) -> bool {
+        !self.mysql.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The time a backend gets to connect or to answer a statement.
@@ -123,7 +132,13 @@ impl Backends {
     ) -> Result<Conn> {
         let pool = self.pool(shard, db, found_rows, setup)?;
         match tokio::time::timeout(self.timeout, pool.get_conn()).await {
-            Ok(Ok(c)) => Ok(c),
+            Ok(Ok(c)) => {
+                // MySQL's versions are 5.x, 8.x, 9.x; MariaDB's 10.x and 11.x.
+                let mysql = c.server_version().0 < 10;
+                self.mysql
+                    .store(mysql, std::sync::atomic::Ordering::Relaxed);
+                Ok(c)
+            }
             Ok(Err(e)) => Err(ProxyError::from_backend(self.shard_name(shard), e)),
             Err(_) => Err(ProxyError::BackendLost {
                 shard: self.shard_name(shard).to_string(),

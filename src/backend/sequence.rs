@@ -47,6 +47,46 @@ impl Sequences {
         Ok(out)
     }
 
+    /// Moves `rule`'s sequence past `id`, an id a statement gave explicitly (MySQL's
+    /// AUTO_INCREMENT counter does the same), so later generated ids never collide with it.
+    pub async fn observe(
+        &self,
+        backends: &Backends,
+        schema: &Schema,
+        rule: &TableRule,
+        id: u64,
+    ) -> Result<()> {
+        let name = format!("{}.{}", schema.name, rule.name.to_ascii_lowercase());
+        let mut blocks = self.blocks.lock().await;
+        match blocks.get_mut(&name) {
+            Some((next, _)) if id < *next => return Ok(()),
+            Some((next, end)) if id + 1 < *end => {
+                *next = id + 1;
+                return Ok(());
+            }
+            _ => {}
+        }
+        // Past this proxy's block (or none reserved yet): the stored next id moves on, and the
+        // next reservation starts after it.
+        blocks.remove(&name);
+        let shard = schema.default_shard;
+        let mut conn = backends.conn(shard, Some(&schema.name), false).await?;
+        let r = conn
+            .exec_drop(
+                format!(
+                    "UPDATE {SEQUENCE_TABLE} SET next_id = GREATEST(next_id, ?) WHERE name = ?"
+                ),
+                (id.saturating_add(1), rule.name.to_ascii_lowercase()),
+            )
+            .await;
+        match r {
+            Ok(()) => Ok(()),
+            // No sequence yet: the first reservation starts after the largest stored id.
+            Err(mysql_async::Error::Server(e)) if e.code == 1146 => Ok(()),
+            Err(e) => Err(ProxyError::from_backend(backends.shard_name(shard), e)),
+        }
+    }
+
     /// Forgets `rule`'s sequence (after DROP/TRUNCATE/CREATE TABLE), so ids start again after
     /// the largest id present.
     pub async fn reset(

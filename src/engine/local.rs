@@ -2,17 +2,21 @@
 //! replayed on backend connections), USE, SHOW DATABASES/TABLES/WARNINGS, and the functions and
 //! variables that must reflect the session (`USER()`, `LAST_INSERT_ID()`, `@@autocommit`, ...).
 
-use super::{SERVER_VERSION, SessionState, Shared, fallback, run_targets};
+use super::vars::UserValue;
+use super::{SERVER_VERSION, SessionState, Shared, run_targets};
 use crate::backend::sequence::SEQUENCE_TABLE;
 use crate::config::Rules;
 use crate::error::{ProxyError, Result};
 use crate::execute::{OkInfo, Outcome, RowSet};
 use crate::frontend::packets::ColumnDef;
 use crate::plan::{Merge, Plan, Target};
+use crate::rewrite::session::substitute;
+use crate::rewrite::{quote, raw_sql};
 use crate::sql::analyze::{Analysis, Kind};
-use crate::sql::lexer::SetItem;
+use crate::sql::session::{SessionFn, SessionRef, session_ref};
 use mysql_async::Value;
 use mysql_async::consts::ColumnType;
+use sqlparser::ast::{Expr, Ident};
 use std::sync::Arc;
 
 /// The SHOW WARNINGS row of an error.
@@ -42,89 +46,38 @@ pub(super) fn ok() -> Outcome {
 }
 
 pub(super) fn show_warnings(st: &SessionState, count: bool) -> Outcome {
+    // Column definitions as MariaDB sends them (drivers reflect types, flags and lengths).
+    let mb = st.max_char_len();
+    let col = |name: &str, t: ColumnType, charset: u16, flags: u16, length: u32, decimals: u8| {
+        let mut c = ColumnDef::synthetic(name, t);
+        (c.charset, c.flags, c.length, c.decimals) = (charset, flags, length, decimals);
+        c
+    };
     if count {
-        let mut col =
-            ColumnDef::synthetic("@@session.warning_count", ColumnType::MYSQL_TYPE_LONGLONG);
-        col.flags = 0x20 | 0x01;
         return Outcome::Rows(RowSet {
-            columns: Arc::new(vec![col]),
+            columns: Arc::new(vec![col(
+                "@@session.warning_count",
+                ColumnType::MYSQL_TYPE_LONGLONG,
+                63,
+                160,
+                21,
+                0,
+            )]),
             rows: vec![vec![Value::UInt(st.warnings.len() as u64)]],
             ..Default::default()
         });
     }
-    let mut code = ColumnDef::synthetic("Code", ColumnType::MYSQL_TYPE_LONG);
-    code.flags = 0x20 | 0x01;
-    code.length = 4;
+    let text = ColumnType::MYSQL_TYPE_VAR_STRING;
     let columns = vec![
-        ColumnDef::synthetic("Level", ColumnType::MYSQL_TYPE_VAR_STRING),
-        code,
-        ColumnDef::synthetic("Message", ColumnType::MYSQL_TYPE_VAR_STRING),
+        col("Level", text, st.collation, 1, 7 * mb, 39),
+        col("Code", ColumnType::MYSQL_TYPE_LONG, 63, 161, 4, 0),
+        col("Message", text, st.collation, 1, 512 * mb, 39),
     ];
     Outcome::Rows(RowSet {
         columns: Arc::new(columns),
         rows: st.warnings.clone(),
         ..Default::default()
     })
-}
-
-pub(super) async fn set(
-    sh: &Shared,
-    st: &mut SessionState,
-    sql: &str,
-    items: Vec<SetItem>,
-) -> Result<Outcome> {
-    let mut names: Vec<String> = Vec::new();
-    for item in items {
-        match item {
-            SetItem::Autocommit(true) => {
-                if st.txn.is_open() {
-                    st.txn.commit(&sh.backends).await?;
-                }
-                st.autocommit = true;
-            }
-            SetItem::Autocommit(false) => st.autocommit = false,
-            SetItem::Names(_) => names.push("names".into()),
-            SetItem::Global(_) => {
-                return Err(ProxyError::NotSupported(
-                    "SET GLOBAL through the proxy (set it on each server)".into(),
-                ));
-            }
-            SetItem::UserVar(v) => {
-                return Err(ProxyError::NotSupported(format!(
-                    "user variables (@{v}): they would not follow the session across backend connections"
-                )));
-            }
-            SetItem::Session(name, _) => names.push(name),
-        }
-    }
-    if names.is_empty() {
-        return Ok(ok());
-    }
-    // Remember the statement (replacing an earlier one that set the same variables), then check
-    // that a backend accepts it: the session's next connection runs every remembered SET.
-    names.sort();
-    let before = (st.vars.clone(), st.setup.clone());
-    st.vars.retain(|(n, _)| *n != names);
-    st.vars.push((names, sql.to_string()));
-    st.setup = st
-        .vars
-        .iter()
-        .map(|(_, s)| s.clone())
-        .collect::<Vec<_>>()
-        .into();
-    let shard = fallback(sh, st);
-    let check = sh
-        .backends
-        .conn_with(shard, st.schema.as_deref(), st.found_rows, &st.setup)
-        .await;
-    if let Err(e) = check {
-        (st.vars, st.setup) = before;
-        return Err(e);
-    }
-    if st.txn.is_open() {
-        st.txn.each(&sh.backends, sql).await?;
-    }
-    Ok(ok())
 }
 
 pub(super) async fn use_schema(sh: &Shared, st: &mut SessionState, db: &str) -> Result<Outcome> {
@@ -207,82 +160,234 @@ pub(super) async fn show_tables(
     }))
 }
 
-/// Answers the few functions that must reflect the proxy rather than a backend.
+/// A session reference's value: the SQL that stands for it inside a statement, and the value
+/// and column definition (as MariaDB describes that function or variable) when the proxy
+/// answers it alone. `None` for a reference that is not a value (a renamed variable).
+pub(super) fn session_answer(
+    st: &SessionState,
+    r: &SessionRef,
+    label: &str,
+) -> Option<(String, Value, ColumnDef)> {
+    use ColumnType::*;
+    let uint = |n: u64| (format!("CAST({n} AS UNSIGNED)"), Value::UInt(n));
+    let int = |n: i64| (n.to_string(), Value::Int(n));
+    let text = |t: &str| (quote(t), Value::Bytes(t.as_bytes().to_vec()));
+    let mb = st.max_char_len();
+    // (type, charset, length, flags, decimals), as MariaDB 10.11 sends them.
+    let num = |len: u32, flags: u16| (MYSQL_TYPE_LONGLONG, 63u16, len, flags, 0u8);
+    let string =
+        |chars: u32, flags: u16| (MYSQL_TYPE_VAR_STRING, st.collation, chars * mb, flags, 39u8);
+    let ((sql, value), (col_type, charset, length, flags, decimals)) = match r {
+        SessionRef::Func(f) => match f {
+            SessionFn::Version => (text(SERVER_VERSION), string(30, 1)),
+            SessionFn::ConnectionId => (
+                uint(u64::from(st.conn_id)),
+                (MYSQL_TYPE_LONG, 63, 10, 161, 0),
+            ),
+            SessionFn::Database => (
+                match &st.schema {
+                    Some(s) => text(s),
+                    None => ("NULL".into(), Value::NULL),
+                },
+                string(64, 0),
+            ),
+            SessionFn::User => (text(&format!("{}@{}", st.user, st.host)), string(384, 0)),
+            SessionFn::CurrentUser => (text(&format!("{}@%", st.user)), string(384, 0)),
+            SessionFn::LastInsertId => (uint(st.last_insert_id), num(21, 161)),
+            SessionFn::RowCount => (int(st.row_count), num(21, 129)),
+            SessionFn::FoundRows => (
+                int(i64::try_from(st.found_rows_count).unwrap_or(i64::MAX)),
+                num(21, 129),
+            ),
+        },
+        SessionRef::SysVar(name) => match name.as_str() {
+            "version" => (text(SERVER_VERSION), string(30, 0)),
+            // The proxy, not a pooled backend connection, knows the session's state.
+            "autocommit" => (int(i64::from(st.autocommit)), num(1, 128)),
+            "in_transaction" => (uint(u64::from(st.txn.is_open())), num(21, 160)),
+            "warning_count" => (uint(st.warnings.len() as u64), num(21, 160)),
+            "error_count" => (
+                uint(st.warnings.iter().filter(|w| is_error(w)).count() as u64),
+                num(21, 160),
+            ),
+            "last_insert_id" | "identity" => (uint(st.last_insert_id), num(21, 160)),
+            _ => return None,
+        },
+        SessionRef::UserVar(name) => {
+            let v = st.user_vars.get(name).unwrap_or(&UserValue::Null);
+            let meta = match v {
+                UserValue::Int(_) => (MYSQL_TYPE_LONGLONG, 63, 20, 128, 0),
+                UserValue::UInt(_) => (MYSQL_TYPE_LONGLONG, 63, 20, 160, 0),
+                UserValue::Decimal(_) => (MYSQL_TYPE_NEWDECIMAL, 63, 83, 128, 38),
+                UserValue::Real(_) => (MYSQL_TYPE_DOUBLE, 63, 23, 128, 31),
+                UserValue::Str(_) => (MYSQL_TYPE_LONG_BLOB, st.collation, 16_777_215 * mb, 0, 39),
+                UserValue::Binary(_) | UserValue::Null => {
+                    (MYSQL_TYPE_LONG_BLOB, 63, 16_777_215, 128, 39)
+                }
+            };
+            let value = match v.param() {
+                Value::Bytes(b) if matches!(v, UserValue::Decimal(_)) => Value::Bytes(b),
+                other => other,
+            };
+            ((v.sql(), value), meta)
+        }
+        SessionRef::Renamed(..) => return None,
+    };
+    let mut col = ColumnDef::synthetic(label, col_type);
+    col.charset = charset;
+    col.length = length;
+    col.flags = flags;
+    col.decimals = decimals;
+    Some((sql, value, col))
+}
+
+fn is_error(w: &[Value]) -> bool {
+    matches!(w.first(), Some(Value::Bytes(b)) if b == b"Error")
+}
+
+/// The statement `sql` (with `params` bound to its placeholders) with every session reference
+/// replaced by the session's value, or by the backend's name for a MySQL variable name, printed
+/// for the backends. `DATABASE()` stays: the backend connection uses the session's schema.
+pub(super) fn with_session_values(
+    sh: &Shared,
+    st: &SessionState,
+    sql: &str,
+    params: &[Value],
+) -> Result<String> {
+    let mut stmt = match crate::sql::analyze::analyze(sql) {
+        Ok(a) => a.stmt,
+        Err(_) => return Err(ProxyError::Syntax(format!("near '{sql}'"))),
+    };
+    crate::rewrite::inline_params(&mut stmt, params);
+    substitute(&mut stmt, sql, &|r| match r {
+        SessionRef::Renamed(name, _) => {
+            let backend = super::vars::backend_name(sh, name);
+            Some(Expr::Identifier(Ident::new(format!("@@{backend}"))))
+        }
+        SessionRef::Func(SessionFn::Database) => None,
+        other => Some(match session_answer(st, other, "") {
+            Some((sql, _, _)) => raw_sql(&sql),
+            None => raw_sql("NULL"),
+        }),
+    });
+    Ok(stmt.to_string())
+}
+
+/// `SET @a = <value>, ...` for the user variables a statement the parser refused mentions:
+/// run on its connection first, so that the server reads the session's values.
+pub(super) fn user_var_prelude(
+    st: &SessionState,
+    vars: &[(std::ops::Range<usize>, String)],
+) -> String {
+    let mut names: Vec<&String> = vars.iter().map(|(_, n)| n).collect();
+    names.sort();
+    names.dedup();
+    let items: Vec<String> = names
+        .iter()
+        .map(|n| {
+            let v = st.user_vars.get(*n).unwrap_or(&UserValue::Null);
+            format!("@`{}` = {}", n.replace('`', "``"), v.sql())
+        })
+        .collect();
+    format!("SET {}", items.join(", "))
+}
+
+/// Answers a SELECT without tables whose every item is a session reference (`SELECT
+/// LAST_INSERT_ID()`, `SELECT @a, @b`): no backend needs to be asked.
 pub(super) fn local_select(st: &SessionState, a: &Analysis) -> Option<Outcome> {
-    use sqlparser::ast::{Expr, SelectItem, SetExpr, Statement};
+    use sqlparser::ast::{SelectItem, SetExpr, Statement};
     if a.kind != Kind::Select || !a.tables.is_empty() {
         return None;
     }
     let Statement::Query(q) = &a.stmt else {
         return None;
     };
+    if q.order_by.is_some() || q.limit_clause.is_some() || !q.locks.is_empty() {
+        return None;
+    }
     let SetExpr::Select(s) = q.body.as_ref() else {
         return None;
     };
-    let [item] = s.projection.as_slice() else {
+    if s.selection.is_some() || s.having.is_some() || s.distinct.is_some() || s.into.is_some() {
         return None;
-    };
-    let (expr, label) = match item {
-        SelectItem::UnnamedExpr(e) => (e, e.to_string()),
-        SelectItem::ExprWithAlias { expr, alias } => (expr, alias.value.clone()),
-        _ => return None,
-    };
-    let text = |s: String| Value::Bytes(s.into_bytes());
-    let value = match expr {
-        Expr::Function(f) => match f.name.to_string().to_ascii_uppercase().as_str() {
-            "LAST_INSERT_ID" if f.args.to_string() == "()" => Value::UInt(st.last_insert_id),
-            "CONNECTION_ID" => Value::UInt(u64::from(st.conn_id)),
-            "VERSION" => text(SERVER_VERSION.to_string()),
-            // The backends' own account must not show through.
-            "USER" | "SESSION_USER" | "SYSTEM_USER" => text(format!("{}@{}", st.user, st.host)),
-            "CURRENT_USER" => text(format!("{}@%", st.user)),
+    }
+    let mut columns = Vec::new();
+    let mut row = Vec::new();
+    for item in &s.projection {
+        let (expr, label) = match item {
+            SelectItem::UnnamedExpr(e) => (e, e.to_string()),
+            SelectItem::ExprWithAlias { expr, alias } => (expr, alias.value.clone()),
             _ => return None,
-        },
-        other => match session_variable(other)?.as_str() {
-            "version" => text(SERVER_VERSION.to_string()),
-            // The proxy, not a pooled backend connection, knows the session's transaction state.
-            "autocommit" => Value::Int(i64::from(st.autocommit)),
-            "in_transaction" => Value::Int(i64::from(st.txn.is_open())),
-            "warning_count" => Value::UInt(st.warnings.len() as u64),
-            _ => return None,
-        },
-    };
-    let col_type = if matches!(value, Value::UInt(_) | Value::Int(_)) {
-        ColumnType::MYSQL_TYPE_LONGLONG
-    } else {
-        ColumnType::MYSQL_TYPE_VAR_STRING
-    };
-    let mut col = ColumnDef::synthetic(&label, col_type);
-    if matches!(value, Value::UInt(_)) {
-        col.flags = 0x20 | 0x01; // UNSIGNED, NOT NULL
-    } else if matches!(value, Value::Int(_)) {
-        col.flags = 0x01; // NOT NULL
+        };
+        let (_, value, col) = session_answer(st, &session_ref(expr)?, &label)?;
+        columns.push(col);
+        row.push(value);
     }
     Some(Outcome::Rows(RowSet {
-        columns: Arc::new(vec![col]),
-        rows: vec![vec![value]],
+        columns: Arc::new(columns),
+        rows: vec![row],
         warnings: 0,
         warning_list: Vec::new(),
     }))
 }
 
-/// The lower-case name of a session system variable reference (`@@x`, `@@session.x`).
-fn session_variable(e: &sqlparser::ast::Expr) -> Option<String> {
-    use sqlparser::ast::Expr;
-    let name = match e {
-        Expr::Identifier(i) => i.value.strip_prefix("@@")?.to_string(),
-        Expr::CompoundIdentifier(parts) => match parts.as_slice() {
-            [scope, name]
-                if matches!(
-                    scope.value.to_ascii_lowercase().as_str(),
-                    "@@session" | "@@local"
-                ) =>
-            {
-                name.value.clone()
-            }
-            _ => return None,
-        },
-        _ => return None,
+/// `SELECT ... INTO @a, @b`: the row is read like any SELECT (routed, merged), then stored in
+/// the session's user variables, as MySQL does: an error for more than one row, a warning and
+/// unchanged variables for none.
+pub(super) async fn select_into(
+    sh: &Shared,
+    st: &mut SessionState,
+    a: &Analysis,
+    params: &[Value],
+) -> Result<Outcome> {
+    use sqlparser::ast::{SetExpr, Statement};
+    let mut stmt = a.stmt.clone();
+    crate::rewrite::inline_params(&mut stmt, params);
+    if let Statement::Query(q) = &mut stmt
+        && let SetExpr::Select(s) = q.body.as_mut()
+    {
+        s.into = None;
+    }
+    let text = stmt.to_string();
+    let set = match super::run_sql_boxed(sh, st, &text, None).await? {
+        Outcome::Rows(r) => r,
+        Outcome::Stream(s) => super::vars::collect_stream(st, s).await?,
+        Outcome::Ok(_) => return Err(ProxyError::Syntax("SELECT ... INTO without rows".into())),
     };
-    Some(name.to_ascii_lowercase())
+    if set.columns.len() != a.into_vars.len() {
+        return Err(ProxyError::Sql {
+            code: 1222,
+            state: "21000",
+            message: "The used SELECT statements have a different number of columns".into(),
+        });
+    }
+    match set.rows.as_slice() {
+        [] => {
+            let w = vec![
+                Value::Bytes(b"Warning".to_vec()),
+                Value::UInt(1329),
+                Value::Bytes(b"No data - zero rows fetched, selected, or processed".to_vec()),
+            ];
+            Ok(Outcome::Ok(OkInfo {
+                warnings: 1,
+                warning_list: vec![w],
+                ..Default::default()
+            }))
+        }
+        [row] => {
+            for ((name, v), col) in a.into_vars.iter().zip(row).zip(set.columns.iter()) {
+                st.user_vars
+                    .insert(name.clone(), UserValue::from_result(v, col));
+            }
+            Ok(Outcome::Ok(OkInfo {
+                affected: 1,
+                ..Default::default()
+            }))
+        }
+        _ => Err(ProxyError::Sql {
+            code: 1172,
+            state: "42000",
+            message: "Result consisted of more than one row".into(),
+        }),
+    }
 }

@@ -3,6 +3,8 @@
 //! The wire protocol stays in `frontend`; this module speaks in values.
 
 mod local;
+mod prepared;
+pub mod vars;
 
 use crate::backend::Backends;
 use crate::backend::sequence::Sequences;
@@ -14,21 +16,22 @@ use crate::plan::{Merge, Plan, Target};
 use crate::route::router::{self, RouteInput};
 use crate::sql::analyze::{Analysis, AnalyzeError, Kind, TableName};
 use crate::sql::cache::PlanCache;
-use crate::sql::lexer::{self, Command};
-use crate::txn::Txn;
+use crate::sql::command::{self, Command, TxChars};
+use crate::sql::lexer;
 use mysql_async::Value;
 use mysql_async::prelude::Queryable;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64};
 use std::time::Instant;
 
 pub use local::check_schema;
-use local::{
-    error_warning, local_select, ok, set, show_tables, show_warnings, text_rows, use_schema,
-};
+use local::{error_warning, local_select, ok, show_tables, show_warnings, text_rows, use_schema};
+use vars::UserValue;
 
 /// The version the proxy announces. MySQL 5.7 makes clients use only what every supported
-/// backend (MariaDB 10.x, MySQL 5.7+) provides: no RETURNING, no `@@transaction_isolation`.
+/// backend (MariaDB 10.x, MySQL 5.7+) provides: no RETURNING. MySQL 5.7's variable names
+/// (`transaction_isolation`, ...) are mapped to the backend's (see `sql::session`).
 pub const SERVER_VERSION: &str = "5.7.99-shardgate-0.1";
 
 /// State shared by every session.
@@ -65,16 +68,34 @@ pub struct SessionState {
     pub found_rows: bool,
     pub txn: Txn,
     pub last_insert_id: u64,
+    /// `ROW_COUNT()`: the last statement's affected rows, -1 after a result set or an error.
+    pub row_count: i64,
+    /// `FOUND_ROWS()`: the rows of the last result set.
+    pub found_rows_count: u64,
     pub conn_id: u32,
     /// The client's address, as `USER()` reports it.
     pub host: String,
     /// The last statement's warnings (or error), for SHOW WARNINGS: Level, Code, Message.
     pub warnings: Vec<Vec<Value>>,
-    /// SET statements the client ran, with the variables each assigns; replayed on every
-    /// backend connection the session uses (see [`crate::backend::Setup`]).
-    pub vars: Vec<(Vec<String>, String)>,
-    /// `vars` as the backend layer takes them.
+    /// Session system variables the client set, by backend name: the SQL literal of the value
+    /// each ended up with (read back from a backend after the SET).
+    pub sys_vars: BTreeMap<String, String>,
+    /// `sys_vars` as the one statement a new backend connection runs
+    /// (see [`crate::backend::Setup`]).
     pub setup: crate::backend::Setup,
+    /// User variables (`@name`, lower-cased), kept by the proxy and substituted into the
+    /// statements that read them.
+    pub user_vars: HashMap<String, UserValue>,
+    /// `SET TRANSACTION ...` without SESSION: the characteristics of the next transaction.
+    pub next_txn: TxChars,
+    /// SQL-level prepared statements (`PREPARE name FROM ...`), by lower-cased name.
+    pub sql_prepared: HashMap<String, prepared::SqlPrepared>,
+    /// How deep statements run other statements (evaluating a value, EXECUTE, substituted
+    /// session values): bounded, so that no statement can recurse without end.
+    pub(crate) nesting: u8,
+    /// The collation of the client's connection (its handshake, or `SET NAMES`), which text
+    /// columns the proxy answers itself are described in.
+    pub collation: u16,
 }
 
 impl SessionState {
@@ -87,14 +108,30 @@ impl SessionState {
             found_rows,
             txn: Txn::default(),
             last_insert_id: 0,
+            row_count: 0,
+            found_rows_count: 0,
             conn_id,
             host: "localhost".into(),
             warnings: Vec::new(),
-            vars: Vec::new(),
+            sys_vars: BTreeMap::new(),
             setup: crate::backend::Setup::from([]),
+            user_vars: HashMap::new(),
+            next_txn: TxChars::default(),
+            sql_prepared: HashMap::new(),
+            nesting: 0,
+            collation: 45,
         }
     }
+
+    /// Bytes per character of the connection's character set (column lengths are in bytes).
+    pub fn max_char_len(&self) -> u32 {
+        use mysql_common::collations::{Collation, CollationId};
+        let c = Collation::resolve(CollationId::from(self.collation));
+        u32::from(c.max_len()).max(1)
+    }
 }
+
+use crate::txn::Txn;
 
 /// Runs one statement. `params` is `Some` for COM_STMT_EXECUTE (binary protocol).
 pub async fn run(
@@ -103,12 +140,12 @@ pub async fn run(
     sql: &str,
     params: Option<&[Value]>,
 ) -> Result<Outcome> {
-    let cmd = lexer::classify(sql);
+    let cmd = command::classify(sql);
     if let Command::ShowWarnings { count } = cmd {
         return Ok(show_warnings(st, count));
     }
     let mut result = dispatch(sh, st, sql, params, cmd).await;
-    // What SHOW WARNINGS will answer: this statement's warnings, or its error.
+    // What SHOW WARNINGS, ROW_COUNT() and FOUND_ROWS() will answer.
     st.warnings = match &mut result {
         Ok(Outcome::Ok(o)) => std::mem::take(&mut o.warning_list),
         Ok(Outcome::Rows(r)) => std::mem::take(&mut r.warning_list),
@@ -116,6 +153,14 @@ pub async fn run(
         Ok(Outcome::Stream(_)) => Vec::new(),
         Err(e) => error_warning(e),
     };
+    match &result {
+        Ok(Outcome::Ok(o)) => st.row_count = i64::try_from(o.affected).unwrap_or(i64::MAX),
+        Ok(Outcome::Rows(r)) => {
+            st.row_count = -1;
+            st.found_rows_count = r.rows.len() as u64;
+        }
+        Ok(Outcome::Stream(_)) | Err(_) => st.row_count = -1,
+    }
     result
 }
 
@@ -128,11 +173,11 @@ async fn dispatch(
 ) -> Result<Outcome> {
     check_txn_age(sh, st).await?;
     match cmd {
-        Command::Begin => {
+        Command::Begin(chars) => {
             if st.txn.is_open() {
                 st.txn.commit(&sh.backends).await?;
             }
-            st.txn.begin();
+            begin(st, chars);
             Ok(ok())
         }
         Command::Commit => {
@@ -143,7 +188,21 @@ async fn dispatch(
             st.txn.rollback(&sh.backends).await?;
             Ok(ok())
         }
-        Command::Set(items) => set(sh, st, sql, items).await,
+        Command::Set(items) => vars::set(sh, st, items).await,
+        Command::SetTransaction { session, chars } => {
+            vars::set_transaction(sh, st, session, chars).await
+        }
+        Command::SetStatement { prefix, stmt } => {
+            if command::classify(&stmt) != Command::Sql {
+                return Err(ProxyError::NotSupported(
+                    "SET STATEMENT ... FOR a statement the proxy answers itself".into(),
+                ));
+            }
+            run_sql_prefixed(sh, st, &stmt, params, Some(&prefix)).await
+        }
+        Command::Prepare { name, from } => prepared::prepare(sh, st, &name, from).await,
+        Command::Execute { name, using } => prepared::execute(sh, st, &name, &using).await,
+        Command::Deallocate(name) => prepared::deallocate(st, &name),
         Command::Use(db) => use_schema(sh, st, &db).await,
         Command::ShowDatabases => {
             let rows = sh
@@ -177,6 +236,16 @@ async fn dispatch(
         Command::Unsupported(what) => Err(ProxyError::NotSupported(what)),
         Command::Sql => run_sql(sh, st, sql, params).await,
     }
+}
+
+/// Opens a transaction with `chars`, plus what `SET TRANSACTION` left for the next one.
+fn begin(st: &mut SessionState, chars: TxChars) {
+    let next = std::mem::take(&mut st.next_txn);
+    st.txn.begin(TxChars {
+        isolation: chars.isolation.or(next.isolation),
+        read_only: chars.read_only.or(next.read_only),
+        snapshot: chars.snapshot,
+    });
 }
 
 fn single(shard: ShardId) -> Plan {
@@ -214,6 +283,61 @@ async fn run_sql(
     sql: &str,
     params: Option<&[Value]>,
 ) -> Result<Outcome> {
+    run_sql_prefixed(sh, st, sql, params, None).await
+}
+
+/// [`run_sql`] boxed, for the statements that run another statement (a value to evaluate, a
+/// statement with session values substituted, `EXECUTE`).
+pub(crate) fn run_sql_boxed<'a>(
+    sh: &'a Shared,
+    st: &'a mut SessionState,
+    sql: &'a str,
+    params: Option<&'a [Value]>,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Outcome>> + Send + 'a>> {
+    Box::pin(async move {
+        enter(st)?;
+        let r = run_sql_prefixed(sh, &mut *st, sql, params, None).await;
+        st.nesting -= 1;
+        r
+    })
+}
+
+fn run_prefixed_boxed<'a>(
+    sh: &'a Shared,
+    st: &'a mut SessionState,
+    sql: &'a str,
+    prefix: Option<&'a str>,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Outcome>> + Send + 'a>> {
+    Box::pin(async move {
+        enter(st)?;
+        let r = run_sql_prefixed(sh, &mut *st, sql, None, prefix).await;
+        st.nesting -= 1;
+        r
+    })
+}
+
+/// Counts one more level of statements run on behalf of another; refuses past a few levels,
+/// so that no statement can recurse without end. The caller decrements `nesting` after.
+pub(crate) fn enter(st: &mut SessionState) -> Result<()> {
+    const MAX_NESTING: u8 = 8;
+    if st.nesting >= MAX_NESTING {
+        return Err(ProxyError::NotSupported(
+            "statements nested this deep (a value needing a statement needing a value ...)".into(),
+        ));
+    }
+    st.nesting += 1;
+    Ok(())
+}
+
+/// Runs a statement through analyze → route → execute → merge. `prefix`: the
+/// `SET STATEMENT ... FOR ` the client wrote before it, put back before what each shard runs.
+async fn run_sql_prefixed(
+    sh: &Shared,
+    st: &mut SessionState,
+    sql: &str,
+    params: Option<&[Value]>,
+    prefix: Option<&str>,
+) -> Result<Outcome> {
     // Text statements: literals become the bound values of a shared, normalised analysis.
     let cached = match params {
         Some(_) => sh.cache.get(sql).map(|a| (a, Vec::new())),
@@ -236,12 +360,19 @@ async fn run_sql(
                 )));
             }
             let shard = fallback(sh, st);
-            return run_plan(sh, st, &single(shard), sql, params, true, false).await;
+            let text = match prefix {
+                Some(p) => format!("{p}{sql}"),
+                None => sql.to_string(),
+            };
+            // User variables live in the proxy: the connection gets the session's values first.
+            let vars = lexer::user_vars(sql);
+            if !vars.is_empty() {
+                let pre = local::user_var_prelude(st, &vars);
+                return run_with_prelude(sh, st, shard, &pre, &text, params).await;
+            }
+            return run_plan(sh, st, &single(shard), &text, params, true, false).await;
         }
     };
-    if let Some(o) = local_select(st, &analysis) {
-        return Ok(o);
-    }
     let bound: &[Value] = params.unwrap_or(&literals);
     if params.is_some() && bound.len() != analysis.param_count {
         return Err(ProxyError::Malformed(format!(
@@ -249,6 +380,24 @@ async fn run_sql(
             bound.len(),
             analysis.param_count
         )));
+    }
+    if analysis.assigns_vars {
+        return Err(ProxyError::NotSupported(
+            "assigning a user variable inside a statement (`@v := ...`): use SET @v = ... or SELECT ... INTO @v".into(),
+        ));
+    }
+    if !analysis.into_vars.is_empty() {
+        return local::select_into(sh, st, &analysis, bound).await;
+    }
+    if prefix.is_none()
+        && let Some(o) = local_select(st, &analysis)
+    {
+        return Ok(o);
+    }
+    if analysis.session_refs {
+        // The session's values take the references' place; the result is a plain statement.
+        let text = local::with_session_values(sh, st, sql, params.unwrap_or_default())?;
+        return run_prefixed_boxed(sh, st, &text, prefix).await;
     }
     let ids = match router::ids_needed(&sh.rules, st.schema.as_deref(), &analysis, bound)? {
         Some((rule, n)) => {
@@ -268,7 +417,7 @@ async fn run_sql(
         None => Vec::new(),
     };
     let pinned = st.txn.pinned();
-    let plan = router::route(&RouteInput {
+    let mut plan = router::route(&RouteInput {
         rules: &sh.rules,
         schema: st.schema.as_deref(),
         analysis: &analysis,
@@ -276,6 +425,9 @@ async fn run_sql(
         ids: &ids,
         pinned: &pinned,
     })?;
+    if let Some(p) = prefix {
+        prefix_plan(&mut plan, p, sql, &analysis, params);
+    }
     let is_ddl = matches!(analysis.kind, Kind::Ddl | Kind::Database { .. });
     if is_ddl && st.txn.is_open() {
         // MySQL commits an open transaction before DDL; so does the proxy, on every shard.
@@ -287,11 +439,96 @@ async fn run_sql(
         reset_sequences(sh, st, &analysis).await;
     }
     if let Outcome::Ok(o) = &out
-        && o.last_insert_id != 0
+        && let Some(id) = generated_id(sh, st, &analysis, &ids, o.last_insert_id)
     {
-        st.last_insert_id = o.last_insert_id;
+        st.last_insert_id = id;
+    }
+    if analysis.kind == Kind::Insert
+        && let Some((rule, id)) =
+            router::largest_explicit_id(&sh.rules, st.schema.as_deref(), &analysis, bound)
+        && let Some(t) = analysis.tables.first()
+        && let Ok((schema, _)) = router::resolve(&sh.rules, st.schema.as_deref(), t)
+        && let Err(e) = sh.sequences.observe(&sh.backends, schema, &rule, id).await
+    {
+        // The row is written; a sequence left behind only risks a later duplicate-key error.
+        tracing::warn!(
+            "could not move the id sequence of {} past {id}: {e}",
+            rule.name
+        );
     }
     Ok(out)
+}
+
+/// The value `LAST_INSERT_ID()` takes after a statement: the first id generated for it (by the
+/// proxy's sequence or by the backend), or the argument of `LAST_INSERT_ID(expr)`. An id the
+/// statement gave explicitly does not count, although the OK packet carries it.
+fn generated_id(
+    sh: &Shared,
+    st: &SessionState,
+    a: &Analysis,
+    ids: &[u64],
+    ok_id: u64,
+) -> Option<u64> {
+    if let Some(first) = ids.first() {
+        return Some(*first);
+    }
+    if a.sets_last_insert_id {
+        return Some(ok_id);
+    }
+    if ok_id == 0 || a.kind != Kind::Insert {
+        return None;
+    }
+    // A table the proxy numbers got explicit ids only (else `ids` would hold some).
+    let sequenced = a.tables.first().is_some_and(|t| {
+        router::resolve(&sh.rules, st.schema.as_deref(), t)
+            .is_ok_and(|(_, rule)| rule.is_some_and(|r| r.auto_increment))
+    });
+    (!sequenced).then_some(ok_id)
+}
+
+/// `expr` (SQL text of a value) with the session's values in place of its session references:
+/// `SET sql_mode = @saved` runs on the backend as `SET sql_mode = '...'`.
+pub(crate) fn substitute_text(sh: &Shared, st: &SessionState, expr: &str) -> Result<String> {
+    use sqlparser::ast::{SelectItem, SetExpr, Statement};
+    let Ok(a) = crate::sql::analyze::analyze(&format!("SELECT {expr}")) else {
+        return Ok(expr.to_string()); // a bare word (`TRADITIONAL`, `DEFAULT`): no references
+    };
+    if !a.session_refs {
+        return Ok(expr.to_string());
+    }
+    let Ok(text) = local::with_session_values(sh, st, &format!("SELECT {expr}"), &[]) else {
+        return Ok(expr.to_string());
+    };
+    let Ok(mut stmts) = crate::sql::analyze::parse(&text) else {
+        return Ok(expr.to_string());
+    };
+    if let Some(Statement::Query(q)) = stmts.pop()
+        && let SetExpr::Select(s) = *q.body
+        && let Some(item) = s.projection.first()
+    {
+        let e = match item {
+            SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => e,
+            _ => return Ok(expr.to_string()),
+        };
+        return Ok(e.to_string());
+    }
+    Ok(expr.to_string())
+}
+
+/// Puts `SET STATEMENT ... FOR ` before what every target runs.
+fn prefix_plan(plan: &mut Plan, prefix: &str, sql: &str, a: &Analysis, params: Option<&[Value]>) {
+    let original = match params {
+        Some(p) if !p.is_empty() => {
+            let mut stmt = a.stmt.clone();
+            crate::rewrite::inline_params(&mut stmt, p);
+            stmt.to_string()
+        }
+        _ => sql.to_string(),
+    };
+    for t in &mut plan.targets {
+        let body = t.sql.take().unwrap_or_else(|| original.clone());
+        t.sql = Some(format!("{prefix}{body}"));
+    }
 }
 
 /// After DDL on an auto_increment table, its sequence restarts after the largest stored id.
@@ -319,7 +556,7 @@ async fn run_plan(
     stream: bool,
 ) -> Result<Outcome> {
     if in_txn && !st.autocommit && !st.txn.is_open() {
-        st.txn.begin();
+        begin(st, TxChars::default());
     }
     let use_txn = in_txn && st.txn.is_open();
     if stream
@@ -334,6 +571,40 @@ async fn run_plan(
         run_targets(sh, st, plan, sql, params).await?
     };
     crate::merge::merge(&plan.merge, outcomes)
+}
+
+/// Runs `pre` then `sql` on one connection of `shard` (joining the session's transaction as any
+/// statement does), and returns what `sql` answered.
+async fn run_with_prelude(
+    sh: &Shared,
+    st: &mut SessionState,
+    shard: ShardId,
+    pre: &str,
+    sql: &str,
+    params: Option<&[Value]>,
+) -> Result<Outcome> {
+    if !st.autocommit && !st.txn.is_open() {
+        begin(st, TxChars::default());
+    }
+    let use_txn = st.txn.is_open();
+    let mut conn = acquire(sh, st, shard, use_txn).await?;
+    let name = sh.backends.shard_name(shard).to_string();
+    let timeout = sh.backends.timeout();
+    let pre_job = Job {
+        sql: Arc::from(pre),
+        params: None,
+    };
+    let job = Job {
+        sql: Arc::from(sql),
+        params: params.map(<[Value]>::to_vec),
+    };
+    let r = match execute::run(&mut conn, &pre_job, timeout, &name).await {
+        Ok(_) => execute::run(&mut conn, &job, timeout, &name).await,
+        Err(e) => Err(e),
+    };
+    let usable = !matches!(&r, Err(e) if e.is_connection_loss());
+    give_back(st, use_txn, shard, usable.then_some(conn));
+    r
 }
 
 /// A connection for `shard`: in a transaction the pinned one (the shard joins the transaction
@@ -352,7 +623,7 @@ async fn acquire(
         .conn_with(shard, st.schema.as_deref(), st.found_rows, &st.setup)
         .await?;
     if use_txn {
-        return Txn::join(&sh.backends, shard, c).await;
+        return Txn::join(&sh.backends, shard, c, st.txn.chars()).await;
     }
     Ok(c)
 }
@@ -387,18 +658,20 @@ async fn start_stream(
 }
 
 /// Returns a streamed statement's connection to the transaction (or drops it to the pool),
-/// records its warnings, and returns the warning count.
+/// records its warnings and row count (`rows` were relayed), and returns the warning count.
 pub fn finish_stream(
     st: &mut SessionState,
     shard: ShardId,
     conn: Option<mysql_async::Conn>,
     end: &Result<execute::StreamEnd>,
+    rows: u64,
 ) -> u16 {
     let in_txn = st.txn.is_open();
     give_back(st, in_txn, shard, conn);
     match end {
         Ok((count, list)) => {
             st.warnings = list.clone();
+            st.found_rows_count = rows;
             *count
         }
         Err(e) => {
@@ -547,7 +820,7 @@ fn collect(
 /// Column metadata and parameter count of a statement, for COM_STMT_PREPARE: the statement is
 /// prepared on one shard that holds its first table.
 pub async fn prepare(sh: &Shared, st: &SessionState, sql: &str) -> Result<(usize, Vec<ColumnDef>)> {
-    if lexer::classify(sql) != Command::Sql {
+    if command::classify(sql) != Command::Sql {
         let params = lexer::tokens(sql, usize::MAX)
             .iter()
             .filter(|t| **t == lexer::Tok::Sym('?'))

@@ -102,8 +102,11 @@ pub(crate) async fn fetch_warnings(
     if count == 0 {
         return Ok(Vec::new());
     }
-    let rows: Vec<Row> = step.within(conn.query("SHOW WARNINGS")).await?;
-    Ok(rows.into_iter().map(row_values).collect())
+    let mut rows: Vec<Row> = step.within(conn.query("SHOW WARNINGS")).await?;
+    // The statement's own are the last `count` (a statement that uses no table leaves those of
+    // the one before it in the list).
+    let own = rows.split_off(rows.len().saturating_sub(usize::from(count)));
+    Ok(own.into_iter().map(row_values).collect())
 }
 
 /// Drains further result sets (a CALL), so the connection is clean; only the first is relayed.

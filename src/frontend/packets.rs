@@ -23,6 +23,10 @@ pub mod caps {
     pub const PLUGIN_AUTH: u32 = 1 << 19;
     pub const CONNECT_ATTRS: u32 = 1 << 20;
     pub const PLUGIN_AUTH_LENENC_CLIENT_DATA: u32 = 1 << 21;
+    /// Announced so that clients read the OK packet's info as the length-encoded string it is
+    /// (a client without it reads the rest of the packet, length byte included, as MariaDB's
+    /// own OK packets also carry the length). No session state is ever sent.
+    pub const SESSION_TRACK: u32 = 1 << 23;
     pub const DEPRECATE_EOF: u32 = 1 << 24;
 
     /// What the proxy offers every client.
@@ -39,6 +43,7 @@ pub mod caps {
         | PLUGIN_AUTH
         | CONNECT_ATTRS
         | PLUGIN_AUTH_LENENC_CLIENT_DATA
+        | SESSION_TRACK
         | DEPRECATE_EOF;
 }
 

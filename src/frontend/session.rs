@@ -38,6 +38,8 @@ struct Conn<S> {
     stmts: HashMap<u32, Prepared>,
     next_stmt: u32,
     multi_statements: bool,
+    /// The collation the client announced in its handshake (kept across session resets).
+    charset: u8,
 }
 
 /// Serves one client until it quits, the connection drops, or shutdown is signalled between
@@ -56,7 +58,7 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
         _ = shutdown.changed() => None,
         r = tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake(&mut io, &sh, conn_id)) => r.ok().flatten(),
     };
-    let Some((caps, mut st)) = greeted else {
+    let Some((caps, charset, mut st)) = greeted else {
         return;
     };
     if let Some(ip) = peer {
@@ -69,6 +71,7 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
         stmts: HashMap::new(),
         next_stmt: 1,
         multi_statements: caps & caps::MULTI_STATEMENTS != 0,
+        charset,
     };
     loop {
         c.io.reset_seq();
@@ -102,7 +105,7 @@ async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
     io: &mut PacketIo<S>,
     sh: &Shared,
     conn_id: u32,
-) -> Option<(u32, SessionState)> {
+) -> Option<(u32, u8, SessionState)> {
     let scramble = auth::new_scramble();
     io.write_packet(&packets::handshake(
         conn_id,
@@ -145,12 +148,22 @@ async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
         return None;
     }
     let found_rows = resp.caps & caps::FOUND_ROWS != 0;
-    let st = SessionState::new(resp.user, resp.db, found_rows, conn_id);
+    let mut st = SessionState::new(resp.user, resp.db, found_rows, conn_id);
+    client_charset(&mut st, resp.charset);
     let mut buf = Vec::new();
     packets::ok(&mut buf, 0, 0, 0, status::AUTOCOMMIT, 0, "");
     io.write_packet(&buf);
     io.flush().await.ok()?;
-    Some((resp.caps & caps::SERVER, st))
+    Some((resp.caps & caps::SERVER, resp.charset, st))
+}
+
+/// Gives the session the character set the client announced (backend connections are then set
+/// to it, as MySQL sets a connection to its client's collation).
+fn client_charset(st: &mut SessionState, collation: u8) {
+    if let Some((charset, name)) = engine::vars::client_charset(collation) {
+        st.collation = u16::from(collation);
+        engine::vars::charset_vars(st, &charset, &name);
+    }
 }
 
 async fn send_err<S: AsyncRead + AsyncWrite + Unpin>(
@@ -249,9 +262,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
                 self.write_columns(&stream.columns);
                 let mut failed = None;
                 let mut gone = false;
+                let mut sent = 0u64;
                 while let Some(item) = stream.rows.recv().await {
                     match item {
-                        Ok(row) => self.write_row(&stream.columns, &row, binary),
+                        Ok(row) => {
+                            self.write_row(&stream.columns, &row, binary);
+                            sent += 1;
+                        }
                         Err(e) => {
                             failed = Some(e);
                             break;
@@ -265,7 +282,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
                 // Dropping the receiver lets the backend task drain what is left.
                 let shard = stream.shard;
                 let (conn, end) = stream.finish().await;
-                let warnings = engine::finish_stream(&mut self.st, shard, conn, &end);
+                let warnings = engine::finish_stream(&mut self.st, shard, conn, &end, sent);
                 if gone {
                     return Written::Gone;
                 }
@@ -418,6 +435,7 @@ async fn command<S: AsyncRead + AsyncWrite + Unpin>(
                 c.st.conn_id,
             );
             fresh.host = std::mem::take(&mut c.st.host);
+            client_charset(&mut fresh, c.charset);
             c.st = fresh;
             c.stmts.clear();
             c.write_ok(0, 0, 0, "", false);
@@ -550,6 +568,7 @@ async fn change_user<S: AsyncRead + AsyncWrite + Unpin>(
     }
     let mut fresh = SessionState::new(user, db, c.st.found_rows, c.st.conn_id);
     fresh.host = std::mem::take(&mut c.st.host);
+    client_charset(&mut fresh, c.charset);
     c.st = fresh;
     c.write_ok(0, 0, 0, "", false);
     true

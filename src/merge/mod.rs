@@ -21,23 +21,35 @@ pub fn merge(spec: &Merge, outcomes: Vec<Outcome>) -> Result<Outcome> {
         Merge::Affected {
             broadcast,
             first_id,
+            multi_row,
         } => {
-            let mut total = OkInfo::default();
-            for (i, o) in outcomes.into_iter().enumerate() {
-                if let Outcome::Ok(ok) = o {
-                    if !*broadcast || i == 0 {
-                        total.affected += ok.affected;
-                    }
-                    total.warnings = total.warnings.saturating_add(ok.warnings);
-                    total.warning_list.extend(ok.warning_list);
-                    if total.last_insert_id == 0 {
-                        total.last_insert_id = ok.last_insert_id;
-                    }
-                    if *broadcast && i == 0 {
-                        total.info = ok.info;
-                    }
+            let oks: Vec<OkInfo> = outcomes
+                .into_iter()
+                .filter_map(|o| match o {
+                    Outcome::Ok(ok) => Some(ok),
+                    _ => None,
+                })
+                .collect();
+            let mut total = if *broadcast {
+                // Every copy ran the same statement on the same rows: the first one answers.
+                oks.first().cloned().unwrap_or_default()
+            } else {
+                OkInfo {
+                    affected: oks.iter().map(|o| o.affected).sum(),
+                    info: merge_info(&oks, *multi_row),
+                    warnings: oks
+                        .iter()
+                        .map(|o| o.warnings)
+                        .fold(0u16, u16::saturating_add),
+                    warning_list: oks.iter().flat_map(|o| o.warning_list.clone()).collect(),
+                    ..Default::default()
                 }
-            }
+            };
+            total.last_insert_id = oks
+                .iter()
+                .map(|o| o.last_insert_id)
+                .find(|id| *id != 0)
+                .unwrap_or(0);
             if let Some(id) = first_id {
                 total.last_insert_id = *id;
             }
@@ -63,6 +75,58 @@ pub fn merge(spec: &Merge, outcomes: Vec<Outcome>) -> Result<Outcome> {
             Ok(Outcome::Rows(merge_rows(m, sets)))
         }
     }
+}
+
+/// The OK info of a statement split over shards: each shard's `Label: n` counts added up, in
+/// the order the server writes them (`Records: 3  Duplicates: 0  Warnings: 0`,
+/// `Rows matched: 3  Changed: 3  Warnings: 0`). Drivers read `changedRows` and the like from it.
+/// A shard that received one row of a multi-row INSERT reports no info: it counts as one record,
+/// a duplicate when it did not insert exactly one row (IGNOREd, or updated by ON DUPLICATE KEY).
+fn merge_info(oks: &[OkInfo], multi_row: bool) -> String {
+    let mut sums: Vec<(String, u64)> = Vec::new();
+    let mut add = |label: &str, n: u64| match sums.iter_mut().find(|(l, _)| l == label) {
+        Some((_, total)) => *total += n,
+        None => sums.push((label.to_string(), n)),
+    };
+    for o in oks {
+        let parsed = parse_info(&o.info);
+        if parsed.is_empty() {
+            if multi_row {
+                add("Records", 1);
+                add("Duplicates", u64::from(o.affected != 1));
+                add("Warnings", u64::from(o.warnings));
+            }
+            continue;
+        }
+        for (label, n) in parsed {
+            add(label, n);
+        }
+    }
+    sums.iter()
+        .map(|(l, n)| format!("{l}: {n}"))
+        .collect::<Vec<_>>()
+        .join("  ")
+}
+
+/// `Label: n` pairs of an OK info string; empty when it is not of that form.
+fn parse_info(info: &str) -> Vec<(&str, u64)> {
+    let mut out = Vec::new();
+    let mut rest = info.trim();
+    while !rest.is_empty() {
+        let Some((label, after)) = rest.split_once(':') else {
+            return Vec::new();
+        };
+        let after = after.trim_start();
+        let end = after
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(after.len());
+        let Ok(n) = after[..end].parse::<u64>() else {
+            return Vec::new();
+        };
+        out.push((label.trim(), n));
+        rest = after[end..].trim_start();
+    }
+    out
 }
 
 /// Merges row sets: aggregates fold into one row; otherwise concatenate, de-duplicate, sort,
@@ -336,6 +400,37 @@ fn format_decimal(v: f64, decimals: u8) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn ok(affected: u64, info: &str) -> OkInfo {
+        OkInfo {
+            affected,
+            info: info.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn ok_info_is_summed() {
+        let update = [
+            ok(2, "Rows matched: 2  Changed: 2  Warnings: 0"),
+            ok(1, "Rows matched: 3  Changed: 1  Warnings: 1"),
+        ];
+        assert_eq!(
+            merge_info(&update, false),
+            "Rows matched: 5  Changed: 3  Warnings: 1"
+        );
+        let insert = [ok(2, "Records: 2  Duplicates: 0  Warnings: 0"), ok(1, "")];
+        assert_eq!(
+            merge_info(&insert, true),
+            "Records: 3  Duplicates: 0  Warnings: 0"
+        );
+        assert_eq!(
+            merge_info(&[ok(1, ""), ok(0, "")], true),
+            "Records: 2  Duplicates: 1  Warnings: 0"
+        );
+        assert_eq!(merge_info(&[ok(1, ""), ok(1, "")], false), "");
+        assert!(parse_info("not: a count").is_empty());
+    }
     use mysql_async::consts::ColumnType;
     use std::sync::Arc;
 

@@ -2,6 +2,8 @@
 //! Rewritten statements carry no placeholders: bound parameters are inlined as literals, so a
 //! shard's share of a statement stands on its own.
 
+pub mod session;
+
 use mysql_async::Value as MyValue;
 use sqlparser::ast::{
     Expr, Ident, LimitClause, ObjectName, ObjectNamePart, Query, SetExpr, Statement, Value,
@@ -62,6 +64,11 @@ fn raw(text: String) -> Expr {
         value: Value::Placeholder(text),
         span: Span::empty(),
     })
+}
+
+/// An expression that prints as `text` (SQL the proxy wrote itself).
+pub fn raw_sql(text: &str) -> Expr {
+    raw(text.to_string())
 }
 
 /// The expression for a bound value.

@@ -99,6 +99,15 @@ pub struct Analysis {
     pub param_count: usize,
     /// For SELECT: the shape a scatter merge needs.
     pub select: Option<SelectShape>,
+    /// Whether the statement refers to session state whose value the proxy puts in its place
+    /// (`VERSION()`, `@v`, `@@autocommit`, MySQL variable names: see [`super::session`]).
+    pub session_refs: bool,
+    /// `SELECT ... INTO @a, @b`: the user variables (lower-cased) the row is stored in.
+    pub into_vars: Vec<String>,
+    /// Whether the statement assigns a user variable inside an expression (`@v := x`).
+    pub assigns_vars: bool,
+    /// Whether the statement calls `LAST_INSERT_ID(expr)`, which sets the session's value.
+    pub sets_last_insert_id: bool,
 }
 
 /// Why a statement could not be analysed.
@@ -215,13 +224,58 @@ pub fn analyze(sql: &str) -> Result<Analysis, AnalyzeError> {
         Statement::Query(q) => Some(select_shape(q)),
         _ => None,
     };
+    let mut session_refs = false;
+    let mut assigns_vars = false;
+    let mut sets_last_insert_id = false;
+    let _ = visit_expressions(&stmt, |e| {
+        if let Expr::Function(f) = e
+            && f.name.to_string().eq_ignore_ascii_case("LAST_INSERT_ID")
+            && matches!(&f.args, FunctionArguments::List(l) if !l.args.is_empty())
+        {
+            sets_last_insert_id = true;
+        }
+        session_refs |= super::session::session_ref(e).is_some_and(|r| r.needs_value());
+        assigns_vars |= matches!(
+            e,
+            Expr::BinaryOp {
+                op: sqlparser::ast::BinaryOperator::Assignment,
+                ..
+            }
+        );
+        ControlFlow::<()>::Continue(())
+    });
+    let into_vars = select_into(&stmt);
     Ok(Analysis {
         stmt,
         kind,
         tables,
         param_count: n,
         select,
+        session_refs,
+        into_vars,
+        assigns_vars,
+        sets_last_insert_id,
     })
+}
+
+/// The user variables of `SELECT ... INTO @a, @b` (lower-cased).
+fn select_into(stmt: &Statement) -> Vec<String> {
+    let Statement::Query(q) = stmt else {
+        return Vec::new();
+    };
+    let SetExpr::Select(s) = q.body.as_ref() else {
+        return Vec::new();
+    };
+    let Some(into) = &s.into else {
+        return Vec::new();
+    };
+    into.targets
+        .iter()
+        .filter_map(|t| match t {
+            Expr::Identifier(i) => i.value.strip_prefix('@').map(str::to_ascii_lowercase),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Parses MySQL text (in the lossless form of [`super::text`]) with sqlparser's string

@@ -76,11 +76,21 @@ pub enum Tok {
 
 /// Tokens of `sql`, skipping whitespace and comments (but not `/*! ... */`, whose content counts).
 pub fn tokens(sql: &str, limit: usize) -> Vec<Tok> {
+    spanned_tokens(sql, limit)
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect()
+}
+
+/// Like [`tokens`], each with the byte range of `sql` it was read from.
+pub fn spanned_tokens(sql: &str, limit: usize) -> Vec<(Tok, std::ops::Range<usize>)> {
     let b = sql.as_bytes();
-    let mut out = Vec::new();
+    let mut out: Vec<(Tok, std::ops::Range<usize>)> = Vec::new();
     let mut i = 0;
     while i < b.len() && out.len() < limit {
         let c = b[i];
+        let start = i;
+        let mut push = |t: Tok, end: usize| out.push((t, start..end));
         if c.is_ascii_whitespace() {
             i += 1;
         } else if c == b'-' && b.get(i + 1) == Some(&b'-') || c == b'#' {
@@ -109,13 +119,13 @@ pub fn tokens(sql: &str, limit: usize) -> Vec<Tok> {
             {
                 i += 1;
             }
-            out.push(Tok::Word(sql[s..i].to_ascii_uppercase()));
+            push(Tok::Word(sql[s..i].to_ascii_uppercase()), i);
         } else if c.is_ascii_digit() {
             let s = i;
             while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'.') {
                 i += 1;
             }
-            out.push(Tok::Num(sql[s..i].to_string()));
+            push(Tok::Num(sql[s..i].to_string()), i);
         } else if c == b'`' || c == b'\'' || c == b'"' {
             let mut s = Vec::new();
             i += 1;
@@ -136,311 +146,40 @@ pub fn tokens(sql: &str, limit: usize) -> Vec<Tok> {
             }
             i += 1;
             let text = String::from_utf8_lossy(&s).into_owned();
-            out.push(if c == b'`' {
+            let t = if c == b'`' {
                 Tok::Quoted(text)
             } else {
                 Tok::Str(text)
-            });
+            };
+            push(t, i.min(b.len()));
         } else {
             let ch = sql[i..].chars().next().unwrap_or(' ');
-            out.push(Tok::Sym(ch));
             i += ch.len_utf8();
+            push(Tok::Sym(ch), i);
         }
     }
     out
 }
 
-/// A `SET` assignment the session must act on.
-#[derive(Clone, Debug, PartialEq)]
-pub enum SetItem {
-    /// `SET autocommit = 0|1|ON|OFF`.
-    Autocommit(bool),
-    /// `SET NAMES cs [COLLATE c]` / `SET CHARACTER SET cs`.
-    Names(String),
-    /// `SET GLOBAL ...`: refused (it would change one backend only).
-    Global(String),
-    /// `SET @user_var = ...`: refused for now (not kept across backend connections).
-    UserVar(String),
-    /// Any other session variable: accepted and remembered.
-    Session(String, String),
-}
-
-/// What the session does with a statement, decided from its leading words.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Command {
-    Begin,
-    Commit,
-    Rollback,
-    Set(Vec<SetItem>),
-    Use(String),
-    ShowDatabases,
-    /// `SHOW [FULL] TABLES [FROM db] [LIKE 'pat']`.
-    ShowTables {
-        full: bool,
-        schema: Option<String>,
-        like: Option<String>,
-    },
-    /// SHOW CREATE TABLE / COLUMNS / INDEX, DESCRIBE: answered by a shard holding the table.
-    ShowForTable {
-        schema: Option<String>,
-        table: String,
-    },
-    /// Other SHOW forms (VARIABLES, STATUS, WARNINGS, ...): answered by one backend.
-    ShowOther,
-    /// `SHOW WARNINGS` (`count`: `SHOW COUNT(*) WARNINGS`): answered from the session.
-    ShowWarnings {
-        count: bool,
-    },
-    /// A statement the proxy refuses, with the construct named.
-    Unsupported(String),
-    /// Everything else: parse it.
-    Sql,
-}
-
-fn word(t: Option<&Tok>) -> &str {
-    match t {
-        Some(Tok::Word(w)) => w,
-        _ => "",
-    }
-}
-
-/// The identifier as written (words are upper-cased by the scanner: re-read their case).
-fn raw_ident(t: Option<&Tok>) -> String {
-    match t {
-        Some(Tok::Quoted(q)) => q.clone(),
-        Some(Tok::Word(w)) => w.clone(),
-        _ => String::new(),
-    }
-}
-
-/// Classifies one statement.
-pub fn classify(sql: &str) -> Command {
-    // The first two words decide for most statements; only those that need more are read fully.
-    let head = tokens(sql, 2);
-    if !matches!(
-        word(head.first()),
-        "BEGIN"
-            | "START"
-            | "COMMIT"
-            | "ROLLBACK"
-            | "SAVEPOINT"
-            | "RELEASE"
-            | "XA"
-            | "LOCK"
-            | "UNLOCK"
-            | "USE"
-            | "SET"
-            | "SHOW"
-            | "DESCRIBE"
-            | "DESC"
-            | "EXPLAIN"
-    ) {
-        return Command::Sql;
-    }
-    let toks = tokens(sql, 64);
-    let w0 = word(toks.first());
-    match w0 {
-        "BEGIN" => Command::Begin,
-        "START" if word(toks.get(1)) == "TRANSACTION" => Command::Begin,
-        "COMMIT" => Command::Commit,
-        "ROLLBACK" if toks.iter().any(|t| *t == Tok::Word("TO".into())) => {
-            Command::Unsupported("ROLLBACK TO SAVEPOINT".into())
-        }
-        "ROLLBACK" => Command::Rollback,
-        "SAVEPOINT" | "RELEASE" => Command::Unsupported("SAVEPOINT".into()),
-        "XA" => {
-            Command::Unsupported("XA statements (shardgate coordinates transactions itself)".into())
-        }
-        "LOCK" => Command::Unsupported("LOCK TABLES".into()),
-        "UNLOCK" => Command::Set(Vec::new()),
-        "USE" => match ident_case(sql, toks.get(1)) {
-            Some(db) => Command::Use(db),
-            None => Command::Sql,
-        },
-        "SET" => classify_set(sql, &toks[1..]),
-        "SHOW" => classify_show(sql, &toks[1..]),
-        "DESCRIBE" | "DESC" | "EXPLAIN"
-            if matches!(toks.get(1), Some(Tok::Word(_)) | Some(Tok::Quoted(_)))
-                && !matches!(
-                    word(toks.get(1)),
-                    "SELECT"
-                        | "INSERT"
-                        | "UPDATE"
-                        | "DELETE"
-                        | "REPLACE"
-                        | "EXTENDED"
-                        | "PARTITIONS"
-                        | "FORMAT"
-                        | "ANALYZE"
-                ) =>
-        {
-            let (schema, table) = qualified(sql, &toks[1..]);
-            Command::ShowForTable { schema, table }
-        }
-        _ => Command::Sql,
-    }
-}
-
-/// Re-reads an identifier token with its original case from `sql`.
-fn ident_case(sql: &str, t: Option<&Tok>) -> Option<String> {
-    match t {
-        Some(Tok::Quoted(q)) => Some(q.clone()),
-        Some(Tok::Word(w)) => find_case(sql, w),
-        _ => None,
-    }
-}
-
-/// Finds `upper` (an upper-cased word) in `sql` and returns it as written.
-fn find_case(sql: &str, upper: &str) -> Option<String> {
-    let lower = sql.to_ascii_uppercase();
-    let mut from = 0;
-    while let Some(pos) = lower[from..].find(upper) {
-        let p = from + pos;
-        let before_ok = p == 0 || !is_ident_byte(lower.as_bytes()[p - 1]);
-        let after = p + upper.len();
-        let after_ok = after >= lower.len() || !is_ident_byte(lower.as_bytes()[after]);
-        if before_ok && after_ok {
-            return sql.get(p..after).map(str::to_string);
-        }
-        from = p + 1;
-    }
-    Some(upper.to_string())
-}
-
-fn is_ident_byte(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80
-}
-
-/// `[schema.]table` at the start of `toks`.
-fn qualified(sql: &str, toks: &[Tok]) -> (Option<String>, String) {
-    let first = ident_case(sql, toks.first()).unwrap_or_default();
-    if toks.get(1) == Some(&Tok::Sym('.'))
-        && let Some(t) = ident_case(sql, toks.get(2))
-    {
-        return (Some(first), t);
-    }
-    (None, first)
-}
-
-fn classify_show(sql: &str, t: &[Tok]) -> Command {
-    let mut i = 0;
-    let full = word(t.first()) == "FULL";
-    if full {
-        i = 1;
-    }
-    match word(t.get(i)) {
-        "DATABASES" | "SCHEMAS" => Command::ShowDatabases,
-        "WARNINGS" => Command::ShowWarnings { count: false },
-        "COUNT" if t.iter().any(|x| *x == Tok::Word("WARNINGS".into())) => {
-            Command::ShowWarnings { count: true }
-        }
-        "TABLES" => {
-            let mut schema = None;
-            let mut like = None;
-            let mut j = i + 1;
-            while j < t.len() {
-                match word(t.get(j)) {
-                    "FROM" | "IN" => {
-                        schema = ident_case(sql, t.get(j + 1));
-                        j += 2;
-                    }
-                    "LIKE" => {
-                        if let Some(Tok::Str(s)) = t.get(j + 1) {
-                            like = Some(s.clone());
-                        }
-                        j += 2;
-                    }
-                    _ => j += 1,
-                }
-            }
-            Command::ShowTables { full, schema, like }
-        }
-        "CREATE" if word(t.get(i + 1)) == "TABLE" => {
-            let (schema, table) = qualified(sql, &t[i + 2..]);
-            Command::ShowForTable { schema, table }
-        }
-        "COLUMNS" | "FIELDS" | "INDEX" | "INDEXES" | "KEYS" => {
-            let j = i + 1;
-            if !matches!(word(t.get(j)), "FROM" | "IN") {
-                return Command::ShowOther;
-            }
-            let (mut schema, table) = qualified(sql, &t[j + 1..]);
-            let after = if schema.is_some() { j + 4 } else { j + 2 };
-            if matches!(word(t.get(after)), "FROM" | "IN") {
-                schema = ident_case(sql, t.get(after + 1));
-            }
-            Command::ShowForTable { schema, table }
-        }
-        _ => Command::ShowOther,
-    }
-}
-
-fn classify_set(sql: &str, t: &[Tok]) -> Command {
-    let mut items = Vec::new();
-    for part in t.split(|x| *x == Tok::Sym(',')) {
-        let mut p = part;
-        if word(p.first()) == "TRANSACTION"
-            || word(p.first()) == "SESSION" && word(p.get(1)) == "TRANSACTION"
-        {
-            items.push(SetItem::Session("TRANSACTION".into(), String::new()));
-            break; // `SET TRANSACTION ISOLATION LEVEL x, READ ONLY` has commas of its own
-        }
-        if matches!(word(p.first()), "GLOBAL" | "PERSIST") {
-            items.push(SetItem::Global(sql.to_string()));
+/// The user variables `sql` mentions (`@name`, not `@@name`): each one's byte range and its
+/// lower-cased name.
+pub fn user_vars(sql: &str) -> Vec<(std::ops::Range<usize>, String)> {
+    let t = spanned_tokens(sql, usize::MAX);
+    let mut out = Vec::new();
+    for i in 0..t.len().saturating_sub(1) {
+        let (at, name) = (&t[i], &t[i + 1]);
+        let after_at = i > 0 && t[i - 1].0 == Tok::Sym('@') && t[i - 1].1.end == at.1.start;
+        if at.0 != Tok::Sym('@') || after_at || name.1.start != at.1.end {
             continue;
         }
-        if matches!(word(p.first()), "SESSION" | "LOCAL") {
-            p = &p[1..];
-        }
-        if p.first() == Some(&Tok::Sym('@')) {
-            if p.get(1) == Some(&Tok::Sym('@')) {
-                let scope = word(p.get(2));
-                if scope == "GLOBAL" {
-                    items.push(SetItem::Global(sql.to_string()));
-                    continue;
-                }
-                p = if matches!(scope, "SESSION" | "LOCAL") && p.get(3) == Some(&Tok::Sym('.')) {
-                    &p[4..]
-                } else {
-                    &p[2..]
-                };
-            } else {
-                items.push(SetItem::UserVar(raw_ident(p.get(1))));
-                continue;
-            }
-        }
-        let name = word(p.first()).to_string();
-        if name == "NAMES" || name == "CHARSET" || name == "CHARACTER" {
-            let cs = p.iter().skip(1).find_map(|x| match x {
-                Tok::Word(w) if w != "SET" => Some(w.to_ascii_lowercase()),
-                Tok::Str(s) => Some(s.to_ascii_lowercase()),
-                _ => None,
-            });
-            items.push(SetItem::Names(cs.unwrap_or_default()));
-            continue;
-        }
-        let value_toks = p
-            .iter()
-            .skip_while(|x| !matches!(x, Tok::Sym('=') | Tok::Sym(':')))
-            .skip(1);
-        let value: String = value_toks
-            .filter(|x| **x != Tok::Sym('='))
-            .map(|x| match x {
-                Tok::Word(w) | Tok::Num(w) | Tok::Quoted(w) | Tok::Str(w) => w.clone(),
-                Tok::Sym(c) => c.to_string(),
-            })
-            .collect();
-        if name == "AUTOCOMMIT" {
-            match value.to_ascii_uppercase().as_str() {
-                "1" | "ON" | "TRUE" => items.push(SetItem::Autocommit(true)),
-                "0" | "OFF" | "FALSE" => items.push(SetItem::Autocommit(false)),
-                _ => return Command::Unsupported(format!("SET autocommit = {value}")),
-            }
-            continue;
-        }
-        items.push(SetItem::Session(name.to_ascii_lowercase(), value));
+        let n = match &name.0 {
+            Tok::Word(_) => sql[name.1.clone()].to_string(),
+            Tok::Quoted(q) | Tok::Str(q) => q.clone(),
+            _ => continue,
+        };
+        out.push((at.1.start..name.1.end, n.to_ascii_lowercase()));
     }
-    Command::Set(items)
+    out
 }
 
 /// Whether `sql` names `table` as a word anywhere (used to decide where a statement that
@@ -459,83 +198,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn finds_user_variables() {
+        let sql = "SELECT @a, @@b, @`C d`, '@e' FROM t WHERE x = @F";
+        let found: Vec<(&str, String)> = user_vars(sql)
+            .into_iter()
+            .map(|(r, n)| (&sql[r], n))
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                ("@a", "a".into()),
+                ("@`C d`", "c d".into()),
+                ("@F", "f".into())
+            ]
+        );
+    }
+
+    #[test]
     fn splits_outside_quotes_and_comments() {
         assert_eq!(
             split_statements("select ';' ; select 2 -- ; x\n; /* ; */ select 3;"),
             vec!["select ';'", "select 2 -- ; x", "/* ; */ select 3"]
         );
         assert_eq!(split_statements("select 'a\\';b'"), vec!["select 'a\\';b'"]);
-    }
-
-    #[test]
-    fn classifies_session_statements() {
-        assert_eq!(
-            classify("START TRANSACTION WITH CONSISTENT SNAPSHOT"),
-            Command::Begin
-        );
-        assert_eq!(classify("begin"), Command::Begin);
-        assert_eq!(classify("commit work"), Command::Commit);
-        assert_eq!(
-            classify("SET autocommit=0"),
-            Command::Set(vec![SetItem::Autocommit(false)])
-        );
-        assert_eq!(
-            classify("set @@session.autocommit = ON"),
-            Command::Set(vec![SetItem::Autocommit(true)])
-        );
-        assert_eq!(
-            classify("SET NAMES utf8mb4 COLLATE utf8mb4_bin"),
-            Command::Set(vec![SetItem::Names("utf8mb4".into())])
-        );
-        assert_eq!(classify("use `Shop`"), Command::Use("Shop".into()));
-        assert_eq!(classify("USE Shop"), Command::Use("Shop".into()));
-        assert!(
-            matches!(classify("SET GLOBAL x=1"), Command::Set(v) if matches!(v[0], SetItem::Global(_)))
-        );
-        assert!(matches!(classify("XA START 'x'"), Command::Unsupported(_)));
-    }
-
-    #[test]
-    fn classifies_show() {
-        assert_eq!(classify("SHOW DATABASES"), Command::ShowDatabases);
-        assert_eq!(
-            classify("SHOW FULL TABLES FROM `shop` LIKE 'sb%'"),
-            Command::ShowTables {
-                full: true,
-                schema: Some("shop".into()),
-                like: Some("sb%".into())
-            }
-        );
-        assert_eq!(
-            classify("SHOW CREATE TABLE shop.Orders"),
-            Command::ShowForTable {
-                schema: Some("shop".into()),
-                table: "Orders".into()
-            }
-        );
-        assert_eq!(
-            classify("SHOW COLUMNS FROM orders FROM shop"),
-            Command::ShowForTable {
-                schema: Some("shop".into()),
-                table: "orders".into()
-            }
-        );
-        assert_eq!(
-            classify("describe orders"),
-            Command::ShowForTable {
-                schema: None,
-                table: "orders".into()
-            }
-        );
-        assert_eq!(classify("SHOW VARIABLES LIKE 'x'"), Command::ShowOther);
-        assert_eq!(
-            classify("show warnings"),
-            Command::ShowWarnings { count: false }
-        );
-        assert_eq!(
-            classify("SHOW COUNT(*) WARNINGS"),
-            Command::ShowWarnings { count: true }
-        );
-        assert_eq!(classify("EXPLAIN SELECT 1"), Command::Sql);
     }
 }

@@ -1,7 +1,9 @@
 //! The analyze stage: SQL text → a small typed description of what a statement does.
 //!
-//! - [`lexer`]: statement splitting and the statements recognised without the parser
-//!   (transaction control, SET, USE, SHOW), which sqlparser refuses or which need no AST;
+//! - [`lexer`]: statement splitting and a light tokenizer;
+//! - [`command`]: the statements recognised without the parser (transaction control, SET,
+//!   PREPARE/EXECUTE, USE, SHOW), which sqlparser refuses or which need no AST;
+//! - [`session`]: references to session state inside statements (`VERSION()`, `@v`, ...);
 //! - [`analyze`]: sqlparser's MySQL dialect → [`analyze::Analysis`] (kind, tables, placeholders,
 //!   the shape a scatter merge needs), cached per statement text in [`cache`];
 //! - [`keycond`]: the shard-key predicates of a WHERE clause for a given key column;
@@ -9,9 +11,11 @@
 
 pub mod analyze;
 pub mod cache;
+pub mod command;
 pub mod keycond;
 pub mod lexer;
 pub mod normalize;
+pub mod session;
 pub mod text;
 
 use mysql_async::Value;

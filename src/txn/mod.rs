@@ -6,8 +6,9 @@
 use crate::backend::Backends;
 use crate::config::ShardId;
 use crate::error::{ProxyError, Result};
+use crate::sql::command::TxChars;
 use mysql_async::prelude::Queryable;
-use mysql_async::{Conn, TxOpts};
+use mysql_async::{Conn, IsolationLevel, TxOpts};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
@@ -23,6 +24,8 @@ pub struct Txn {
     /// see [`Txn::join`]). Such a transaction can only be rolled back.
     lost: BTreeSet<ShardId>,
     started: Option<Instant>,
+    /// Isolation level, access mode and snapshot asked for when it began.
+    chars: TxChars,
 }
 
 impl Txn {
@@ -36,9 +39,16 @@ impl Txn {
         self.started
     }
 
-    /// Opens a transaction; shards join it on first use ([`Txn::take`] / [`Txn::put`]).
-    pub fn begin(&mut self) {
+    /// Opens a transaction with `chars`; shards join it on first use ([`Txn::take`] /
+    /// [`Txn::put`], after [`Txn::join`]).
+    pub fn begin(&mut self, chars: TxChars) {
         self.started = Some(Instant::now());
+        self.chars = chars;
+    }
+
+    /// The characteristics every shard's part of the transaction starts with.
+    pub fn chars(&self) -> &TxChars {
+        &self.chars
     }
 
     /// Shards pinned so far.
@@ -79,9 +89,24 @@ impl Txn {
     /// autocommit writes would then silently never commit. The price is one `ROLLBACK` the pool
     /// sends in the background when a connection returns after our own COMMIT/ROLLBACK (a
     /// no-op on the server, off the client's path).
-    pub async fn join(backends: &Backends, shard: ShardId, mut conn: Conn) -> Result<Conn> {
+    pub async fn join(
+        backends: &Backends,
+        shard: ShardId,
+        mut conn: Conn,
+        chars: &TxChars,
+    ) -> Result<Conn> {
+        let mut opts = TxOpts::default();
+        opts.with_consistent_snapshot(chars.snapshot)
+            .with_readonly(chars.read_only)
+            .with_isolation_level(chars.isolation.as_deref().and_then(|l| match l {
+                "READ UNCOMMITTED" => Some(IsolationLevel::ReadUncommitted),
+                "READ COMMITTED" => Some(IsolationLevel::ReadCommitted),
+                "REPEATABLE READ" => Some(IsolationLevel::RepeatableRead),
+                "SERIALIZABLE" => Some(IsolationLevel::Serializable),
+                _ => None,
+            }));
         let start = async {
-            let tx = conn.start_transaction(TxOpts::default()).await?;
+            let tx = conn.start_transaction(opts).await?;
             // Not a leak: the guard only borrows `conn`; forgetting it skips its Drop, which
             // would otherwise mark the connection for a rollback before its next statement.
             std::mem::forget(tx);
@@ -100,6 +125,7 @@ impl Txn {
     /// committed, the error names both.
     pub async fn commit(&mut self, backends: &Backends) -> Result<()> {
         self.started = None;
+        self.chars = TxChars::default();
         let mut conns = std::mem::take(&mut self.conns);
         let mut gone = std::mem::take(&mut self.lost);
         gone.append(&mut self.lent);
@@ -156,6 +182,7 @@ impl Txn {
     /// reuses that connection). Only an error the server itself returns is reported.
     pub async fn rollback(&mut self, backends: &Backends) -> Result<()> {
         self.started = None;
+        self.chars = TxChars::default();
         self.lent.clear();
         self.lost.clear();
         let conns = std::mem::take(&mut self.conns);

@@ -52,6 +52,46 @@ pub fn ids_needed(
     Ok((n > 0).then(|| (rule.clone(), n)))
 }
 
+/// For an INSERT into an auto_increment table that gave some ids itself: the rule and the
+/// largest of those ids (the sequence moves past it, as MySQL's AUTO_INCREMENT counter does).
+pub fn largest_explicit_id(
+    rules: &Rules,
+    current: Option<&str>,
+    a: &Analysis,
+    params: &[Value],
+) -> Option<(Arc<TableRule>, u64)> {
+    let Statement::Insert(ins) = &a.stmt else {
+        return None;
+    };
+    let Ok(Placement::Sharded(rule)) = placement(rules, current, a.tables.first()?) else {
+        return None;
+    };
+    if !rule.auto_increment {
+        return None;
+    }
+    let key = rule.key.as_deref().unwrap_or("");
+    let k = ins
+        .columns
+        .iter()
+        .position(|c| rewrite::last_part(c).eq_ignore_ascii_case(key))?;
+    let largest = insert_values(&ins.source)?
+        .iter()
+        .filter_map(|row| {
+            let v = crate::sql::analyze::value_ref(row.get(k)?);
+            if needs_id(&v, params) {
+                return None;
+            }
+            match v.bind(params)? {
+                Value::Int(i) => u64::try_from(*i).ok(),
+                Value::UInt(u) => Some(*u),
+                Value::Bytes(b) => std::str::from_utf8(b).ok()?.trim().parse().ok(),
+                _ => None,
+            }
+        })
+        .max()?;
+    Some((rule.clone(), largest))
+}
+
 fn needs_id(v: &ValueRef, params: &[Value]) -> bool {
     match v.bind(params) {
         Some(Value::NULL) | Some(Value::Int(0)) | Some(Value::UInt(0)) => true,
@@ -187,6 +227,7 @@ pub(super) fn route_insert(inp: &RouteInput<'_>) -> Result<Plan> {
         Merge::Affected {
             broadcast: false,
             first_id,
+            multi_row: rows.len() > 1,
         }
     };
     Ok(Plan {

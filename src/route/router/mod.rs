@@ -18,8 +18,8 @@ use std::sync::Arc;
 mod insert;
 mod select;
 
-pub use insert::ids_needed;
 use insert::route_insert;
+pub use insert::{ids_needed, largest_explicit_id};
 use select::scatter_select;
 
 /// Everything the router reads.
@@ -137,6 +137,7 @@ pub(super) fn on_every_copy(shards: &[ShardId], write: bool) -> Plan {
         merge: Merge::Affected {
             broadcast: true,
             first_id: None,
+            multi_row: false,
         },
         write,
     }
@@ -148,6 +149,7 @@ fn all_shards(n: usize, write: bool) -> Plan {
         merge: Merge::Affected {
             broadcast: true,
             first_id: None,
+            multi_row: false,
         },
         write,
     }
@@ -175,6 +177,7 @@ fn route_ddl(inp: &RouteInput<'_>) -> Result<Plan> {
                 Merge::Affected {
                     broadcast: true,
                     first_id: None,
+                    multi_row: false,
                 }
             },
             write: true,
@@ -453,6 +456,7 @@ fn route_dml(inp: &RouteInput<'_>) -> Result<Plan> {
             merge: Merge::Affected {
                 broadcast: false,
                 first_id: None,
+                multi_row: false,
             },
             write,
         });

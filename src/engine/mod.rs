@@ -250,7 +250,12 @@ async fn run_sql(
             analysis.param_count
         )));
     }
-    let ids = match router::ids_needed(&sh.rules, st.schema.as_deref(), &analysis, bound)? {
+    let current = st.schema.as_deref();
+    // Only a key of 0 for an auto_increment table depends on the session's sql_mode: ask then.
+    let no_auto_value_on_zero = router::zero_key_given(&sh.rules, current, &analysis, bound)?
+        && sql_mode_has(sh, st, "NO_AUTO_VALUE_ON_ZERO").await?;
+    let ids = match router::ids_needed(&sh.rules, current, &analysis, bound, no_auto_value_on_zero)?
+    {
         Some((rule, n)) => {
             let schema_name = analysis.tables[0]
                 .schema
@@ -275,6 +280,7 @@ async fn run_sql(
         params: bound,
         ids: &ids,
         pinned: &pinned,
+        no_auto_value_on_zero,
     })?;
     let is_ddl = matches!(analysis.kind, Kind::Ddl | Kind::Database { .. });
     if is_ddl && st.txn.is_open() {
@@ -292,6 +298,31 @@ async fn run_sql(
         st.last_insert_id = o.last_insert_id;
     }
     Ok(out)
+}
+
+/// Whether the session's sql_mode (its SETs replayed on a backend connection over the
+/// server's default) contains `mode`.
+async fn sql_mode_has(sh: &Shared, st: &SessionState, mode: &str) -> Result<bool> {
+    let shard = fallback(sh, st);
+    let mut conn = sh
+        .backends
+        .conn_with(shard, st.schema.as_deref(), st.found_rows, &st.setup)
+        .await?;
+    let name = sh.backends.shard_name(shard).to_string();
+    let sql_mode: Option<String> = tokio::time::timeout(
+        sh.backends.timeout(),
+        conn.query_first("SELECT @@SESSION.sql_mode"),
+    )
+    .await
+    .map_err(|_| ProxyError::BackendLost {
+        shard: name.clone(),
+        detail: "SELECT @@sql_mode timed out".into(),
+    })?
+    .map_err(|e| ProxyError::from_backend(&name, e))?;
+    Ok(sql_mode
+        .unwrap_or_default()
+        .split(',')
+        .any(|m| m.eq_ignore_ascii_case(mode)))
 }
 
 /// After DDL on an auto_increment table, its sequence restarts after the largest stored id.

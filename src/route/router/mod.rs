@@ -18,8 +18,8 @@ use std::sync::Arc;
 mod insert;
 mod select;
 
-pub use insert::ids_needed;
 use insert::route_insert;
+pub use insert::{ids_needed, zero_key_given};
 use select::scatter_select;
 
 /// Everything the router reads.
@@ -34,6 +34,9 @@ pub struct RouteInput<'a> {
     pub ids: &'a [u64],
     /// Shards the session's transaction already uses (preferred for broadcast reads).
     pub pinned: &'a [ShardId],
+    /// The session's sql_mode has `NO_AUTO_VALUE_ON_ZERO`: an INSERT's key 0 into an
+    /// auto_increment table is stored as 0 instead of asking for an id.
+    pub no_auto_value_on_zero: bool,
 }
 
 /// Where a table lives.

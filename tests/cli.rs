@@ -15,7 +15,14 @@ fn shardgate() -> Command {
 #[test]
 fn check_accepts_the_examples_and_lists_every_problem_of_a_bad_file() {
     let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    for f in ["example", "hash", "range", "list", "consistent_hash"] {
+    for f in [
+        "example",
+        "hash",
+        "range",
+        "list",
+        "consistent_hash",
+        "patterns",
+    ] {
         let out = shardgate()
             .args(["check", "--config"])
             .arg(root.join(format!("rules/{f}.toml")))

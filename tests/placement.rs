@@ -121,3 +121,128 @@ auto_increment = true
         .unwrap();
     assert_eq!(v.as_deref(), Some("zero"));
 }
+
+/// How many tables named `table` the database `db` of shard `s` holds (0 or 1).
+async fn has_table(s: usize, db: &str, table: &str) -> i64 {
+    let mut c = direct(s).await;
+    let n: Option<i64> = c
+        .exec_first(
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+            (db, table),
+        )
+        .await
+        .unwrap();
+    n.unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tables_matching_one_pattern_are_placed_by_its_rule() {
+    let tables = r#"
+[[schemas.tables]]
+names = ["t_*"]
+algorithm = "hash"
+key = "customer_id"
+key_type = "int"
+
+[[schemas.tables]]
+names = ["log_??"]
+algorithm = "hash"
+key = "id"
+key_type = "int"
+auto_increment = true
+shards = ["s1", "s0"]
+"#;
+    let db = "place_pattern";
+    let (_addr, mut c) = setup(db, tables).await;
+    for t in ["t_acme", "T_Globex"] {
+        c.query_drop(format!(
+            "CREATE TABLE {t} (customer_id BIGINT PRIMARY KEY, name VARCHAR(20))"
+        ))
+        .await
+        .unwrap();
+    }
+    for t in ["log_a1", "log_b2", "log_abc"] {
+        c.query_drop(format!(
+            "CREATE TABLE {t} (id BIGINT PRIMARY KEY, msg VARCHAR(20))"
+        ))
+        .await
+        .unwrap();
+    }
+    // DDL of a pattern table runs on every shard of the rule; other tables are unsharded.
+    for t in ["t_acme", "T_Globex", "log_a1", "log_b2"] {
+        assert_eq!(
+            (has_table(0, db, t).await, has_table(1, db, t).await),
+            (1, 1),
+            "{t}"
+        );
+    }
+    assert_eq!(
+        (
+            has_table(0, db, "log_abc").await,
+            has_table(1, db, "log_abc").await
+        ),
+        (1, 0),
+        "log_?? does not match log_abc: it lives on the default shard"
+    );
+
+    c.query_drop("INSERT INTO t_acme (customer_id, name) VALUES (1, 'a'), (2, 'b'), (3, 'c')")
+        .await
+        .unwrap();
+    c.exec_drop(
+        "INSERT INTO T_Globex (customer_id, name) VALUES (?, ?), (?, ?)",
+        (4, "d", 5, "e"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        ids_on(0, db, "SELECT customer_id FROM t_acme").await,
+        vec![2]
+    );
+    assert_eq!(
+        ids_on(1, db, "SELECT customer_id FROM t_acme").await,
+        vec![1, 3]
+    );
+    assert_eq!(
+        ids_on(0, db, "SELECT customer_id FROM T_Globex").await,
+        vec![4]
+    );
+    assert_eq!(
+        ids_on(1, db, "SELECT customer_id FROM T_Globex").await,
+        vec![5]
+    );
+    let name: Option<String> = c
+        .query_first("SELECT name FROM t_acme WHERE customer_id = 3")
+        .await
+        .unwrap();
+    assert_eq!(name.as_deref(), Some("c"));
+    let n: Option<i64> = c
+        .query_first("SELECT COUNT(*) FROM T_Globex")
+        .await
+        .unwrap();
+    assert_eq!(n, Some(2));
+
+    // Each table of an auto_increment pattern rule has its own sequence.
+    c.query_drop("INSERT INTO log_a1 (msg) VALUES ('x'), ('y')")
+        .await
+        .unwrap();
+    c.query_drop("INSERT INTO log_b2 (msg) VALUES ('z')")
+        .await
+        .unwrap();
+    // shards = ["s1", "s0"]: MOD(id, 2) = 0 is s1.
+    assert_eq!(ids_on(0, db, "SELECT id FROM log_a1").await, vec![1]);
+    assert_eq!(ids_on(1, db, "SELECT id FROM log_a1").await, vec![2]);
+    assert_eq!(ids_on(0, db, "SELECT id FROM log_b2").await, vec![1]);
+
+    // A statement the proxy cannot parse may not run on one shard of a pattern table.
+    let e = c.query_drop("OPTIMIZE TABLE t_acme").await.unwrap_err();
+    assert_eq!(code(&e), 1064, "{e}");
+    assert!(e.to_string().contains("sharded table `t_acme`"), "{e}");
+
+    let shown: Vec<String> = c.query("SHOW TABLES").await.unwrap();
+    for t in ["t_acme", "T_Globex", "log_a1", "log_b2", "log_abc"] {
+        assert!(
+            shown.iter().any(|s| s == t),
+            "SHOW TABLES lacks {t}: {shown:?}"
+        );
+    }
+}

@@ -228,7 +228,8 @@ async fn run_sql(
             // sqlparser refuses some valid MySQL: such a statement may run on the default shard
             // when it names no table of the rules; otherwise placing it would be a guess.
             let schema = st.schema.as_deref().and_then(|s| sh.rules.schema(s));
-            if let Some(t) = schema.and_then(|s| s.tables().find(|t| lexer::mentions(sql, &t.name)))
+            if let Some(t) =
+                schema.and_then(|s| lexer::identifiers(sql).find_map(|name| s.table(&name)))
             {
                 return Err(ProxyError::Syntax(format!(
                     "{msg} (shardgate must parse statements on sharded table `{}`)",
@@ -330,7 +331,7 @@ async fn reset_sequences(sh: &Shared, st: &SessionState, a: &Analysis) {
     for t in &a.tables {
         if let Ok((schema, Some(rule))) = router::resolve(&sh.rules, st.schema.as_deref(), t)
             && rule.auto_increment
-            && let Err(e) = sh.sequences.reset(&sh.backends, schema, rule).await
+            && let Err(e) = sh.sequences.reset(&sh.backends, schema, &rule).await
         {
             // The DDL itself succeeded; a stale sequence only means ids continue higher.
             tracing::warn!("could not reset the id sequence of {}: {e}", rule.name);

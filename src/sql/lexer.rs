@@ -443,14 +443,13 @@ fn classify_set(sql: &str, t: &[Tok]) -> Command {
     Command::Set(items)
 }
 
-/// Whether `sql` names `table` as a word anywhere (used to decide where a statement that
-/// sqlparser refuses may go).
-pub fn mentions(sql: &str, table: &str) -> bool {
-    let up = table.to_ascii_uppercase();
-    tokens(sql, usize::MAX).iter().any(|t| match t {
-        Tok::Word(w) => *w == up,
-        Tok::Quoted(q) => q.eq_ignore_ascii_case(table),
-        _ => false,
+/// Every word and back-quoted name of `sql` (words lowercased), in order: what a statement that
+/// sqlparser refuses may name, to decide where it may go.
+pub fn identifiers(sql: &str) -> impl Iterator<Item = String> {
+    tokens(sql, usize::MAX).into_iter().filter_map(|t| match t {
+        Tok::Word(w) => Some(w.to_lowercase()),
+        Tok::Quoted(q) => Some(q),
+        _ => None,
     })
 }
 

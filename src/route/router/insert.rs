@@ -178,7 +178,7 @@ pub(super) fn route_insert(inp: &RouteInput<'_>) -> Result<Plan> {
             .and_then(|k| row.get(k))
             .map(crate::sql::analyze::value_ref);
         let value = match &vref {
-            Some(v) if !needs_id(rule, v, inp.params, inp.no_auto_value_on_zero) => {
+            Some(v) if !needs_id(&rule, v, inp.params, inp.no_auto_value_on_zero) => {
                 match v.bind(inp.params) {
                     Some(Value::NULL) => {
                         return Err(ProxyError::NotSupported(format!(
@@ -211,7 +211,7 @@ pub(super) fn route_insert(inp: &RouteInput<'_>) -> Result<Plan> {
                 v
             }
         };
-        let k = key_of(rule, &value)?;
+        let k = key_of(&rule, &value)?;
         per_shard
             .entry(rule.shard_for_key(&k)?)
             .or_default()

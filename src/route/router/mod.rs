@@ -40,10 +40,10 @@ pub struct RouteInput<'a> {
 }
 
 /// Where a table lives.
-enum Placement<'a> {
+enum Placement {
     Unsharded(ShardId),
-    Broadcast(&'a Arc<TableRule>),
-    Sharded(&'a Arc<TableRule>),
+    Broadcast(Arc<TableRule>),
+    Sharded(Arc<TableRule>),
 }
 
 /// Resolves a table name against the rules and the current schema.
@@ -51,7 +51,7 @@ pub fn resolve<'a>(
     rules: &'a Rules,
     current: Option<&str>,
     t: &TableName,
-) -> Result<(&'a Schema, Option<&'a Arc<TableRule>>)> {
+) -> Result<(&'a Schema, Option<Arc<TableRule>>)> {
     let schema_name = t
         .schema
         .as_deref()
@@ -63,11 +63,11 @@ pub fn resolve<'a>(
     Ok((schema, schema.table(&t.name)))
 }
 
-fn placement<'a>(rules: &'a Rules, current: Option<&str>, t: &TableName) -> Result<Placement<'a>> {
+fn placement(rules: &Rules, current: Option<&str>, t: &TableName) -> Result<Placement> {
     let (schema, rule) = resolve(rules, current, t)?;
     Ok(match rule {
         None => Placement::Unsharded(schema.default_shard),
-        Some(r) if matches!(r.algorithm, Algorithm::Broadcast) => Placement::Broadcast(r),
+        Some(r) if matches!(*r.algorithm, Algorithm::Broadcast) => Placement::Broadcast(r),
         Some(r) => Placement::Sharded(r),
     })
 }
@@ -350,7 +350,7 @@ fn route_dml(inp: &RouteInput<'_>) -> Result<Plan> {
                 let cond = selection
                     .map(|w| key_condition(w, key, &quals))
                     .unwrap_or(Cond::Any);
-                let set = shards_for(r, &cond, inp.params)?
+                let set = shards_for(&r, &cond, inp.params)?
                     .unwrap_or_else(|| r.shards.iter().copied().collect());
                 if let Statement::Update(u) = &a.stmt {
                     for asg in &u.assignments {

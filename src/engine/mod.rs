@@ -3,6 +3,7 @@
 //! The wire protocol stays in `frontend`; this module speaks in values.
 
 mod local;
+mod program;
 
 use crate::backend::Backends;
 use crate::backend::sequence::Sequences;
@@ -174,6 +175,7 @@ async fn dispatch(
             run_plan(sh, st, &single(shard), sql, None, false, false).await
         }
         Command::ShowWarnings { count } => Ok(show_warnings(st, count)),
+        Command::Program(p) => program::run(sh, st, sql, p).await,
         Command::Unsupported(what) => Err(ProxyError::NotSupported(what)),
         Command::Sql => run_sql(sh, st, sql, params).await,
     }

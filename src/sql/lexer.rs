@@ -1,63 +1,12 @@
-//! Statement splitting and the statements recognised by their leading words: transaction
-//! control, SET, USE and SHOW. These bypass sqlparser, which refuses several of them
-//! (`START TRANSACTION WITH CONSISTENT SNAPSHOT`, `XA ...`, SHOW forms with LIKE) and costs more
-//! than these hot, simple statements need.
+//! The statements recognised by their leading words: transaction control, SET, USE, SHOW and
+//! stored programs. These bypass sqlparser, which refuses several of them
+//! (`START TRANSACTION WITH CONSISTENT SNAPSHOT`, `XA ...`, SHOW forms with LIKE, routine
+//! bodies) and costs more than these hot, simple statements need.
 //!
-//! The scanner is hand-written because sqlparser's tokenizer reports line/column, not the byte
-//! offsets that splitting needs, and allocates a token per word.
+//! The scanner is hand-written because sqlparser's tokenizer allocates a token per word and
+//! refuses text that only the server's grammar accepts.
 
-/// Splits client text into statements on `;` outside quotes and comments. Empty statements are
-/// dropped; each piece keeps its own text (trimmed).
-pub fn split_statements(sql: &str) -> Vec<&str> {
-    let b = sql.as_bytes();
-    let mut out = Vec::new();
-    let mut start = 0;
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            q @ (b'\'' | b'"' | b'`') => {
-                i += 1;
-                while i < b.len() && b[i] != q {
-                    if b[i] == b'\\' && q != b'`' {
-                        i += 1;
-                    }
-                    i += 1;
-                }
-            }
-            b'-' if b.get(i + 1) == Some(&b'-') => {
-                while i < b.len() && b[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'#' => {
-                while i < b.len() && b[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'/' if b.get(i + 1) == Some(&b'*') => {
-                i += 2;
-                while i + 1 < b.len() && !(b[i] == b'*' && b[i + 1] == b'/') {
-                    i += 1;
-                }
-                i += 1;
-            }
-            b';' => {
-                let piece = sql[start..i].trim();
-                if !piece.is_empty() {
-                    out.push(piece);
-                }
-                start = i + 1;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    let piece = sql.get(start..).unwrap_or("").trim();
-    if !piece.is_empty() {
-        out.push(piece);
-    }
-    out
-}
+use super::split::{Program, stored_program};
 
 /// A word or symbol of a statement, as the classifier sees it.
 #[derive(Clone, Debug, PartialEq)]
@@ -191,6 +140,9 @@ pub enum Command {
     ShowWarnings {
         count: bool,
     },
+    /// A stored routine's definition or a compound statement, run as a whole (see
+    /// [`super::split::stored_program`]).
+    Program(Program),
     /// A statement the proxy refuses, with the construct named.
     Unsupported(String),
     /// Everything else: parse it.
@@ -217,6 +169,15 @@ fn raw_ident(t: Option<&Tok>) -> String {
 pub fn classify(sql: &str) -> Command {
     // The first two words decide for most statements; only those that need more are read fully.
     let head = tokens(sql, 2);
+    if head.get(1) == Some(&Tok::Sym(':')) {
+        return Command::Program(Program::Block); // a labelled block
+    }
+    if let "CREATE" | "ALTER" | "DROP" | "BEGIN" | "IF" | "CASE" | "LOOP" | "REPEAT" | "WHILE" =
+        word(head.first())
+        && let Some(p) = stored_program(sql)
+    {
+        return Command::Program(p);
+    }
     if !matches!(
         word(head.first()),
         "BEGIN"
@@ -458,15 +419,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn splits_outside_quotes_and_comments() {
-        assert_eq!(
-            split_statements("select ';' ; select 2 -- ; x\n; /* ; */ select 3;"),
-            vec!["select ';'", "select 2 -- ; x", "/* ; */ select 3"]
-        );
-        assert_eq!(split_statements("select 'a\\';b'"), vec!["select 'a\\';b'"]);
-    }
-
-    #[test]
     fn classifies_session_statements() {
         assert_eq!(
             classify("START TRANSACTION WITH CONSISTENT SNAPSHOT"),
@@ -492,6 +444,25 @@ mod tests {
             matches!(classify("SET GLOBAL x=1"), Command::Set(v) if matches!(v[0], SetItem::Global(_)))
         );
         assert!(matches!(classify("XA START 'x'"), Command::Unsupported(_)));
+    }
+
+    #[test]
+    fn classifies_stored_programs() {
+        assert_eq!(
+            classify("CREATE PROCEDURE p() BEGIN SELECT 1; SELECT 2; END"),
+            Command::Program(Program::Routine)
+        );
+        assert_eq!(
+            classify("drop function if exists f"),
+            Command::Program(Program::Routine)
+        );
+        assert_eq!(
+            classify("BEGIN NOT ATOMIC SELECT 1; END"),
+            Command::Program(Program::Block)
+        );
+        assert_eq!(classify("begin"), Command::Begin);
+        assert_eq!(classify("CREATE TABLE t (id INT)"), Command::Sql);
+        assert_eq!(classify("DROP TABLE t"), Command::Sql);
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! The analyze stage: SQL text → a small typed description of what a statement does.
 //!
-//! - [`lexer`]: statement splitting and the statements recognised without the parser
-//!   (transaction control, SET, USE, SHOW), which sqlparser refuses or which need no AST;
+//! - [`split`]: a COM_QUERY text → its statements, where the server splits them (compound
+//!   statement bodies kept whole);
+//! - [`lexer`]: the statements recognised without the parser (transaction control, SET, USE,
+//!   SHOW, stored programs), which sqlparser refuses or which need no AST;
 //! - [`analyze`]: sqlparser's MySQL dialect → [`analyze::Analysis`] (kind, tables, placeholders,
 //!   the shape a scatter merge needs), cached per statement text in [`cache`];
 //! - [`keycond`]: the shard-key predicates of a WHERE clause for a given key column.
@@ -11,6 +13,7 @@ pub mod cache;
 pub mod keycond;
 pub mod lexer;
 pub mod normalize;
+pub mod split;
 
 use mysql_async::Value;
 

@@ -10,6 +10,9 @@ pub enum ProxyError {
     /// The SQL text does not parse (1064).
     #[error("You have an error in your SQL syntax: {0}")]
     Syntax(String),
+    /// A query with no statement in it, only whitespace and `;` (1065 ER_EMPTY_QUERY).
+    #[error("Query was empty")]
+    EmptyQuery,
     /// A table that is neither in the rules nor on the default shard (1146).
     #[error("Table '{schema}.{table}' doesn't exist")]
     UnknownTable { schema: String, table: String },
@@ -75,6 +78,7 @@ impl ProxyError {
     pub fn code(&self) -> u16 {
         match self {
             ProxyError::Syntax(_) => 1064,
+            ProxyError::EmptyQuery => 1065,
             ProxyError::UnknownTable { .. } => 1146,
             ProxyError::NotSupported(_) => 1235,
             ProxyError::NoDatabase => 1046,
@@ -98,7 +102,7 @@ impl ProxyError {
     /// The SQLSTATE the client receives.
     pub fn sqlstate(&self) -> &str {
         match self {
-            ProxyError::Syntax(_) | ProxyError::NotSupported(_) => "42000",
+            ProxyError::Syntax(_) | ProxyError::EmptyQuery | ProxyError::NotSupported(_) => "42000",
             ProxyError::UnknownTable { .. } => "42S02",
             ProxyError::NoDatabase => "3D000",
             ProxyError::UnknownDatabase(_) | ProxyError::SchemaDenied { .. } => "42000",

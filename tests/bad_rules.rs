@@ -420,3 +420,85 @@ fn bad_proxy_settings() {
         "must be at least 1, not -5",
     );
 }
+
+#[test]
+fn names_and_patterns_that_can_name_one_table_name_both_places() {
+    let errs = with_table(concat!(
+        "names = [\"t_*\", \"orders\"]\n",
+        "algorithm = \"broadcast\"\n",
+        "\n",
+        "[[schemas.tables]]\n",
+        "names = [\"*_eu\", \"T_ACME\", \"order?\"]\n",
+        "algorithm = \"broadcast\"\n",
+        "\n",
+        "[[schemas.tables]]\n",
+        "names = [\"T_*\"]\n",
+        "algorithm = \"broadcast\"\n",
+    ));
+    has(
+        &errs,
+        "r.toml:25: schemas[0].tables[1].names[0]",
+        "pattern \"*_eu\" and pattern \"t_*\" of schemas[0].tables[0].names[0] (line 21) can match the same table, e.g. \"t_eu\"",
+    );
+    has(
+        &errs,
+        "r.toml:25: schemas[0].tables[1].names[1]",
+        "table \"T_ACME\" matches pattern \"t_*\" of schemas[0].tables[0].names[0] (line 21)",
+    );
+    has(
+        &errs,
+        "r.toml:25: schemas[0].tables[1].names[2]",
+        "pattern \"order?\" matches table \"orders\" of schemas[0].tables[0].names[1] (line 21)",
+    );
+    // The same pattern twice is reported once, as a name with two rules.
+    has(
+        &errs,
+        "r.toml:29: schemas[0].tables[2].names[0]",
+        "table \"T_*\" already has a rule at schemas[0].tables[0].names[0]",
+    );
+    has(
+        &errs,
+        "r.toml:29: schemas[0].tables[2].names[0]",
+        "pattern \"T_*\" and pattern \"*_eu\" of schemas[0].tables[1].names[0] (line 25)",
+    );
+    has(
+        &errs,
+        "r.toml:29: schemas[0].tables[2].names[0]",
+        "pattern \"T_*\" matches table \"T_ACME\"",
+    );
+    assert_eq!(errs.len(), 6, "{}", errs.join("\n"));
+}
+
+#[test]
+fn disjoint_patterns_and_overlaps_within_one_rule_are_fine() {
+    let errs = with_table(concat!(
+        "names = [\"t_*\", \"t_a*\", \"t_x\"]\n",
+        "algorithm = \"broadcast\"\n",
+        "\n",
+        "[[schemas.tables]]\n",
+        "names = [\"u_*\", \"log_20??\"]\n",
+        "algorithm = \"broadcast\"\n",
+        "\n",
+        "[[schemas.tables]]\n",
+        "names = [\"log_2026_*\", \"t\"]\n",
+        "algorithm = \"broadcast\"\n",
+    ));
+    assert_eq!(errs, Vec::<String>::new());
+}
+
+#[test]
+fn characters_kept_for_later_pattern_syntax() {
+    let errs =
+        with_table("names = [\"t_[0-9]\", \"a{b,c}\", \"ok_*\"]\nalgorithm = \"broadcast\"\n");
+    has(
+        &errs,
+        "r.toml:21: schemas[0].tables[0].names[0]",
+        "\"t_[0-9]\": `[` is not allowed in names",
+    );
+    has(
+        &errs,
+        "r.toml:21: schemas[0].tables[0].names[1]",
+        "`{` is not allowed",
+    );
+    assert_eq!(errs.len(), 2, "{}", errs.join("\n"));
+}

@@ -1,5 +1,5 @@
 //! The `shardgate` binary as a DBA and an operator use it: `check` on good and bad rules files,
-//! and `serve` stopping gracefully on SIGTERM.
+//! `sandbox up` writing rules that `check` accepts, and `serve` stopping gracefully on SIGTERM.
 
 mod common;
 
@@ -15,7 +15,14 @@ fn shardgate() -> Command {
 #[test]
 fn check_accepts_the_examples_and_lists_every_problem_of_a_bad_file() {
     let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    for f in ["example", "hash", "range", "list", "consistent_hash"] {
+    for f in [
+        "example",
+        "hash",
+        "range",
+        "list",
+        "consistent_hash",
+        "patterns",
+    ] {
         let out = shardgate()
             .args(["check", "--config"])
             .arg(root.join(format!("rules/{f}.toml")))
@@ -78,6 +85,58 @@ ranges = [ { shard = "s0", from = 0, to = 100 }, { shard = "s0", from = 50, to =
         .output()
         .unwrap();
     assert_eq!(missing.status.code(), Some(1));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn sandbox_up_with_one_shard_writes_rules_that_check_accepts() {
+    let dir = std::env::temp_dir().join(format!("sg-one-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let up = shardgate()
+        .args([
+            "sandbox",
+            "up",
+            "--shards",
+            "1",
+            "--replicas",
+            "0",
+            "--base-port",
+            "0",
+        ])
+        .arg("--dir")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let check = up.status.success().then(|| {
+        shardgate()
+            .args(["check", "--config"])
+            .arg(dir.join("rules.toml"))
+            .output()
+            .unwrap()
+    });
+    // Down before asserting, so that a failure leaves no server behind.
+    let down = shardgate()
+        .args(["sandbox", "down", "--dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        up.status.success(),
+        "sandbox up: {}{}",
+        String::from_utf8_lossy(&up.stdout),
+        String::from_utf8_lossy(&up.stderr)
+    );
+    let check = check.unwrap();
+    assert!(
+        check.status.success(),
+        "check rejects the sandbox's own rules:\n{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+    assert!(
+        down.status.success(),
+        "{}",
+        String::from_utf8_lossy(&down.stderr)
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -6,7 +6,7 @@ use proptest::prelude::*;
 use shardgate::frontend::packets::{Reader, parse_handshake_response};
 use shardgate::frontend::rows::parse_execute_params;
 use shardgate::sql::cache::PlanCache;
-use shardgate::sql::{lexer, normalize};
+use shardgate::sql::{normalize, split};
 
 /// SQL-ish text: keywords, identifiers, literals, quotes, comments and punctuation in any order.
 fn sqlish() -> impl Strategy<Value = String> {
@@ -17,6 +17,15 @@ fn sqlish() -> impl Strategy<Value = String> {
         Just("SHOW ".to_string()),
         Just("SET ".to_string()),
         Just("CREATE ".to_string()),
+        Just("PROCEDURE p() BEGIN ".to_string()),
+        Just("BEGIN NOT ATOMIC ".to_string()),
+        Just("END ".to_string()),
+        Just("IF ".to_string()),
+        Just("CASE ".to_string()),
+        Just("l: ".to_string()),
+        Just("/*!".to_string()),
+        Just("*/".to_string()),
+        Just("-- ".to_string()),
         Just("TABLE ".to_string()),
         Just("FROM ".to_string()),
         Just("WHERE id = ".to_string()),
@@ -52,7 +61,9 @@ proptest! {
     #[test]
     fn sql_text_never_panics(sql in sqlish()) {
         let cache = PlanCache::new(8);
-        for stmt in lexer::split_statements(&sql) {
+        for stmt in split::statements(&sql, true) {
+            let _ = split::is_comment_only(stmt);
+            let _ = split::stored_program(stmt);
             let _ = shardgate::sql::command::classify(stmt);
             let _ = normalize::normalize(stmt);
             let _ = cache.get_text(stmt);
@@ -63,7 +74,9 @@ proptest! {
 
     #[test]
     fn arbitrary_text_never_panics(sql in "\\PC{0,64}") {
-        let _ = lexer::split_statements(&sql);
+        let _ = split::statements(&sql, true);
+        let _ = split::statements(&sql, false);
+        let _ = split::stored_program(&sql);
         let _ = shardgate::sql::command::classify(&sql);
         let _ = normalize::normalize(&sql);
     }

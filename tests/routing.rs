@@ -55,7 +55,7 @@ fn normalized_plan_text(rules: &Rules, c: &Case) -> Option<String> {
 
 fn plan_of(rules: &Rules, a: &shardgate::sql::analyze::Analysis, params: &[Value]) -> String {
     // Ids as the sequence would hand them out on a fresh table: 1, 2, 3, ...
-    let ids: Vec<u64> = match ids_needed(rules, Some("shop"), a, params) {
+    let ids: Vec<u64> = match ids_needed(rules, Some("shop"), a, params, false) {
         Ok(Some((_, n))) => (1..=n as u64).collect(),
         Ok(None) => Vec::new(),
         Err(e) => return format!("error {}: {e}\n", e.code()),
@@ -67,6 +67,7 @@ fn plan_of(rules: &Rules, a: &shardgate::sql::analyze::Analysis, params: &[Value
         params,
         ids: &ids,
         pinned: &[],
+        no_auto_value_on_zero: false,
     };
     match route(&input) {
         Ok(plan) => plan.describe(rules),

@@ -25,7 +25,7 @@ fn example_loads() {
     assert_eq!(shop.default_shard, 0);
     assert_eq!(shop.tables().count(), 16 + 5);
     let sb = shop.table("SBTEST3").expect("sbtest3");
-    assert!(sb.auto_increment && matches!(sb.algorithm, Algorithm::Hash(_)));
+    assert!(sb.auto_increment && matches!(*sb.algorithm, Algorithm::Hash(_)));
     assert_eq!(sb.shard_for_key(&Key::Int(43)), Ok(1));
     let orders = shop.table("orders").expect("orders");
     assert_eq!(orders.key_type, KeyType::Date);
@@ -42,6 +42,38 @@ fn example_loads() {
     assert!(r.user("app").expect("app").may_use("shop"));
     assert!(!r.user("app").expect("app").may_use("other"));
     assert!(r.schema("SHOP").is_none());
+}
+
+#[test]
+fn patterns_example_places_every_matching_table() {
+    let r = load("patterns.toml");
+    let saas = r.schema("saas").expect("saas");
+    let acme = saas.table("T_Acme").expect("t_* matches T_Acme");
+    assert_eq!(
+        acme.name, "T_Acme",
+        "the rule applied to the table, named as written"
+    );
+    assert_eq!(acme.key.as_deref(), Some("customer_id"));
+    assert_eq!(acme.shard_for_key(&Key::Int(3)), Ok(1));
+    assert!(saas.table("t_").is_some(), "`*` matches no character too");
+    assert!(saas.table("tx_acme").is_none());
+    let monthly = saas.table("orders_202609").expect("orders_??????");
+    assert_eq!(monthly.key_type, KeyType::Date);
+    assert!(
+        saas.table("orders_2026").is_none(),
+        "`?` is exactly one character"
+    );
+    assert_eq!(saas.table("ORDERS").expect("orders").name, "orders");
+    assert!(matches!(
+        *saas.table("ref_rates").expect("ref_*").algorithm,
+        Algorithm::Broadcast
+    ));
+    assert!(saas.table("accounts").is_none(), "unsharded");
+    assert_eq!(
+        saas.tables().count(),
+        5,
+        "rules named exactly, then by pattern"
+    );
 }
 
 #[test]

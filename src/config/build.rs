@@ -1,6 +1,8 @@
-//! Validation of one `[[schemas.tables]]` entry into table rules (one per name in `names`).
+//! Validation of one `[[schemas.tables]]` entry into table rules (one per name or pattern in
+//! `names`).
 
 use super::error::Diag;
+use super::pattern::RESERVED;
 use super::raw::RawTable;
 use super::{Algorithm, KeyType, TableCx, TableRule};
 use crate::route::consistent_hash::ConsistentHashRule;
@@ -57,11 +59,18 @@ pub(super) fn build_table(
         }
         Some(list) => {
             for (i, n) in list.get_ref().iter().enumerate() {
+                let at = format!("{path}.names[{i}]");
                 if n.get_ref().trim().is_empty() {
+                    diag.err(Some(n.span()), &at, "empty table name");
+                    ok = false;
+                } else if let Some(c) = n.get_ref().chars().find(|c| RESERVED.contains(c)) {
                     diag.err(
                         Some(n.span()),
-                        &format!("{path}.names[{i}]"),
-                        "empty table name",
+                        &at,
+                        format!(
+                            "\"{}\": `{c}` is not allowed in names (a pattern uses `*` for any run of characters and `?` for one character)",
+                            n.get_ref()
+                        ),
                     );
                     ok = false;
                 }
@@ -232,6 +241,7 @@ pub(super) fn build_table(
     } else {
         t.key.as_ref().map(|k| k.get_ref().clone())
     };
+    let algorithm = std::sync::Arc::new(algorithm);
     names
         .into_iter()
         .map(|name| TableRule {

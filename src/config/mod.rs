@@ -9,6 +9,7 @@
 mod build;
 mod error;
 mod keys;
+pub mod pattern;
 pub mod raw;
 mod table;
 mod url;
@@ -140,19 +141,30 @@ pub struct Schema {
     pub name: String,
     /// Shard holding every table not listed in the rules.
     pub default_shard: ShardId,
-    /// Keyed by lowercase table name.
+    /// Rules of tables named exactly, keyed by lowercase table name.
     tables: HashMap<String, Arc<TableRule>>,
+    /// Rules named by a pattern (`t_*`), tried when no exact name matches.
+    patterns: pattern::Patterns,
 }
 
 impl Schema {
-    /// The rule of table `name` (case-insensitive), or None for an unsharded table.
-    pub fn table(&self, name: &str) -> Option<&Arc<TableRule>> {
-        self.tables.get(&name.to_lowercase())
+    /// The rule of table `name` (case-insensitive), or None for an unsharded table: the rule
+    /// naming it exactly (one hash lookup), else the rule whose pattern matches it, applied to
+    /// this table (see [`TableRule::for_table`]).
+    pub fn table(&self, name: &str) -> Option<Arc<TableRule>> {
+        let lower = name.to_lowercase();
+        if let Some(rule) = self.tables.get(&lower) {
+            return Some(rule.clone());
+        }
+        self.patterns
+            .find(&lower)
+            .map(|rule| Arc::new(rule.for_table(name)))
     }
 
-    /// Every table rule of the schema (in no particular order).
+    /// Every table rule of the schema (in no particular order); a pattern rule is named by its
+    /// pattern.
     pub fn tables(&self) -> impl Iterator<Item = &Arc<TableRule>> {
-        self.tables.values()
+        self.tables.values().chain(self.patterns.rules())
     }
 }
 

@@ -8,15 +8,17 @@ use crate::route::{Key, RouteError};
 use mysql_common::value::Value;
 use std::collections::HashMap;
 use std::ops::{Bound, Range};
+use std::sync::Arc;
 use toml::Spanned;
 
 /// Placement of one logical table.
 #[derive(Clone, Debug)]
 pub struct TableRule {
-    /// Table name as written in the rules.
+    /// Table name as written in the rules; for a table placed by a pattern rule, the name as
+    /// the statement wrote it (the rule itself is named by its pattern, e.g. `t_*`).
     pub name: String,
-    /// Algorithm and its parameters.
-    pub algorithm: Algorithm,
+    /// Algorithm and its parameters (shared by every table of the rule).
+    pub algorithm: Arc<Algorithm>,
     /// Shard key column; None only for broadcast tables.
     pub key: Option<String>,
     /// Type of the key (meaningless for broadcast tables, where it is `Int`).
@@ -28,11 +30,19 @@ pub struct TableRule {
 }
 
 impl TableRule {
+    /// This rule applied to the table `name` (a table matched by a pattern rule).
+    pub fn for_table(&self, name: &str) -> TableRule {
+        TableRule {
+            name: name.to_string(),
+            ..self.clone()
+        }
+    }
+
     /// Shard holding the row whose key is `key`. Err when a range/list rule has no entry and
     /// no default_shard, or when the key is not of the table's key type. A broadcast table
     /// answers its first shard (every shard holds every row).
     pub fn shard_for_key(&self, key: &Key) -> Result<ShardId, RouteError> {
-        if let Algorithm::Broadcast = self.algorithm {
+        if let Algorithm::Broadcast = *self.algorithm {
             return self
                 .shards
                 .first()
@@ -51,7 +61,7 @@ impl TableRule {
                 ),
             });
         }
-        let found = match &self.algorithm {
+        let found = match self.algorithm.as_ref() {
             Algorithm::Hash(h) => h.shard_for_key(key),
             Algorithm::Range(r) => r.shard_for_key(key),
             Algorithm::List(l) => l.shard_for_key(key),
@@ -70,7 +80,7 @@ impl TableRule {
             Bound::Included(k) | Bound::Excluded(k) => k.key_type() == self.key_type,
             Bound::Unbounded => true,
         };
-        match &self.algorithm {
+        match self.algorithm.as_ref() {
             Algorithm::Range(r) if typed(lo) && typed(hi) => r.shards_for_range(lo, hi),
             _ => self.shards.clone(),
         }

@@ -4,6 +4,7 @@
 use super::build::build_table;
 use super::error::{ConfigErrors, Diag};
 use super::keys::check_unknown_keys;
+use super::pattern::{NameAt, Patterns, check_overlaps, is_pattern};
 use super::raw::{RawProxy, RawRules, RawSchema};
 use super::url::check_mysql_url;
 use super::{ProxySettings, Rules, Schema, Shard, User};
@@ -260,7 +261,9 @@ fn schema(
         }
     };
     let mut tables = HashMap::new();
+    let mut patterns = Vec::new();
     let mut first_at: HashMap<String, String> = HashMap::new();
+    let mut names = Vec::new();
     for (i, t) in r.tables.iter().enumerate() {
         let tpath = format!("{path}.tables[{i}]");
         for (j, n) in t
@@ -281,15 +284,28 @@ fn schema(
                     ),
                 );
             }
+            names.push(NameAt {
+                rule: i,
+                name: n.get_ref(),
+                path: at,
+                span: n.span(),
+            });
         }
         for rule in build_table(t, &tpath, diag, shard_names) {
-            tables.insert(rule.name.to_lowercase(), std::sync::Arc::new(rule));
+            let rule = std::sync::Arc::new(rule);
+            if is_pattern(&rule.name) {
+                patterns.push(rule);
+            } else {
+                tables.insert(rule.name.to_lowercase(), rule);
+            }
         }
     }
+    check_overlaps(&names, diag);
     Some(Schema {
         name: name?,
         default_shard: default_shard?,
         tables,
+        patterns: Patterns::new(patterns),
     })
 }
 

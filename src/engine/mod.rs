@@ -4,6 +4,7 @@
 
 mod local;
 mod prepared;
+mod program;
 pub mod vars;
 
 use crate::backend::Backends;
@@ -233,6 +234,7 @@ async fn dispatch(
             run_plan(sh, st, &single(shard), sql, None, false, false).await
         }
         Command::ShowWarnings { count } => Ok(show_warnings(st, count)),
+        Command::Program(p) => program::run(sh, st, sql, p).await,
         Command::Unsupported(what) => Err(ProxyError::NotSupported(what)),
         Command::Sql => run_sql(sh, st, sql, params).await,
     }
@@ -352,7 +354,8 @@ async fn run_sql_prefixed(
             // sqlparser refuses some valid MySQL: such a statement may run on the default shard
             // when it names no table of the rules; otherwise placing it would be a guess.
             let schema = st.schema.as_deref().and_then(|s| sh.rules.schema(s));
-            if let Some(t) = schema.and_then(|s| s.tables().find(|t| lexer::mentions(sql, &t.name)))
+            if let Some(t) =
+                schema.and_then(|s| lexer::identifiers(sql).find_map(|name| s.table(&name)))
             {
                 return Err(ProxyError::Syntax(format!(
                     "{msg} (shardgate must parse statements on sharded table `{}`)",
@@ -399,7 +402,13 @@ async fn run_sql_prefixed(
         let text = local::with_session_values(sh, st, sql, params.unwrap_or_default())?;
         return run_prefixed_boxed(sh, st, &text, prefix).await;
     }
-    let ids = match router::ids_needed(&sh.rules, st.schema.as_deref(), &analysis, bound)? {
+    let schema = st.schema.clone();
+    let current = schema.as_deref();
+    // Only a key of 0 for an auto_increment table depends on the session's sql_mode: ask then.
+    let no_auto_value_on_zero = router::zero_key_given(&sh.rules, current, &analysis, bound)?
+        && sql_mode_has(sh, st, "NO_AUTO_VALUE_ON_ZERO").await?;
+    let ids = match router::ids_needed(&sh.rules, current, &analysis, bound, no_auto_value_on_zero)?
+    {
         Some((rule, n)) => {
             let schema_name = analysis.tables[0]
                 .schema
@@ -424,6 +433,7 @@ async fn run_sql_prefixed(
         params: bound,
         ids: &ids,
         pinned: &pinned,
+        no_auto_value_on_zero,
     })?;
     if let Some(p) = prefix {
         prefix_plan(&mut plan, p, sql, &analysis, params);
@@ -445,7 +455,7 @@ async fn run_sql_prefixed(
     }
     if analysis.kind == Kind::Insert
         && let Some((rule, id)) =
-            router::largest_explicit_id(&sh.rules, st.schema.as_deref(), &analysis, bound)
+            router::largest_explicit_id(&sh.rules, current, &analysis, bound, no_auto_value_on_zero)
         && let Some(t) = analysis.tables.first()
         && let Ok((schema, _)) = router::resolve(&sh.rules, st.schema.as_deref(), t)
         && let Err(e) = sh.sequences.observe(&sh.backends, schema, &rule, id).await
@@ -531,12 +541,37 @@ fn prefix_plan(plan: &mut Plan, prefix: &str, sql: &str, a: &Analysis, params: O
     }
 }
 
+/// Whether the session's sql_mode (its SETs replayed on a backend connection over the
+/// server's default) contains `mode`.
+async fn sql_mode_has(sh: &Shared, st: &SessionState, mode: &str) -> Result<bool> {
+    let shard = fallback(sh, st);
+    let mut conn = sh
+        .backends
+        .conn_with(shard, st.schema.as_deref(), st.found_rows, &st.setup)
+        .await?;
+    let name = sh.backends.shard_name(shard).to_string();
+    let sql_mode: Option<String> = tokio::time::timeout(
+        sh.backends.timeout(),
+        conn.query_first("SELECT @@SESSION.sql_mode"),
+    )
+    .await
+    .map_err(|_| ProxyError::BackendLost {
+        shard: name.clone(),
+        detail: "SELECT @@sql_mode timed out".into(),
+    })?
+    .map_err(|e| ProxyError::from_backend(&name, e))?;
+    Ok(sql_mode
+        .unwrap_or_default()
+        .split(',')
+        .any(|m| m.eq_ignore_ascii_case(mode)))
+}
+
 /// After DDL on an auto_increment table, its sequence restarts after the largest stored id.
 async fn reset_sequences(sh: &Shared, st: &SessionState, a: &Analysis) {
     for t in &a.tables {
         if let Ok((schema, Some(rule))) = router::resolve(&sh.rules, st.schema.as_deref(), t)
             && rule.auto_increment
-            && let Err(e) = sh.sequences.reset(&sh.backends, schema, rule).await
+            && let Err(e) = sh.sequences.reset(&sh.backends, schema, &rule).await
         {
             // The DDL itself succeeded; a stale sequence only means ids continue higher.
             tracing::warn!("could not reset the id sequence of {}: {e}", rule.name);

@@ -9,7 +9,7 @@ use super::rows;
 use crate::engine::{self, SessionState, Shared};
 use crate::error::ProxyError;
 use crate::execute::Outcome;
-use crate::sql::lexer;
+use crate::sql::split;
 use mysql_async::Value;
 use mysql_async::consts::ColumnType;
 use std::collections::HashMap;
@@ -307,6 +307,21 @@ enum Written {
     Gone,
 }
 
+/// Runs one statement of a COM_QUERY text, answering as MariaDB does the pieces that hold no
+/// statement: comments alone get OK, an empty statement (`SELECT 1; ;SELECT 2`) a syntax error.
+async fn run_piece(sh: &Shared, st: &mut SessionState, sql: &str) -> Result<Outcome, ProxyError> {
+    if split::is_comment_only(sql) {
+        return Ok(Outcome::Ok(Default::default()));
+    }
+    if sql.starts_with(';') {
+        let near: String = sql.chars().take(80).collect();
+        return Err(ProxyError::Syntax(format!(
+            "an empty statement before the `;` near '{near}'"
+        )));
+    }
+    engine::run(sh, st, sql, None).await
+}
+
 /// Bytes of streamed rows buffered before they are sent.
 const STREAM_FLUSH: usize = 64 * 1024;
 
@@ -333,18 +348,14 @@ async fn command<S: AsyncRead + AsyncWrite + Unpin>(
         0x03 => {
             // Bytes in the client's character set, held losslessly (see `sql::text`).
             let text = crate::sql::text::decode(body);
-            let stmts = if c.multi_statements {
-                lexer::split_statements(&text)
-            } else {
-                vec![text.trim()]
-            };
-            if stmts.is_empty() || stmts == [""] {
-                c.write_err(&ProxyError::Syntax("Query was empty".into()));
+            let stmts = split::statements(&text, c.multi_statements);
+            if stmts.is_empty() {
+                c.write_err(&ProxyError::EmptyQuery);
                 return true;
             }
             let n = stmts.len();
             for (i, sql) in stmts.into_iter().enumerate() {
-                match engine::run(sh, &mut c.st, sql, None).await {
+                match run_piece(sh, &mut c.st, sql).await {
                     Ok(o) => match c.write_outcome(o, false, i + 1 < n).await {
                         Written::Done => {}
                         Written::Failed => break,

@@ -33,7 +33,6 @@ names = ["t"]
     match Rules::from_toml(&text, "test.toml") {
         Ok(r) => r.schemas[0]
             .table("t")
-            .cloned()
             .unwrap_or_else(|| panic!("no table t")),
         Err(e) => panic!("bad test rules:\n{e}"),
     }

@@ -5,6 +5,7 @@
 //! simple statements need no AST.
 
 use super::lexer::{Tok, spanned_tokens, tokens};
+use super::split::{Program, stored_program};
 
 /// A `SET` assignment the session must act on. Values are kept as the client's text (the
 /// byte range after `=` / `:=`), so they can be run or evaluated unchanged.
@@ -92,6 +93,9 @@ pub enum Command {
     ShowWarnings {
         count: bool,
     },
+    /// A stored routine's definition or a compound statement, run as a whole (see
+    /// [`super::split::stored_program`]).
+    Program(Program),
     /// A statement the proxy refuses, with the construct named.
     Unsupported(String),
     /// Everything else: parse it.
@@ -118,6 +122,15 @@ fn raw_ident(t: Option<&Tok>) -> String {
 pub fn classify(sql: &str) -> Command {
     // The first two words decide for most statements; only those that need more are read fully.
     let head = tokens(sql, 2);
+    if head.get(1) == Some(&Tok::Sym(':')) {
+        return Command::Program(Program::Block); // a labelled block
+    }
+    if let "CREATE" | "ALTER" | "DROP" | "BEGIN" | "IF" | "CASE" | "LOOP" | "REPEAT" | "WHILE" =
+        word(head.first())
+        && let Some(p) = stored_program(sql)
+    {
+        return Command::Program(p);
+    }
     if !matches!(
         word(head.first()),
         "BEGIN"
@@ -148,8 +161,6 @@ pub fn classify(sql: &str) -> Command {
     let toks = tokens(sql, 64);
     let w0 = word(toks.first());
     match w0 {
-        // `BEGIN NOT ATOMIC ... END` is a compound statement, not a transaction.
-        "BEGIN" if word(toks.get(1)) == "NOT" => Command::Sql,
         "BEGIN" => Command::Begin(TxChars::default()),
         "START" if word(toks.get(1)) == "TRANSACTION" => Command::Begin(tx_chars(&toks[2..])),
         "PREPARE" => classify_prepare(sql),
@@ -534,7 +545,19 @@ mod tests {
             })
         );
         assert_eq!(classify("begin"), Command::Begin(TxChars::default()));
-        assert_eq!(classify("BEGIN NOT ATOMIC SELECT 1; END"), Command::Sql);
+        assert_eq!(
+            classify("BEGIN NOT ATOMIC SELECT 1; END"),
+            Command::Program(Program::Block)
+        );
+        assert_eq!(
+            classify("CREATE PROCEDURE p() BEGIN SELECT 1; SELECT 2; END"),
+            Command::Program(Program::Routine)
+        );
+        assert_eq!(
+            classify("drop function if exists f"),
+            Command::Program(Program::Routine)
+        );
+        assert_eq!(classify("CREATE TABLE t (id INT)"), Command::Sql);
         assert_eq!(classify("commit work"), Command::Commit);
         assert_eq!(
             classify("SET autocommit=0"),

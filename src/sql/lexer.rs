@@ -1,63 +1,10 @@
-//! Statement splitting and the statements recognised by their leading words: transaction
-//! control, SET, USE and SHOW. These bypass sqlparser, which refuses several of them
-//! (`START TRANSACTION WITH CONSISTENT SNAPSHOT`, `XA ...`, SHOW forms with LIKE) and costs more
-//! than these hot, simple statements need.
+//! The statements recognised by their leading words: transaction control, SET, USE, SHOW and
+//! stored programs. These bypass sqlparser, which refuses several of them
+//! (`START TRANSACTION WITH CONSISTENT SNAPSHOT`, `XA ...`, SHOW forms with LIKE, routine
+//! bodies) and costs more than these hot, simple statements need.
 //!
-//! The scanner is hand-written because sqlparser's tokenizer reports line/column, not the byte
-//! offsets that splitting needs, and allocates a token per word.
-
-/// Splits client text into statements on `;` outside quotes and comments. Empty statements are
-/// dropped; each piece keeps its own text (trimmed).
-pub fn split_statements(sql: &str) -> Vec<&str> {
-    let b = sql.as_bytes();
-    let mut out = Vec::new();
-    let mut start = 0;
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            q @ (b'\'' | b'"' | b'`') => {
-                i += 1;
-                while i < b.len() && b[i] != q {
-                    if b[i] == b'\\' && q != b'`' {
-                        i += 1;
-                    }
-                    i += 1;
-                }
-            }
-            b'-' if b.get(i + 1) == Some(&b'-') => {
-                while i < b.len() && b[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'#' => {
-                while i < b.len() && b[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'/' if b.get(i + 1) == Some(&b'*') => {
-                i += 2;
-                while i + 1 < b.len() && !(b[i] == b'*' && b[i + 1] == b'/') {
-                    i += 1;
-                }
-                i += 1;
-            }
-            b';' => {
-                let piece = sql[start..i].trim();
-                if !piece.is_empty() {
-                    out.push(piece);
-                }
-                start = i + 1;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    let piece = sql.get(start..).unwrap_or("").trim();
-    if !piece.is_empty() {
-        out.push(piece);
-    }
-    out
-}
+//! The scanner is hand-written because sqlparser's tokenizer allocates a token per word and
+//! refuses text that only the server's grammar accepts.
 
 /// A word or symbol of a statement, as the classifier sees it.
 #[derive(Clone, Debug, PartialEq)]
@@ -182,14 +129,13 @@ pub fn user_vars(sql: &str) -> Vec<(std::ops::Range<usize>, String)> {
     out
 }
 
-/// Whether `sql` names `table` as a word anywhere (used to decide where a statement that
-/// sqlparser refuses may go).
-pub fn mentions(sql: &str, table: &str) -> bool {
-    let up = table.to_ascii_uppercase();
-    tokens(sql, usize::MAX).iter().any(|t| match t {
-        Tok::Word(w) => *w == up,
-        Tok::Quoted(q) => q.eq_ignore_ascii_case(table),
-        _ => false,
+/// Every word and back-quoted name of `sql` (words lowercased), in order: what a statement that
+/// sqlparser refuses may name, to decide where it may go.
+pub fn identifiers(sql: &str) -> impl Iterator<Item = String> {
+    tokens(sql, usize::MAX).into_iter().filter_map(|t| match t {
+        Tok::Word(w) => Some(w.to_lowercase()),
+        Tok::Quoted(q) => Some(q),
+        _ => None,
     })
 }
 
@@ -212,14 +158,5 @@ mod tests {
                 ("@F", "f".into())
             ]
         );
-    }
-
-    #[test]
-    fn splits_outside_quotes_and_comments() {
-        assert_eq!(
-            split_statements("select ';' ; select 2 -- ; x\n; /* ; */ select 3;"),
-            vec!["select ';'", "select 2 -- ; x", "/* ; */ select 3"]
-        );
-        assert_eq!(split_statements("select 'a\\';b'"), vec!["select 'a\\';b'"]);
     }
 }

@@ -1,8 +1,10 @@
 //! The analyze stage: SQL text → a small typed description of what a statement does.
 //!
-//! - [`lexer`]: statement splitting and a light tokenizer;
+//! - [`split`]: a COM_QUERY text → its statements, where the server splits them (compound
+//!   statement bodies kept whole);
+//! - [`lexer`]: a light tokenizer (words, strings, symbols with their byte ranges);
 //! - [`command`]: the statements recognised without the parser (transaction control, SET,
-//!   PREPARE/EXECUTE, USE, SHOW), which sqlparser refuses or which need no AST;
+//!   PREPARE/EXECUTE, USE, SHOW, stored programs), which sqlparser refuses or which need no AST;
 //! - [`session`]: references to session state inside statements (`VERSION()`, `@v`, ...);
 //! - [`analyze`]: sqlparser's MySQL dialect → [`analyze::Analysis`] (kind, tables, placeholders,
 //!   the shape a scatter merge needs), cached per statement text in [`cache`];
@@ -16,6 +18,7 @@ pub mod keycond;
 pub mod lexer;
 pub mod normalize;
 pub mod session;
+pub mod split;
 pub mod text;
 
 use mysql_async::Value;

@@ -13,12 +13,54 @@ use sqlparser::ast::{AssignmentTarget, Expr, SetExpr, Statement};
 use std::sync::Arc;
 
 /// For an INSERT into an auto_increment table: the rule and the number of rows needing an id.
+/// `no_auto_value_on_zero`: the session's sql_mode has `NO_AUTO_VALUE_ON_ZERO`, so a key of 0
+/// is stored as 0 and only NULL (or no value) asks for an id.
 pub fn ids_needed(
     rules: &Rules,
     current: Option<&str>,
     a: &Analysis,
     params: &[Value],
+    no_auto_value_on_zero: bool,
 ) -> Result<Option<(Arc<TableRule>, usize)>> {
+    let Some((rule, keys)) = auto_increment_keys(rules, current, a)? else {
+        return Ok(None);
+    };
+    let n = keys
+        .iter()
+        .filter(|k| match k {
+            None => true,
+            Some(v) => needs_id(&rule, v, params, no_auto_value_on_zero),
+        })
+        .count();
+    Ok((n > 0).then_some((rule, n)))
+}
+
+/// Whether an INSERT into an auto_increment table gives some row the key 0: the one case where
+/// the session's sql_mode (`NO_AUTO_VALUE_ON_ZERO`) decides between "assign an id" and "0".
+pub fn zero_key_given(
+    rules: &Rules,
+    current: Option<&str>,
+    a: &Analysis,
+    params: &[Value],
+) -> Result<bool> {
+    let Some((rule, keys)) = auto_increment_keys(rules, current, a)? else {
+        return Ok(false);
+    };
+    Ok(keys
+        .iter()
+        .flatten()
+        .any(|v| v.bind(params).is_some_and(|v| is_zero(&rule, v))))
+}
+
+/// An auto_increment table's rule and, per VALUES row, its key value (`None`: no key column).
+type RowKeys = (Arc<TableRule>, Vec<Option<ValueRef>>);
+
+/// For an INSERT ... VALUES into an auto_increment table: its rule and each row's key.
+fn auto_increment_keys(
+    rules: &Rules,
+    current: Option<&str>,
+    a: &Analysis,
+) -> Result<Option<RowKeys>> {
     let Statement::Insert(ins) = &a.stmt else {
         return Ok(None);
     };
@@ -39,17 +81,15 @@ pub fn ids_needed(
     let Some(rows) = insert_values(&ins.source) else {
         return Ok(None);
     };
-    let n = rows
+    let keys = rows
         .iter()
-        .filter(|row| match key_idx {
-            None => true,
-            Some(k) => row
-                .get(k)
-                .map(|e| needs_id(&crate::sql::analyze::value_ref(e), params))
-                .unwrap_or(true),
+        .map(|row| {
+            key_idx
+                .and_then(|k| row.get(k))
+                .map(crate::sql::analyze::value_ref)
         })
-        .count();
-    Ok((n > 0).then(|| (rule.clone(), n)))
+        .collect();
+    Ok(Some((rule.clone(), keys)))
 }
 
 /// For an INSERT into an auto_increment table that gave some ids itself: the rule and the
@@ -59,6 +99,7 @@ pub fn largest_explicit_id(
     current: Option<&str>,
     a: &Analysis,
     params: &[Value],
+    no_auto_value_on_zero: bool,
 ) -> Option<(Arc<TableRule>, u64)> {
     let Statement::Insert(ins) = &a.stmt else {
         return None;
@@ -78,7 +119,7 @@ pub fn largest_explicit_id(
         .iter()
         .filter_map(|row| {
             let v = crate::sql::analyze::value_ref(row.get(k)?);
-            if needs_id(&v, params) {
+            if needs_id(&rule, &v, params, no_auto_value_on_zero) {
                 return None;
             }
             match v.bind(params)? {
@@ -92,12 +133,23 @@ pub fn largest_explicit_id(
     Some((rule.clone(), largest))
 }
 
-fn needs_id(v: &ValueRef, params: &[Value]) -> bool {
-    match v.bind(params) {
-        Some(Value::NULL) | Some(Value::Int(0)) | Some(Value::UInt(0)) => true,
-        Some(Value::Bytes(b)) => b.as_slice() == b"0",
-        _ => false,
+/// Whether a row's key value asks the proxy for an id. Only an AUTO_INCREMENT column gives
+/// NULL and 0 that meaning (0 only without `NO_AUTO_VALUE_ON_ZERO`); on any other rule 0 is
+/// an ordinary key and NULL a key no shard can hold.
+fn needs_id(rule: &TableRule, v: &ValueRef, params: &[Value], no_auto_value_on_zero: bool) -> bool {
+    if !rule.auto_increment {
+        return false;
     }
+    match v.bind(params) {
+        Some(Value::NULL) => true,
+        Some(v) => !no_auto_value_on_zero && is_zero(rule, v),
+        None => false,
+    }
+}
+
+/// A value MySQL stores as 0 in the (integer) key column: `0`, `'0'`, `'0.0'`, `' +0 '`, ...
+fn is_zero(rule: &TableRule, v: &Value) -> bool {
+    !matches!(v, Value::NULL) && rule.key_of(v).is_ok_and(|k| k == crate::route::Key::Int(0))
 }
 
 fn insert_values(source: &Option<Box<sqlparser::ast::Query>>) -> Option<Vec<Vec<Expr>>> {
@@ -167,15 +219,23 @@ pub(super) fn route_insert(inp: &RouteInput<'_>) -> Result<Plan> {
             .and_then(|k| row.get(k))
             .map(crate::sql::analyze::value_ref);
         let value = match &vref {
-            Some(v) if !needs_id(v, inp.params) => match v.bind(inp.params) {
-                Some(val) => val.clone(),
-                None => {
-                    return Err(ProxyError::NotSupported(format!(
-                        "a computed value for shard key `{key}` of `{}` (give a literal or a parameter)",
-                        rule.name
-                    )));
+            Some(v) if !needs_id(&rule, v, inp.params, inp.no_auto_value_on_zero) => {
+                match v.bind(inp.params) {
+                    Some(Value::NULL) => {
+                        return Err(ProxyError::NotSupported(format!(
+                            "a NULL shard key `{key}` for `{}` (a row without a key has no shard; give a value, or set auto_increment = true in its rule)",
+                            rule.name
+                        )));
+                    }
+                    Some(val) => val.clone(),
+                    None => {
+                        return Err(ProxyError::NotSupported(format!(
+                            "a computed value for shard key `{key}` of `{}` (give a literal or a parameter)",
+                            rule.name
+                        )));
+                    }
                 }
-            },
+            }
             _ => {
                 if !rule.auto_increment {
                     return Err(ProxyError::NotSupported(format!(
@@ -192,7 +252,7 @@ pub(super) fn route_insert(inp: &RouteInput<'_>) -> Result<Plan> {
                 v
             }
         };
-        let k = key_of(rule, &value)?;
+        let k = key_of(&rule, &value)?;
         per_shard
             .entry(rule.shard_for_key(&k)?)
             .or_default()

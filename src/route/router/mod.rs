@@ -19,7 +19,7 @@ mod insert;
 mod select;
 
 use insert::route_insert;
-pub use insert::{ids_needed, largest_explicit_id};
+pub use insert::{ids_needed, largest_explicit_id, zero_key_given};
 use select::scatter_select;
 
 /// Everything the router reads.
@@ -34,13 +34,16 @@ pub struct RouteInput<'a> {
     pub ids: &'a [u64],
     /// Shards the session's transaction already uses (preferred for broadcast reads).
     pub pinned: &'a [ShardId],
+    /// The session's sql_mode has `NO_AUTO_VALUE_ON_ZERO`: an INSERT's key 0 into an
+    /// auto_increment table is stored as 0 instead of asking for an id.
+    pub no_auto_value_on_zero: bool,
 }
 
 /// Where a table lives.
-enum Placement<'a> {
+enum Placement {
     Unsharded(ShardId),
-    Broadcast(&'a Arc<TableRule>),
-    Sharded(&'a Arc<TableRule>),
+    Broadcast(Arc<TableRule>),
+    Sharded(Arc<TableRule>),
 }
 
 /// Resolves a table name against the rules and the current schema.
@@ -48,7 +51,7 @@ pub fn resolve<'a>(
     rules: &'a Rules,
     current: Option<&str>,
     t: &TableName,
-) -> Result<(&'a Schema, Option<&'a Arc<TableRule>>)> {
+) -> Result<(&'a Schema, Option<Arc<TableRule>>)> {
     let schema_name = t
         .schema
         .as_deref()
@@ -60,11 +63,11 @@ pub fn resolve<'a>(
     Ok((schema, schema.table(&t.name)))
 }
 
-fn placement<'a>(rules: &'a Rules, current: Option<&str>, t: &TableName) -> Result<Placement<'a>> {
+fn placement(rules: &Rules, current: Option<&str>, t: &TableName) -> Result<Placement> {
     let (schema, rule) = resolve(rules, current, t)?;
     Ok(match rule {
         None => Placement::Unsharded(schema.default_shard),
-        Some(r) if matches!(r.algorithm, Algorithm::Broadcast) => Placement::Broadcast(r),
+        Some(r) if matches!(*r.algorithm, Algorithm::Broadcast) => Placement::Broadcast(r),
         Some(r) => Placement::Sharded(r),
     })
 }
@@ -350,7 +353,7 @@ fn route_dml(inp: &RouteInput<'_>) -> Result<Plan> {
                 let cond = selection
                     .map(|w| key_condition(w, key, &quals))
                     .unwrap_or(Cond::Any);
-                let set = shards_for(r, &cond, inp.params)?
+                let set = shards_for(&r, &cond, inp.params)?
                     .unwrap_or_else(|| r.shards.iter().copied().collect());
                 if let Statement::Update(u) = &a.stmt {
                     for asg in &u.assignments {

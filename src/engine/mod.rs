@@ -142,8 +142,8 @@ pub async fn run(
     params: Option<&[Value]>,
 ) -> Result<Outcome> {
     let cmd = command::classify(sql);
-    if let Command::ShowWarnings { count } = cmd {
-        return Ok(show_warnings(st, count));
+    if let Command::ShowWarnings { count, errors } = cmd {
+        return Ok(show_warnings(st, count, errors));
     }
     let mut result = dispatch(sh, st, sql, params, cmd).await;
     // What SHOW WARNINGS, ROW_COUNT() and FOUND_ROWS() will answer.
@@ -233,7 +233,7 @@ async fn dispatch(
             let shard = fallback(sh, st);
             run_plan(sh, st, &single(shard), sql, None, false, false).await
         }
-        Command::ShowWarnings { count } => Ok(show_warnings(st, count)),
+        Command::ShowWarnings { count, errors } => Ok(show_warnings(st, count, errors)),
         Command::Program(p) => program::run(sh, st, sql, p).await,
         Command::Unsupported(what) => Err(ProxyError::NotSupported(what)),
         Command::Sql => run_sql(sh, st, sql, params).await,

@@ -141,6 +141,7 @@ pub(super) fn on_every_copy(shards: &[ShardId], write: bool) -> Plan {
             broadcast: true,
             first_id: None,
             multi_row: false,
+            upsert: false,
         },
         write,
     }
@@ -153,6 +154,7 @@ fn all_shards(n: usize, write: bool) -> Plan {
             broadcast: true,
             first_id: None,
             multi_row: false,
+            upsert: false,
         },
         write,
     }
@@ -181,6 +183,7 @@ fn route_ddl(inp: &RouteInput<'_>) -> Result<Plan> {
                     broadcast: true,
                     first_id: None,
                     multi_row: false,
+                    upsert: false,
                 }
             },
             write: true,
@@ -460,6 +463,7 @@ fn route_dml(inp: &RouteInput<'_>) -> Result<Plan> {
                 broadcast: false,
                 first_id: None,
                 multi_row: false,
+                upsert: false,
             },
             write,
         });

@@ -363,7 +363,9 @@ pub(super) async fn select_into(
     let set = match super::run_sql_boxed(sh, st, &text, None).await? {
         Outcome::Rows(r) => r,
         Outcome::Stream(s) => super::vars::collect_stream(st, s).await?,
-        Outcome::Ok(_) => return Err(ProxyError::Syntax("SELECT ... INTO without rows".into())),
+        Outcome::Ok(_) | Outcome::Multi(_) => {
+            return Err(ProxyError::Syntax("SELECT ... INTO without rows".into()));
+        }
     };
     if set.columns.len() != a.into_vars.len() {
         return Err(ProxyError::Sql {

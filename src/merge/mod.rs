@@ -66,9 +66,9 @@ pub fn merge(spec: &Merge, outcomes: Vec<Outcome>) -> Result<Outcome> {
                             "a streamed result cannot be merged".into(),
                         ));
                     }
-                    Outcome::Ok(_) => {
+                    Outcome::Ok(_) | Outcome::Multi(_) => {
                         return Err(ProxyError::Transaction(
-                            "a shard answered OK where rows were expected".into(),
+                            "a shard answered something else than one result set where rows were expected".into(),
                         ));
                     }
                 }

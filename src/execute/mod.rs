@@ -158,9 +158,7 @@ pub async fn run(conn: &mut Conn, job: &Job, timeout: Duration, shard: &str) -> 
     };
     match last {
         Some(Outcome::Ok(o)) => o.warning_list = fetch_warnings(conn, o.warnings, &step).await?,
-        Some(Outcome::Rows(r)) => {
-            r.warning_list = fetch_warnings(conn, r.warnings, &step).await?
-        }
+        Some(Outcome::Rows(r)) => r.warning_list = fetch_warnings(conn, r.warnings, &step).await?,
         _ => {}
     }
     Ok(outcome)

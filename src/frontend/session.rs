@@ -157,7 +157,12 @@ async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
     packets::ok(&mut buf, 0, 0, 0, status::AUTOCOMMIT, 0, "");
     io.write_packet(&buf);
     io.flush().await.ok()?;
-    Some((resp.caps & caps::SERVER, resp.charset, scramble.to_vec(), st))
+    Some((
+        resp.caps & caps::SERVER,
+        resp.charset,
+        scramble.to_vec(),
+        st,
+    ))
 }
 
 /// Gives the session the character set the client announced (backend connections are then set

@@ -68,9 +68,27 @@ async fn writes_over_several_shards_answer_like_one_server() {
             "SELECT ROW_COUNT()",
             "SET @x = 1",
             "SELECT ROW_COUNT(), FOUND_ROWS()",
+            // SQL_CALC_FOUND_ROWS: each shard counts its rows without the LIMIT.
+            "SELECT SQL_CALC_FOUND_ROWS id, name FROM items ORDER BY id LIMIT 2",
+            "SELECT FOUND_ROWS()",
+            "SELECT SQL_CALC_FOUND_ROWS id FROM items WHERE id > 1 ORDER BY id DESC LIMIT 1, 1",
+            "SELECT FOUND_ROWS()",
+            "SELECT SQL_CALC_FOUND_ROWS id FROM items WHERE id = 2 LIMIT 0",
+            "SELECT FOUND_ROWS()",
+            "SELECT id FROM items ORDER BY id LIMIT 1",
+            "SELECT FOUND_ROWS()",
         ],
     )
     .await;
+    // Counting rows the merge folds together would be a wrong count: refused.
+    let e = p
+        .query_drop("SELECT SQL_CALC_FOUND_ROWS DISTINCT qty FROM items LIMIT 1")
+        .await
+        .expect_err("refused");
+    assert!(
+        matches!(&e, mysql_async::Error::Server(s) if s.code == 1235 && s.message.contains("SQL_CALC_FOUND_ROWS")),
+        "{e}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,6 +2,7 @@
 //! statements the proxy answers itself (transaction control, SET, USE, SHOW DATABASES/TABLES).
 //! The wire protocol stays in `frontend`; this module speaks in values.
 
+mod found_rows;
 mod local;
 mod prepared;
 mod program;
@@ -73,6 +74,9 @@ pub struct SessionState {
     pub row_count: i64,
     /// `FOUND_ROWS()`: the rows of the last result set.
     pub found_rows_count: u64,
+    /// What the statement running now says `FOUND_ROWS()` is to answer after it, instead of
+    /// its rows (`SQL_CALC_FOUND_ROWS`).
+    calc_found_rows: Option<u64>,
     pub conn_id: u32,
     /// The client's address, as `USER()` reports it.
     pub host: String,
@@ -111,6 +115,7 @@ impl SessionState {
             last_insert_id: 0,
             row_count: 0,
             found_rows_count: 0,
+            calc_found_rows: None,
             conn_id,
             host: "localhost".into(),
             warnings: Vec::new(),
@@ -172,6 +177,9 @@ pub async fn run(
             st.found_rows_count = r.rows.len() as u64;
         }
         _ => st.row_count = -1,
+    }
+    if let Some(n) = st.calc_found_rows.take() {
+        st.found_rows_count = n;
     }
     result
 }
@@ -455,6 +463,11 @@ async fn run_sql_prefixed(
     if is_ddl && st.txn.is_open() {
         // MySQL commits an open transaction before DDL; so does the proxy, on every shard.
         st.txn.commit(&sh.backends).await?;
+    }
+    if found_rows::wanted(&analysis) {
+        let (out, total) = found_rows::run(sh, st, plan, sql, &analysis, params).await?;
+        st.calc_found_rows = Some(total);
+        return Ok(out);
     }
     let stream = analysis.kind == Kind::Select;
     let out = run_plan(sh, st, &plan, sql, params, !is_ddl, stream).await?;

@@ -1,6 +1,7 @@
 # shardgate: build, test and demo against real MariaDB servers (see DESIGN.md).
 #   make deps           install what the tests run, when missing: mariadb-server, mariadb-client,
-#                       sysbench (apt); PyMySQL, mysqlclient, SQLAlchemy 2.0 (pip); node + mysql2 (npm)
+#                       sysbench (apt); PyMySQL, mysqlclient, SQLAlchemy 2.0 (pip); node + mysql2 (npm);
+#                       Go + go-sql-driver/mysql (apt: golang-go, golang-github-go-sql-driver-mysql-dev)
 #   make build          release build
 #   make demo           2 shards x 1 replica on ports 4000-4003, proxy on 127.0.0.1:3307
 #   make test           all tests; each test binary starts its own servers on free ports
@@ -19,6 +20,9 @@ PROXY_HOST   := $(firstword $(subst :, ,$(PROXY_LISTEN)))
 PROXY_PORT   := $(lastword $(subst :, ,$(PROXY_LISTEN)))
 
 NODE_DIR     := tests/clients/node
+# Debian's Go packages live in a GOPATH tree; tests/client_suite.rs builds tests/clients/go with
+# GO111MODULE=off against it (no module proxy needed).
+GO_DRIVER    := /usr/share/gocode/src/github.com/go-sql-driver/mysql/driver.go
 
 # $(call PY_DEP,module,pip spec,apt package,python check): installs a Python package when
 # `import module` fails or the check (a Python expression, e.g. on module.__version__) is false:
@@ -80,6 +84,14 @@ deps:
 	  (cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error) \
 	  && cp $(NODE_DIR)/package-lock.json $(NODE_DIR)/node_modules/.shardgate-lock.json \
 	  || { echo "npm ci failed in $(NODE_DIR)"; exit 1; }; \
+	fi
+	@# Go and go-sql-driver/mysql (tests/clients/go), both from apt.
+	@if ! command -v go >/dev/null || [ ! -f $(GO_DRIVER) ]; then \
+	  command -v apt-get >/dev/null || { echo "install Go and go-sql-driver/mysql in $(dir $(GO_DRIVER)) (GOPATH mode)"; exit 1; }; \
+	  if [ "$$(id -u)" -eq 0 ]; then sudo=; else sudo=sudo; fi; \
+	  echo "installing golang-go golang-github-go-sql-driver-mysql-dev"; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    $$sudo apt-get install -y golang-go golang-github-go-sql-driver-mysql-dev; \
 	fi
 	@command -v $(CARGO) >/dev/null || { \
 	  echo "cargo not found: install Rust from https://rustup.rs"; \

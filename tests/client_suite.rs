@@ -4,9 +4,13 @@
 //!
 //! Clients: the `mariadb` CLI (batch, `-vvv`, `--init-command`, `DELIMITER` with a stored
 //! procedure, SQL `PREPARE`/`EXECUTE`, `resetconnection`), PyMySQL, mysqlclient (the MariaDB C
-//! connector), SQLAlchemy 2.0 ORM over PyMySQL, node mysql2 (`query` and `execute`). Scripts are
-//! in `tests/clients/`; each prints one canonical line per step (values with the type the driver
-//! returned, column metadata, affected rows, info, insert id, warnings, or the error code).
+//! connector), SQLAlchemy 2.0 ORM over PyMySQL, node mysql2 (`query` and `execute`), Go's
+//! database/sql with go-sql-driver/mysql in both of its modes (`go_text`: `interpolateParams=true`,
+//! every statement one COM_QUERY with the parameters written into it by the driver; `go_ps`: every
+//! statement server-side prepared, binary rows; `tests/clients/go/suite.go`, built by this test in
+//! GOPATH mode against Debian's packages). Scripts are in `tests/clients/`; each prints one
+//! canonical line per step (values with the type the driver returned, column metadata, affected
+//! rows, info, insert id, warnings, or the error code).
 //!
 //! Every step must be equal, except the steps in [`KNOWN_GAPS`]: those must still differ (strict
 //! expected failure). When a fix makes one equal, this test fails and says which entry to remove.
@@ -36,6 +40,11 @@ const KNOWN_GAPS: &[Gap] = &[
     gap("sqlalchemy", "join_one_product", &[10], "join of co-located sa_orders and sa_products refused with 1235"),
     gap("sqlalchemy", "join_by_order_key", &[10], "join of co-located tables refused with 1235"),
     gap("sqlalchemy", "join_all_products", &[10], "join of co-located tables refused with 1235"),
+    // ---- Go database/sql + go-sql-driver/mysql 1.5
+    unlisted("go_text", "user_variables_bytes", &[], "HEX(@b) of a binary user variable is typed as HEX of the substituted _binary literal", "SELECT @b, HEX(@b): column HEX(@b) VARCHAR vs LONGTEXT (values equal)"),
+    unlisted("go_ps", "user_variables_bound", &[], "a prepared SET @v := ? reaches MariaDB with its ? unbound", "SET @w := ? (prepared): error 1064 near '?' vs OK; then SELECT @w, @w + 1: NULL, NULL (LONGBLOB, DOUBLE) vs 5, 6 (BIGINT, BIGINT)"),
+    unlisted("go_ps", "user_variables_bytes", &[], "a prepared SET @v := ? reaches MariaDB with its ? unbound; HEX(@b) typed as HEX of a literal", "SET @b := ? (prepared): error 1064 near '?' vs OK; then SELECT @b, HEX(@b): NULL, NULL (LONGBLOB, VARCHAR) vs the bytes (LONGTEXT, LONGTEXT); WHERE bl = @b: no rows vs ids 2, 12"),
+    unlisted("go_ps", "bin_where_each_special_byte", &[], "a prepared SELECT ? answers the placeholder's column as VAR_STRING where MariaDB's binary result has STRING", "SELECT ? AS v, HEX(?) AS h (prepared, a 1-byte []byte): column v VARCHAR vs CHAR, for each of the 13 bytes (values equal)"),
 ];
 
 /// A gap caused by numbered items of issue 12.
@@ -74,8 +83,7 @@ const fn gap_blocking(
     }
 }
 
-/// A gap caused (also, with `items`) by a proxy bug that issue 12 does not list (none today).
-#[allow(dead_code)]
+/// A gap caused (also, with `items`) by a proxy bug that issue 12 does not list.
 const fn unlisted(
     client: &'static str,
     step: &'static str,
@@ -99,6 +107,8 @@ const CLIENTS: &[&str] = &[
     "mysqlclient",
     "sqlalchemy",
     "node_mysql2",
+    "go_text",
+    "go_ps",
 ];
 
 /// Every table of the scenario sharded by hash (ids 1, 3 on s1; 2, 4 on s0), the ORM's orders
@@ -252,17 +262,31 @@ async fn bin_rows_by_shard(schema: &str, proxy: bool) -> String {
 
 /// Compares, prints the report and panics with every failure.
 fn conclude(client: &str, schema: &str, plain: &Steps, proxy: &Steps, plain_ok: bool) {
-    assert!(
-        plain_ok
-            && plain
-                .steps
-                .iter()
-                .any(|(n, _)| n == "done" || n == "final_read"),
-        "{client}: the run against plain MariaDB did not complete (a harness or client bug, \
-         not the proxy's):\n{:#?}\n{}",
-        plain.steps,
-        plain.stray
-    );
+    if let Err(e) = judged(client, schema, plain, proxy, plain_ok) {
+        panic!("{e}");
+    }
+}
+
+/// Compares and prints the report; every failure in the error.
+fn judged(
+    client: &str,
+    schema: &str,
+    plain: &Steps,
+    proxy: &Steps,
+    plain_ok: bool,
+) -> Result<(), String> {
+    if !(plain_ok
+        && plain
+            .steps
+            .iter()
+            .any(|(n, _)| n == "done" || n == "final_read"))
+    {
+        return Err(format!(
+            "{client}: the run against plain MariaDB did not complete (a harness or client bug, \
+             not the proxy's):\n{:#?}\n{}",
+            plain.steps, plain.stray
+        ));
+    }
     let Outcome {
         report,
         summary,
@@ -279,7 +303,11 @@ fn conclude(client: &str, schema: &str, plain: &Steps, proxy: &Steps, plain_ok: 
         plain.steps.len()
     );
     println!("{text}");
-    assert!(failures.is_empty(), "{}\n\n{text}", failures.join("\n"));
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{}\n\n{text}", failures.join("\n")))
+    }
 }
 
 /// `\0 \' \\ \n \r \Z` escaped, every other byte raw: a string literal's bytes as a client
@@ -391,16 +419,10 @@ async fn mariadb_cli() {
     conclude("mariadb_cli", db, &want, &got, plain_ok);
 }
 
-/// Runs a step-line script (Python or node) against one target.
-async fn scripted(
-    program: &str,
-    script: &str,
-    pre: &[&str],
-    t: &Target,
-    db: &str,
-) -> (bool, Steps) {
-    let mut args: Vec<String> = vec![clients_dir().join(script).display().to_string()];
-    args.extend(pre.iter().map(|s| s.to_string()));
+/// Runs a step-line client (a Python or node script, or the Go binary) against one target:
+/// `program pre... HOST PORT USER PASSWORD DB`.
+async fn scripted(program: &str, pre: &[String], t: &Target, db: &str) -> (bool, Steps) {
+    let mut args: Vec<String> = pre.to_vec();
     args.extend([
         "127.0.0.1".to_string(),
         t.port.to_string(),
@@ -420,16 +442,31 @@ async fn scripted_client(
     pre: &[&str],
     bin: bool,
 ) {
+    let mut args = vec![clients_dir().join(script).display().to_string()];
+    args.extend(pre.iter().map(|s| s.to_string()));
+    if let Err(e) = scripted_run(client, db, program, &args, bin).await {
+        panic!("{e}");
+    }
+}
+
+/// One client's scenario through the proxy and on the plain server, compared.
+async fn scripted_run(
+    client: &str,
+    db: &str,
+    program: &str,
+    pre: &[String],
+    bin: bool,
+) -> Result<(), String> {
     let (proxy, plain) = prepare(db).await;
     let ((plain_ok, mut want), (_, mut got)) = tokio::join!(
-        scripted(program, script, pre, &plain, db),
-        scripted(program, script, pre, &proxy, db),
+        scripted(program, pre, &plain, db),
+        scripted(program, pre, &proxy, db),
     );
     if bin {
         want.push("shards_cs_bin", bin_rows_by_shard(db, false).await);
         got.push("shards_cs_bin", bin_rows_by_shard(db, true).await);
     }
-    conclude(client, db, &want, &got, plain_ok);
+    judged(client, db, &want, &got, plain_ok)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -493,6 +530,70 @@ async fn node_mysql2() {
         "node mysql2",
     );
     scripted_client("node_mysql2", "cs_node", "node", "node/suite.js", &[], true).await;
+}
+
+/// Where Debian's golang-github-go-sql-driver-mysql-dev puts the driver (a GOPATH tree).
+const GO_PATH: &str = "/usr/share/gocode";
+
+/// tests/clients/go/suite.go built once per run (GOPATH mode, no module proxy needed), into
+/// cargo's scratch dir with its own build cache.
+fn go_suite_binary() -> PathBuf {
+    let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let out = tmp.join("go-suite");
+    let started = std::time::Instant::now();
+    let built = std::process::Command::new("go")
+        .args(["build", "-o"])
+        .arg(&out)
+        .arg("suite.go")
+        .current_dir(clients_dir().join("go"))
+        .env("GO111MODULE", "off")
+        .env("GOPATH", GO_PATH)
+        .env("GOCACHE", tmp.join("go-cache"))
+        .env("GOFLAGS", "")
+        .output()
+        .expect("go runs");
+    assert!(
+        built.status.success(),
+        "go build of tests/clients/go/suite.go failed (make deps installs golang-go and \
+         golang-github-go-sql-driver-mysql-dev):\n{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "go build of the Go client suite: {:.1}s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    out
+}
+
+/// Go's database/sql with go-sql-driver/mysql, both of its paths, each in a schema of its own
+/// (run at once): `interpolateParams=true` (every statement one COM_QUERY, parameters written
+/// into the text by the driver, bytes as `_binary'...'`) and the default server-side prepared
+/// statements (every statement prepared, binary rows).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn go_sql_driver() {
+    require("go", &["version"], "Go (golang-go)");
+    assert!(
+        PathBuf::from(GO_PATH)
+            .join("src/github.com/go-sql-driver/mysql/driver.go")
+            .exists(),
+        "go-sql-driver/mysql is not installed in {GO_PATH}: run `make deps` (it installs \
+         golang-github-go-sql-driver-mysql-dev)"
+    );
+    let bin = tokio::task::spawn_blocking(go_suite_binary)
+        .await
+        .expect("go build");
+    let bin = bin.display().to_string();
+    let (text_mode, ps_mode) = (["text".to_string()], ["ps".to_string()]);
+    let (text, ps) = tokio::join!(
+        scripted_run("go_text", "cs_go_text", &bin, &text_mode, true),
+        scripted_run("go_ps", "cs_go_ps", &bin, &ps_mode, true),
+    );
+    let failures: Vec<String> = [text, ps].into_iter().filter_map(Result::err).collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
 #[test]

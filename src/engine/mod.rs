@@ -146,7 +146,17 @@ pub async fn run(
     sql: &str,
     params: Option<&[Value]>,
 ) -> Result<Outcome> {
-    let cmd = command::classify(sql);
+    let mut cmd = command::classify(sql);
+    // A statement the proxy runs as text (a prepared `SET @v = ?`) gets its values in place.
+    let inlined;
+    let (sql, params) = match params {
+        Some(p) if !p.is_empty() && cmd != Command::Sql => {
+            inlined = crate::rewrite::inline_text_params(sql, p);
+            cmd = command::classify(&inlined);
+            (inlined.as_str(), None)
+        }
+        _ => (sql, params),
+    };
     if let Command::ShowWarnings { count, errors } = cmd {
         return Ok(show_warnings(st, count, errors));
     }

@@ -76,6 +76,27 @@ pub fn value_expr(v: &MyValue) -> Expr {
     raw(literal_sql(v))
 }
 
+/// `sql` with each `?` placeholder (outside strings and comments) replaced by its bound value's
+/// literal, in textual order: for the statements the proxy runs as text, not through the parser
+/// (a prepared `SET @v = ?`). A placeholder without a value stays.
+pub fn inline_text_params(sql: &str, params: &[MyValue]) -> String {
+    use crate::sql::lexer::{Tok, spanned_tokens};
+    let mut out = String::with_capacity(sql.len());
+    let mut at = 0;
+    let mut values = params.iter();
+    for (tok, range) in spanned_tokens(sql, usize::MAX) {
+        if tok == Tok::Sym('?')
+            && let Some(v) = values.next()
+        {
+            out.push_str(&sql[at..range.start]);
+            out.push_str(&literal_sql(v));
+            at = range.end;
+        }
+    }
+    out.push_str(&sql[at..]);
+    out
+}
+
 /// Replaces every numbered placeholder (`?1`, ...) by its bound value. String literals of the
 /// text stay as the client wrote them (the parser keeps them unescaped: see `sql::analyze::parse`).
 pub fn inline_params(stmt: &mut Statement, params: &[MyValue]) {
@@ -164,6 +185,17 @@ pub fn last_part(name: &ObjectName) -> String {
 mod tests {
     use super::*;
     use crate::sql::analyze::analyze;
+
+    #[test]
+    fn text_placeholders_take_their_values() {
+        assert_eq!(
+            inline_text_params(
+                "SET @a = ?, @b = '?' /* ? */, @c := ?",
+                &[MyValue::Int(5), MyValue::Bytes(b"it's".to_vec())]
+            ),
+            r"SET @a = 5, @b = '?' /* ? */, @c := 'it\'s'"
+        );
+    }
 
     #[test]
     fn insert_split_round_trips_through_the_parser() {

@@ -208,4 +208,4 @@ pub enum Algorithm {
     Broadcast,
 }
 
-pub use table::TableRule;
+pub use table::{AutoIncrement, TableRule};

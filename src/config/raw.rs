@@ -64,7 +64,8 @@ pub struct RawTable {
     pub algorithm: Opt<String>,
     pub key: Opt<String>,
     pub key_type: Opt<String>,
-    pub auto_increment: Opt<bool>,
+    /// `true` (the key column), a column name, or `false`: checked in `build`.
+    pub auto_increment: Opt<toml::Value>,
     pub shards: Opt<Vec<Spanned<String>>>,
     pub default_shard: Opt<String>,
     pub ranges: Opt<Vec<Spanned<RawRange>>>,

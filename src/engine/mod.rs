@@ -491,7 +491,7 @@ fn generated_id(
     // A table the proxy numbers got explicit ids only (else `ids` would hold some).
     let sequenced = a.tables.first().is_some_and(|t| {
         router::resolve(&sh.rules, st.schema.as_deref(), t)
-            .is_ok_and(|(_, rule)| rule.is_some_and(|r| r.auto_increment))
+            .is_ok_and(|(_, rule)| rule.is_some_and(|r| r.numbered_column().is_some()))
     });
     (!sequenced).then_some(ok_id)
 }
@@ -570,7 +570,7 @@ async fn sql_mode_has(sh: &Shared, st: &SessionState, mode: &str) -> Result<bool
 async fn reset_sequences(sh: &Shared, st: &SessionState, a: &Analysis) {
     for t in &a.tables {
         if let Ok((schema, Some(rule))) = router::resolve(&sh.rules, st.schema.as_deref(), t)
-            && rule.auto_increment
+            && rule.numbered_column().is_some()
             && let Err(e) = sh.sequences.reset(&sh.backends, schema, &rule).await
         {
             // The DDL itself succeeded; a stale sequence only means ids continue higher.

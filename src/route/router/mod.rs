@@ -15,6 +15,7 @@ use std::collections::BTreeSet;
 use std::ops::Bound;
 use std::sync::Arc;
 
+mod ddl;
 mod insert;
 mod select;
 
@@ -159,6 +160,7 @@ fn all_shards(n: usize, write: bool) -> Plan {
 }
 
 fn route_ddl(inp: &RouteInput<'_>) -> Result<Plan> {
+    ddl::check(inp)?;
     let mut sets: Vec<Vec<ShardId>> = Vec::new();
     for t in &inp.analysis.tables {
         sets.push(match placement(inp.rules, inp.schema, t)? {

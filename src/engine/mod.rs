@@ -2,6 +2,7 @@
 //! statements the proxy answers itself (transaction control, SET, USE, SHOW DATABASES/TABLES).
 //! The wire protocol stays in `frontend`; this module speaks in values.
 
+mod columns;
 mod local;
 mod prepared;
 mod program;
@@ -41,6 +42,8 @@ pub struct Shared {
     pub backends: Backends,
     pub cache: PlanCache,
     pub sequences: Sequences,
+    /// Column order of sharded tables, for INSERTs without a column list.
+    pub columns: crate::backend::columns::Columns,
     pub next_conn_id: AtomicU32,
     pub questions: AtomicU64,
     pub started: Instant,
@@ -53,6 +56,7 @@ impl Shared {
             backends: Backends::new(&rules),
             cache: PlanCache::new(rules.proxy.plan_cache_size),
             sequences: Sequences::default(),
+            columns: Default::default(),
             rules: Arc::new(rules),
             next_conn_id: AtomicU32::new(1),
             questions: AtomicU64::new(0),
@@ -404,11 +408,20 @@ async fn run_sql_prefixed(
     }
     let schema = st.schema.clone();
     let current = schema.as_deref();
+    let table_columns = columns::for_insert(sh, st, &analysis).await?;
+    let cols = table_columns.as_deref();
     // Only a key of 0 for an auto_increment table depends on the session's sql_mode: ask then.
-    let no_auto_value_on_zero = router::zero_key_given(&sh.rules, current, &analysis, bound)?
+    let no_auto_value_on_zero = router::zero_key_given(&sh.rules, current, &analysis, cols, bound)?
         && sql_mode_has(sh, st, "NO_AUTO_VALUE_ON_ZERO").await?;
-    let ids = match router::ids_needed(&sh.rules, current, &analysis, bound, no_auto_value_on_zero)?
-    {
+    let needed = router::ids_needed(
+        &sh.rules,
+        current,
+        &analysis,
+        cols,
+        bound,
+        no_auto_value_on_zero,
+    )?;
+    let ids = match needed {
         Some((rule, n)) => {
             let schema_name = analysis.tables[0]
                 .schema
@@ -434,6 +447,7 @@ async fn run_sql_prefixed(
         ids: &ids,
         pinned: &pinned,
         no_auto_value_on_zero,
+        columns: cols,
     })?;
     if let Some(p) = prefix {
         prefix_plan(&mut plan, p, sql, &analysis, params);
@@ -444,7 +458,9 @@ async fn run_sql_prefixed(
         st.txn.commit(&sh.backends).await?;
     }
     let stream = analysis.kind == Kind::Select;
-    let out = run_plan(sh, st, &plan, sql, params, !is_ddl, stream).await?;
+    let out = run_plan(sh, st, &plan, sql, params, !is_ddl, stream).await;
+    columns::forget(sh, st, &analysis);
+    let out = out?;
     if is_ddl {
         reset_sequences(sh, st, &analysis).await;
     }
@@ -454,8 +470,14 @@ async fn run_sql_prefixed(
         st.last_insert_id = id;
     }
     if analysis.kind == Kind::Insert
-        && let Some((rule, id)) =
-            router::largest_explicit_id(&sh.rules, current, &analysis, bound, no_auto_value_on_zero)
+        && let Some((rule, id)) = router::largest_explicit_id(
+            &sh.rules,
+            current,
+            &analysis,
+            cols,
+            bound,
+            no_auto_value_on_zero,
+        )
         && let Some(t) = analysis.tables.first()
         && let Ok((schema, _)) = router::resolve(&sh.rules, st.schema.as_deref(), t)
         && let Err(e) = sh.sequences.observe(&sh.backends, schema, &rule, id).await

@@ -11,7 +11,9 @@ use crate::route::Key;
 use crate::sql::ValueRef;
 use crate::sql::analyze::{Analysis, value_ref};
 use mysql_async::Value;
-use sqlparser::ast::{AssignmentTarget, Expr, Insert, SetExpr, Statement};
+use sqlparser::ast::{
+    AssignmentTarget, Expr, Ident, Insert, ObjectName, ObjectNamePart, SetExpr, Statement,
+};
 use std::sync::Arc;
 
 /// For an INSERT into a table whose rule numbers a column: the rule and the number of rows
@@ -21,12 +23,16 @@ pub fn ids_needed(
     rules: &Rules,
     current: Option<&str>,
     a: &Analysis,
+    table_columns: Option<&[String]>,
     params: &[Value],
     no_auto_value_on_zero: bool,
 ) -> Result<Option<(Arc<TableRule>, usize)>> {
-    let Some((rule, values)) = numbered_values(rules, current, a)? else {
+    let Some((rule, values)) = numbered_values(rules, current, a, table_columns)? else {
         return Ok(None);
     };
+    if values.is_empty() {
+        return Ok(None);
+    }
     let n = values
         .iter()
         .filter(|v| match v {
@@ -43,9 +49,10 @@ pub fn zero_key_given(
     rules: &Rules,
     current: Option<&str>,
     a: &Analysis,
+    table_columns: Option<&[String]>,
     params: &[Value],
 ) -> Result<bool> {
-    let Some((_, values)) = numbered_values(rules, current, a)? else {
+    let Some((_, values)) = numbered_values(rules, current, a, table_columns)? else {
         return Ok(false);
     };
     Ok(values
@@ -55,15 +62,17 @@ pub fn zero_key_given(
 }
 
 /// A numbering rule and, per VALUES row, the value of the column it numbers (`None`: the row
-/// gives none, or `DEFAULT`).
+/// gives none, or `DEFAULT`); no rows when some row lacks its shard key (the INSERT is
+/// refused, and needs no id).
 type NumberedValues = (Arc<TableRule>, Vec<Option<ValueRef>>);
 
 /// For an INSERT ... VALUES into a table whose rule numbers a column: the rule and each row's
-/// value for that column.
+/// value for that column (`table_columns`: see [`RouteInput::columns`]).
 fn numbered_values(
     rules: &Rules,
     current: Option<&str>,
     a: &Analysis,
+    table_columns: Option<&[String]>,
 ) -> Result<Option<NumberedValues>> {
     let Statement::Insert(ins) = &a.stmt else {
         return Ok(None);
@@ -77,10 +86,15 @@ fn numbered_values(
     let Some(column) = rule.numbered_column() else {
         return Ok(None);
     };
-    let Some(rows) = insert_rows(ins) else {
+    let Some((columns, rows)) = shape(ins, table_columns)? else {
         return Ok(None);
     };
-    let idx = position(&columns_of(ins), column);
+    let idx = position(&columns, column);
+    let key_idx = position(&columns, rule.key.as_deref().unwrap_or(""));
+    if !rule.numbers_key() && rows.iter().any(|row| given(row, key_idx).is_none()) {
+        // A row without its shard key is refused by `route`: no id is spent on it.
+        return Ok(Some((rule.clone(), Vec::new())));
+    }
     let values = rows.iter().map(|row| given(row, idx)).collect();
     Ok(Some((rule.clone(), values)))
 }
@@ -92,10 +106,11 @@ pub fn largest_explicit_id(
     rules: &Rules,
     current: Option<&str>,
     a: &Analysis,
+    table_columns: Option<&[String]>,
     params: &[Value],
     no_auto_value_on_zero: bool,
 ) -> Option<(Arc<TableRule>, u64)> {
-    let (rule, values) = numbered_values(rules, current, a).ok()??;
+    let (rule, values) = numbered_values(rules, current, a, table_columns).ok()??;
     let largest = values
         .iter()
         .flatten()
@@ -147,6 +162,88 @@ fn is_default(e: &Expr) -> bool {
     matches!(e, Expr::Identifier(i) if i.quote_style.is_none() && i.value.eq_ignore_ascii_case("DEFAULT"))
 }
 
+/// An INSERT's column names and VALUES rows.
+type Shape<'a> = (Vec<String>, Vec<&'a [Expr]>);
+
+/// An INSERT's columns and VALUES rows as the router reads them: the statement's own column
+/// list; for an INSERT without one, the table's columns (`table_columns`), or none when the
+/// first row is `()` (every column its default). `None`: not VALUES, or the table's columns
+/// are needed and not given. A row with another number of values is MySQL's 1136, checked
+/// the way the server does (the first row decides between "all defaults" and "every column").
+fn shape<'a>(ins: &'a Insert, table_columns: Option<&[String]>) -> Result<Option<Shape<'a>>> {
+    let Some(rows) = insert_rows(ins) else {
+        return Ok(None);
+    };
+    let columns = if !ins.columns.is_empty() {
+        columns_of(ins)
+    } else if rows.first().is_none_or(|r| r.is_empty()) {
+        Vec::new()
+    } else {
+        match table_columns {
+            Some(c) => c.to_vec(),
+            None => return Ok(None),
+        }
+    };
+    if let Some(i) = rows.iter().position(|r| r.len() != columns.len()) {
+        return Err(ProxyError::Sql {
+            code: 1136,
+            state: "21S01",
+            message: format!("Column count doesn't match value count at row {}", i + 1),
+        });
+    }
+    Ok(Some((columns, rows)))
+}
+
+/// An `INSERT INTO t VALUES (...)` without a column list into a sharded table: what the
+/// engine needs to fetch the table's columns (the router stays free of I/O).
+#[derive(Debug)]
+pub struct PositionalInsert {
+    /// The logical schema.
+    pub schema: String,
+    /// The table, as the statement names it.
+    pub table: String,
+    /// A shard holding the table.
+    pub shard: ShardId,
+    /// Each VALUES row's number of values.
+    pub row_lengths: Vec<usize>,
+}
+
+/// For an INSERT ... VALUES without a column list into a sharded table, whose rows give
+/// values: where to read the table's columns (see [`RouteInput::columns`]).
+pub fn positional_insert(
+    rules: &Rules,
+    current: Option<&str>,
+    a: &Analysis,
+) -> Result<Option<PositionalInsert>> {
+    let Statement::Insert(ins) = &a.stmt else {
+        return Ok(None);
+    };
+    let (Some(t), true) = (a.tables.first(), ins.columns.is_empty()) else {
+        return Ok(None);
+    };
+    let Some(rows) = insert_rows(ins) else {
+        return Ok(None);
+    };
+    if rows.first().is_none_or(|r| r.is_empty()) {
+        return Ok(None);
+    }
+    let (schema, Some(rule)) = super::resolve(rules, current, t)? else {
+        return Ok(None);
+    };
+    let Some(&shard) = rule.shards.first() else {
+        return Ok(None);
+    };
+    if rule.key.is_none() {
+        return Ok(None); // broadcast: the statement goes to every copy as written
+    }
+    Ok(Some(PositionalInsert {
+        schema: schema.name.clone(),
+        table: t.name.clone(),
+        shard,
+        row_lengths: rows.iter().map(|r| r.len()).collect(),
+    }))
+}
+
 /// The VALUES rows of an INSERT (None for INSERT ... SELECT and other sources).
 fn insert_rows(ins: &Insert) -> Option<Vec<&[Expr]>> {
     match ins.source.as_ref()?.body.as_ref() {
@@ -187,23 +284,33 @@ pub(super) fn route_insert(inp: &RouteInput<'_>) -> Result<Plan> {
             rule.name
         )));
     }
-    if ins.columns.is_empty() {
-        return Err(ProxyError::NotSupported(format!(
-            "INSERT into sharded table `{}` without a column list (name the columns, including `{key}`)",
-            rule.name
-        )));
-    }
     if let Some(sqlparser::ast::OnInsert::DuplicateKeyUpdate(asg)) = &ins.on
         && asg.iter().any(|x| matches!(&x.target, AssignmentTarget::ColumnName(c) if rewrite::last_part(c).eq_ignore_ascii_case(key))) {
             return Err(ProxyError::NotSupported(format!("ON DUPLICATE KEY UPDATE of the shard key `{key}`")));
         }
-    let Some(rows) = insert_rows(ins) else {
+    if insert_rows(ins).is_none() {
         return Err(ProxyError::NotSupported(format!(
             "INSERT into sharded table `{}` without VALUES",
             rule.name
         )));
+    }
+    let Some((columns, rows)) = shape(ins, inp.columns)? else {
+        // Only without the engine, which reads the table's columns for such an INSERT.
+        return Err(ProxyError::NotSupported(format!(
+            "INSERT into sharded table `{}` without a column list (name the columns, including `{key}`)",
+            rule.name
+        )));
     };
-    let columns = columns_of(ins);
+    // Without a column list, each shard gets the columns named: a row's values then land in
+    // the columns the router read its key from, even if the table changed behind the proxy's
+    // back (a column count that no longer matches fails; it never misplaces a row).
+    let named;
+    let (stmt, positional) = if ins.columns.is_empty() && !columns.is_empty() {
+        named = with_columns(&a.stmt, &columns);
+        (&named, true)
+    } else {
+        (&a.stmt, false)
+    };
     let key_idx = position(&columns, key);
     let numbered = rule.numbered_column();
     let numbered_idx = numbered.and_then(|c| position(&columns, c));
@@ -211,7 +318,12 @@ pub(super) fn route_insert(inp: &RouteInput<'_>) -> Result<Plan> {
     let mut assigned: Vec<(usize, Value)> = Vec::new();
     let mut per_shard: std::collections::BTreeMap<ShardId, Vec<usize>> = Default::default();
     for (i, row) in rows.iter().enumerate() {
-        // The numbered column first: its id may also be the row's shard key.
+        // A key the row must give is checked first: a row refused needs no id.
+        let given_key = if rule.numbers_key() {
+            None
+        } else {
+            Some(key_value(&rule, given(row, key_idx), inp)?)
+        };
         let mut id = None;
         if numbered.is_some() {
             let needs = match given(row, numbered_idx) {
@@ -227,9 +339,10 @@ pub(super) fn route_insert(inp: &RouteInput<'_>) -> Result<Plan> {
                 id = Some(next);
             }
         }
-        let value = match (id, rule.numbers_key()) {
-            (Some(id), true) => Value::UInt(id),
-            _ => key_value(&rule, given(row, key_idx), inp)?,
+        let value = match (given_key, id) {
+            (Some(v), _) => v,
+            (None, Some(id)) => Value::UInt(id),
+            (None, None) => key_value(&rule, given(row, key_idx), inp)?,
         };
         let k = key_of(&rule, &value)?;
         per_shard
@@ -241,14 +354,14 @@ pub(super) fn route_insert(inp: &RouteInput<'_>) -> Result<Plan> {
         Value::UInt(u) => Some(*u),
         _ => None,
     });
-    let rewrite_needed = per_shard.len() > 1 || !assigned.is_empty();
+    let rewrite_needed = positional || per_shard.len() > 1 || !assigned.is_empty();
     let set_column = numbered.unwrap_or(key);
     let targets = per_shard
         .iter()
         .map(|(&shard, rows)| {
             let sql = if rewrite_needed {
                 Some(
-                    rewrite::insert_rows(&a.stmt, rows, set_column, &assigned, inp.params)
+                    rewrite::insert_rows(stmt, rows, set_column, &assigned, inp.params)
                         .ok_or_else(|| {
                             ProxyError::NotSupported("this INSERT form on a sharded table".into())
                         })?,
@@ -301,5 +414,71 @@ fn key_value(rule: &TableRule, v: Option<ValueRef>, inp: &RouteInput<'_>) -> Res
             "a computed value for shard key `{key}` of `{}` (give a literal or a parameter)",
             rule.name
         ))),
+    }
+}
+
+/// `stmt` (an INSERT) with `columns` as its column list.
+fn with_columns(stmt: &Statement, columns: &[String]) -> Statement {
+    let mut stmt = stmt.clone();
+    if let Statement::Insert(ins) = &mut stmt {
+        ins.columns = columns
+            .iter()
+            .map(|c| ObjectName(vec![ObjectNamePart::Identifier(Ident::with_quote('`', c))]))
+            .collect();
+    }
+    stmt
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sql::analyze::analyze;
+
+    /// The column list added to a positional INSERT, and ids set in it, print as SQL that
+    /// parses back to the same statement.
+    #[test]
+    fn positional_rewrite_round_trips_through_the_parser() {
+        let a = analyze(r"INSERT INTO t VALUES (DEFAULT, 'a\'b', 1), (7, X'00ff', 2)").unwrap();
+        let cols = ["id".to_string(), "we`ird".to_string(), "order".to_string()];
+        let named = with_columns(&a.stmt, &cols);
+        let sql = rewrite::insert_rows(&named, &[0, 1], "id", &[(0, Value::UInt(5))], &[]).unwrap();
+        assert_eq!(
+            sql,
+            r"INSERT INTO t (`id`, `we``ird`, `order`) VALUES (5, 'a\'b', 1), (7, X'00ff', 2)"
+        );
+        let again = analyze(&sql).unwrap();
+        assert_eq!(again.stmt.to_string(), sql);
+        let Statement::Insert(ins) = &again.stmt else {
+            panic!("an INSERT")
+        };
+        // Names keep their text as written (the parser does not unescape: see `sql::analyze`).
+        assert_eq!(columns_of(ins), ["id", "we``ird", "order"]);
+    }
+
+    #[test]
+    fn value_counts_are_checked_as_the_server_does() {
+        let count_err = |sql: &str, cols: Option<&[String]>| {
+            let a = analyze(sql).unwrap();
+            let Statement::Insert(ins) = &a.stmt else {
+                panic!("an INSERT")
+            };
+            shape(ins, cols).err().map(|e| e.to_string())
+        };
+        let cols = ["a".to_string(), "b".to_string()];
+        assert_eq!(
+            count_err("INSERT INTO t VALUES (1, 2), (3, 4)", Some(&cols)),
+            None
+        );
+        assert_eq!(count_err("INSERT INTO t VALUES (), ()", None), None);
+        let row2 = Some("Column count doesn't match value count at row 2".to_string());
+        assert_eq!(count_err("INSERT INTO t VALUES (), (1, 2)", None), row2);
+        assert_eq!(
+            count_err("INSERT INTO t VALUES (1, 2), ()", Some(&cols)),
+            row2
+        );
+        assert_eq!(
+            count_err("INSERT INTO t (a) VALUES (1), (1, 2)", None),
+            row2
+        );
     }
 }

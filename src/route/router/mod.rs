@@ -20,7 +20,9 @@ mod insert;
 mod select;
 
 use insert::route_insert;
-pub use insert::{ids_needed, largest_explicit_id, zero_key_given};
+pub use insert::{
+    PositionalInsert, ids_needed, largest_explicit_id, positional_insert, zero_key_given,
+};
 use select::scatter_select;
 
 /// Everything the router reads.
@@ -38,6 +40,9 @@ pub struct RouteInput<'a> {
     /// The session's sql_mode has `NO_AUTO_VALUE_ON_ZERO`: an INSERT's key 0 into an
     /// auto_increment table is stored as 0 instead of asking for an id.
     pub no_auto_value_on_zero: bool,
+    /// For an INSERT without a column list into a sharded table: the table's columns in
+    /// order, read from a backend by the engine (see [`positional_insert`]).
+    pub columns: Option<&'a [String]>,
 }
 
 /// Where a table lives.

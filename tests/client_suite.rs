@@ -57,9 +57,6 @@ const KNOWN_GAPS: &[Gap] = &[
     // ---- node mysql2
     unlisted("node_mysql2", "user_variables", &[8], U_LITERAL, "3, 4 as MariaDB, columns LONG vs LONGLONG"),
     // ---- SQLAlchemy
-    gap("sqlalchemy", "join_one_product", &[10], "join of co-located sa_orders and sa_products refused with 1235"),
-    gap("sqlalchemy", "join_by_order_key", &[10], "join of co-located tables refused with 1235"),
-    gap("sqlalchemy", "join_all_products", &[10], "join of co-located tables refused with 1235"),
 ];
 
 /// A gap caused by numbered items of issue 12.
@@ -125,8 +122,9 @@ const CLIENTS: &[&str] = &[
 ];
 
 /// Every table of the scenario sharded by hash (ids 1, 3 on s1; 2, 4 on s0), the ORM's orders
-/// placed with their product and numbered by the proxy (`auto_increment = "id"`, not the
-/// shard key); cs_notes has no rule (it lives on the default shard).
+/// placed with their product (co-located: joins on sa_orders.product_id = sa_products.id run
+/// per shard) and numbered by the proxy (`auto_increment = "id"`, not the shard key); cs_notes
+/// has no rule (it lives on the default shard).
 const TABLES: &str = r#"
 [[schemas.tables]]
 names = ["cs_bin", "cs_types", "cs_items", "sa_products"]
@@ -147,6 +145,9 @@ algorithm = "hash"
 key = "product_id"
 key_type = "int"
 auto_increment = "id"
+
+[[schemas.colocated]]
+tables = ["sa_products.id", "sa_orders.product_id"]
 "#;
 
 /// The plain MariaDB of this binary: one server, no replicas, used directly.

@@ -230,6 +230,7 @@ pub(super) fn build_table(
             key_type,
             shards: shards.clone(),
             auto_increment: auto_increment.clone(),
+            colocation: None,
         })
         .collect()
 }

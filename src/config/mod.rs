@@ -7,6 +7,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod build;
+mod colocate;
 mod error;
 mod keys;
 pub mod pattern;

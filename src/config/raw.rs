@@ -54,6 +54,14 @@ pub struct RawSchema {
     pub default_shard: Opt<String>,
     #[serde(default)]
     pub tables: Vec<Spanned<RawTable>>,
+    #[serde(default)]
+    pub colocated: Vec<Spanned<RawColocated>>,
+}
+
+/// One `[[schemas.colocated]]`: tables placed alike, each as `"table.key_column"`.
+#[derive(Debug, Deserialize)]
+pub struct RawColocated {
+    pub tables: Opt<Vec<Spanned<String>>>,
 }
 
 /// One `[[schemas.tables]]`: common keys plus every algorithm's own keys (each algorithm

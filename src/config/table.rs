@@ -27,6 +27,9 @@ pub struct TableRule {
     pub shards: Vec<ShardId>,
     /// Who numbers the table's AUTO_INCREMENT column (`auto_increment` in the rules).
     pub auto_increment: AutoIncrement,
+    /// The `[[schemas.colocated]]` group of the table (its index in the schema): tables of one
+    /// group place equal keys on the same shard.
+    pub colocation: Option<usize>,
 }
 
 /// Who numbers a sharded table's AUTO_INCREMENT column.

@@ -5,12 +5,20 @@
 //! - An AUTO_INCREMENT column of a sharded table must be the column its rule numbers
 //!   (`auto_increment = "id"`), or the rule must say that each shard numbers its own rows
 //!   (`auto_increment = false`): otherwise every shard would hand out the same ids.
+//! - A foreign key holds on each shard only if every row's parent row is on the row's shard:
+//!   a parent table on every shard of the child (broadcast, or unsharded beside an unsharded
+//!   child), or a co-located parent referenced by the shard keys (`FOREIGN KEY (product_id)
+//!   REFERENCES products (id)` with products.id and orders.product_id co-located).
 
-use super::{Placement, RouteInput, placement};
-use crate::config::{AutoIncrement, TableRule};
+use super::dml::co_located;
+use super::{Placement, RouteInput, placement, resolve};
+use crate::config::{Algorithm, AutoIncrement, TableRule};
 use crate::error::{ProxyError, Result};
-use crate::sql::analyze::table_name;
-use sqlparser::ast::{AlterTableOperation, ColumnOption, ColumnOptionDef, Ident, Statement};
+use crate::sql::analyze::{TableName, table_name};
+use sqlparser::ast::{
+    AlterTableOperation, ColumnOption, ColumnOptionDef, ForeignKeyConstraint, Ident, ObjectName,
+    Statement, TableConstraint,
+};
 
 /// Refuses a CREATE/ALTER TABLE whose columns contradict the table's rule.
 pub(super) fn check(inp: &RouteInput<'_>) -> Result<()> {
@@ -42,6 +50,9 @@ pub(super) fn check(inp: &RouteInput<'_>) -> Result<()> {
         ),
         _ => return Ok(()),
     };
+    for (columns, fk) in foreign_keys(&inp.analysis.stmt) {
+        check_foreign_key(inp, name, &columns, fk)?;
+    }
     let Placement::Sharded(rule) = placement(inp.rules, inp.schema, &table_name(name))? else {
         return Ok(());
     };
@@ -91,4 +102,121 @@ fn auto_increment_column(rule: &TableRule, column: &str) -> Result<()> {
             rule.name
         ))),
     }
+}
+
+/// The foreign keys a CREATE/ALTER TABLE declares, each with its local columns (a column's
+/// own `REFERENCES` names no columns: it is that column's).
+fn foreign_keys(stmt: &Statement) -> Vec<(Vec<String>, &ForeignKeyConstraint)> {
+    let mut columns: Vec<(&Ident, Vec<&ColumnOption>)> = Vec::new();
+    let mut constraints: Vec<&TableConstraint> = Vec::new();
+    match stmt {
+        Statement::CreateTable(ct) => {
+            columns.extend(ct.columns.iter().map(|c| (&c.name, options(&c.options))));
+            constraints.extend(&ct.constraints);
+        }
+        Statement::AlterTable(at) => {
+            for op in &at.operations {
+                match op {
+                    AlterTableOperation::AddConstraint { constraint, .. } => {
+                        constraints.push(constraint)
+                    }
+                    AlterTableOperation::AddColumn { column_def, .. } => {
+                        columns.push((&column_def.name, options(&column_def.options)))
+                    }
+                    AlterTableOperation::ChangeColumn {
+                        new_name, options, ..
+                    } => columns.push((new_name, options.iter().collect())),
+                    AlterTableOperation::ModifyColumn {
+                        col_name, options, ..
+                    } => columns.push((col_name, options.iter().collect())),
+                    _ => {}
+                }
+            }
+        }
+        _ => {}
+    }
+    let mut out = Vec::new();
+    for (name, opts) in columns {
+        for o in opts {
+            if let ColumnOption::ForeignKey(fk) = o {
+                out.push((vec![name.value.clone()], fk));
+            }
+        }
+    }
+    for c in constraints {
+        if let TableConstraint::ForeignKey(fk) = c {
+            out.push((fk.columns.iter().map(|i| i.value.clone()).collect(), fk));
+        }
+    }
+    out
+}
+
+/// Refuses a foreign key of table `child` whose parent rows may live on another shard than
+/// the rows referencing them: the constraint, checked by each shard alone, would refuse
+/// valid rows or miss dangling ones.
+fn check_foreign_key(
+    inp: &RouteInput<'_>,
+    child: &ObjectName,
+    columns: &[String],
+    fk: &ForeignKeyConstraint,
+) -> Result<()> {
+    let child = table_name(child);
+    let parent = table_name(&fk.foreign_table);
+    // An unqualified parent is in the child's database.
+    let parent = TableName {
+        schema: parent.schema.or_else(|| child.schema.clone()),
+        name: parent.name,
+    };
+    let (cschema, crule) = resolve(inp.rules, inp.schema, &child)?;
+    let (pschema, prule) = resolve(inp.rules, inp.schema, &parent)?;
+    let child_shards = match &crule {
+        Some(r) => r.shards.clone(),
+        None => vec![cschema.default_shard],
+    };
+    let (c, p) = (&child.name, &parent.name);
+    let sharded = |r: &Option<std::sync::Arc<TableRule>>| {
+        r.as_ref()
+            .filter(|r| !matches!(*r.algorithm, Algorithm::Broadcast))
+            .cloned()
+    };
+    let Some(prule) = sharded(&prule) else {
+        // The parent is whole wherever it is: enough if it is on every shard of the child.
+        let parent_shards = match &prule {
+            Some(r) => r.shards.clone(),
+            None => vec![pschema.default_shard],
+        };
+        if child_shards.iter().all(|s| parent_shards.contains(s)) {
+            return Ok(());
+        }
+        return Err(ProxyError::NotSupported(format!(
+            "a foreign key from `{c}` to `{p}`, which is not on every shard holding `{c}`: a shard without the parent rows would refuse the rows referencing them (make `{p}` a broadcast table on those shards, or drop the foreign key)"
+        )));
+    };
+    let Some(crule) = sharded(&crule)
+        .filter(|r| co_located((&cschema.name, r.as_ref()), (&pschema.name, prule.as_ref())))
+    else {
+        return Err(ProxyError::NotSupported(format!(
+            "a foreign key from `{c}` to sharded table `{p}`, which are not co-located: a row and the row it references may be on different shards, where the constraint cannot find it (declare both in [[schemas.colocated]] and reference the shard key, or drop the foreign key)"
+        )));
+    };
+    let (ckey, pkey) = (
+        crule.key.as_deref().unwrap_or(""),
+        prule.key.as_deref().unwrap_or(""),
+    );
+    let pairs_keys = columns
+        .iter()
+        .zip(&fk.referred_columns)
+        .any(|(l, r)| l.eq_ignore_ascii_case(ckey) && r.value.eq_ignore_ascii_case(pkey));
+    if pairs_keys {
+        return Ok(());
+    }
+    Err(ProxyError::NotSupported(format!(
+        "a foreign key from `{c}` ({}) to `{p}` ({}) that does not pair their shard keys (`{c}`.`{ckey}` referencing `{p}`.`{pkey}`): a row and the row it references may be on different shards (reference the shard key, or drop the foreign key)",
+        columns.join(", "),
+        fk.referred_columns
+            .iter()
+            .map(|i| i.value.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    )))
 }

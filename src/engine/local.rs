@@ -45,7 +45,13 @@ pub(super) fn ok() -> Outcome {
     Outcome::Ok(OkInfo::default())
 }
 
-pub(super) fn show_warnings(st: &SessionState, count: bool) -> Outcome {
+pub(super) fn show_warnings(st: &SessionState, count: bool, errors: bool) -> Outcome {
+    let rows: Vec<Vec<Value>> = st
+        .warnings
+        .iter()
+        .filter(|w| !errors || is_error(w))
+        .cloned()
+        .collect();
     // Column definitions as MariaDB sends them (drivers reflect types, flags and lengths).
     let mb = st.max_char_len();
     let col = |name: &str, t: ColumnType, charset: u16, flags: u16, length: u32, decimals: u8| {
@@ -54,16 +60,21 @@ pub(super) fn show_warnings(st: &SessionState, count: bool) -> Outcome {
         c
     };
     if count {
+        let name = if errors {
+            "@@session.error_count"
+        } else {
+            "@@session.warning_count"
+        };
         return Outcome::Rows(RowSet {
             columns: Arc::new(vec![col(
-                "@@session.warning_count",
+                name,
                 ColumnType::MYSQL_TYPE_LONGLONG,
                 63,
                 160,
                 21,
                 0,
             )]),
-            rows: vec![vec![Value::UInt(st.warnings.len() as u64)]],
+            rows: vec![vec![Value::UInt(rows.len() as u64)]],
             ..Default::default()
         });
     }
@@ -75,7 +86,7 @@ pub(super) fn show_warnings(st: &SessionState, count: bool) -> Outcome {
     ];
     Outcome::Rows(RowSet {
         columns: Arc::new(columns),
-        rows: st.warnings.clone(),
+        rows,
         ..Default::default()
     })
 }
@@ -352,7 +363,9 @@ pub(super) async fn select_into(
     let set = match super::run_sql_boxed(sh, st, &text, None).await? {
         Outcome::Rows(r) => r,
         Outcome::Stream(s) => super::vars::collect_stream(st, s).await?,
-        Outcome::Ok(_) => return Err(ProxyError::Syntax("SELECT ... INTO without rows".into())),
+        Outcome::Ok(_) | Outcome::Multi(_) => {
+            return Err(ProxyError::Syntax("SELECT ... INTO without rows".into()));
+        }
     };
     if set.columns.len() != a.into_vars.len() {
         return Err(ProxyError::Sql {
@@ -374,20 +387,23 @@ pub(super) async fn select_into(
                 ..Default::default()
             }))
         }
-        [row] => {
+        [row, more @ ..] => {
+            // MySQL stores the first row before it finds a second one.
             for ((name, v), col) in a.into_vars.iter().zip(row).zip(set.columns.iter()) {
                 st.user_vars
                     .insert(name.clone(), UserValue::from_result(v, col));
+            }
+            if !more.is_empty() {
+                return Err(ProxyError::Sql {
+                    code: 1172,
+                    state: "42000",
+                    message: "Result consisted of more than one row".into(),
+                });
             }
             Ok(Outcome::Ok(OkInfo {
                 affected: 1,
                 ..Default::default()
             }))
         }
-        _ => Err(ProxyError::Sql {
-            code: 1172,
-            state: "42000",
-            message: "Result consisted of more than one row".into(),
-        }),
     }
 }

@@ -158,7 +158,7 @@ pub(super) async fn evaluate(sh: &Shared, st: &mut SessionState, expr: &str) -> 
     let set = match run_sql_boxed(sh, st, &sql, None).await? {
         Outcome::Rows(r) => r,
         Outcome::Stream(s) => collect_stream(st, s).await?,
-        Outcome::Ok(_) => {
+        Outcome::Ok(_) | Outcome::Multi(_) => {
             return Err(ProxyError::Transaction(
                 "evaluating a variable's value gave no row".into(),
             ));

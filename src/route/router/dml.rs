@@ -140,6 +140,7 @@ pub(super) fn route_dml(inp: &RouteInput<'_>) -> Result<Plan> {
                 broadcast: false,
                 first_id: None,
                 multi_row: false,
+                upsert: false,
             },
             write,
         });

@@ -146,6 +146,7 @@ pub(super) fn on_every_copy(shards: &[ShardId], write: bool) -> Plan {
             broadcast: true,
             first_id: None,
             multi_row: false,
+            upsert: false,
         },
         write,
     }
@@ -158,6 +159,7 @@ fn all_shards(n: usize, write: bool) -> Plan {
             broadcast: true,
             first_id: None,
             multi_row: false,
+            upsert: false,
         },
         write,
     }
@@ -187,6 +189,7 @@ fn route_ddl(inp: &RouteInput<'_>) -> Result<Plan> {
                     broadcast: true,
                     first_id: None,
                     multi_row: false,
+                    upsert: false,
                 }
             },
             write: true,

@@ -233,6 +233,9 @@ async fn user_variables_and_sql_prepared_statements() {
             "INSERT INTO items (id, name, qty) VALUES (1, 'a', 10), (2, 'b', 20), (3, 'c', 30), (4, 'd', 40)",
             "SET @v := 3, @s = 'it''s', @d = 1.50, @n = NULL",
             "SELECT @v, @s, @d, @n, @undefined",
+            // Typed as MariaDB types the references, inside larger expressions too.
+            "SELECT @v, @v + 1, @s, 'x', @@autocommit, @@autocommit + 1, LAST_INSERT_ID() + 1",
+            "SELECT @v AS a, name FROM items WHERE id = @v",
             "SELECT id, name FROM items WHERE id = @v",
             "SELECT qty INTO @q FROM items WHERE id = 2",
             "SELECT @q",

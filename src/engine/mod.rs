@@ -415,7 +415,9 @@ async fn run_sql_prefixed(
     if analysis.session_refs {
         // The session's values take the references' place; the result is a plain statement.
         let text = local::with_session_values(sh, st, sql, params.unwrap_or_default())?;
-        return run_prefixed_boxed(sh, st, &text, prefix).await;
+        let columns = local::select_list_columns(st, &analysis);
+        let out = run_prefixed_boxed(sh, st, &text, prefix).await?;
+        return Ok(local::patch_columns(out, &columns));
     }
     let schema = st.schema.clone();
     let current = schema.as_deref();

@@ -177,8 +177,8 @@ pub async fn plain(db: &str) -> Conn {
 }
 
 /// What one statement answered, as text that two servers' answers can be compared by: the
-/// error code, or each result's column names and rows, or its OK packet (affected rows, insert
-/// id, info, warning count).
+/// error code, or each result's columns (name, type, length, flags, character set) and rows,
+/// or its OK packet (affected rows, insert id, info, warning count).
 pub async fn answer(c: &mut Conn, sql: &str) -> String {
     use mysql_async::Value;
     let mut out = String::new();
@@ -190,7 +190,20 @@ pub async fn answer(c: &mut Conn, sql: &str) -> String {
     loop {
         let cols: Vec<String> = result
             .columns()
-            .map(|cs| cs.iter().map(|c| c.name_str().into_owned()).collect())
+            .map(|cs| {
+                cs.iter()
+                    .map(|c| {
+                        format!(
+                            "{} {:?}({}) flags {:?} cs {}",
+                            c.name_str(),
+                            c.column_type(),
+                            c.column_length(),
+                            c.flags(),
+                            c.character_set()
+                        )
+                    })
+                    .collect()
+            })
             .unwrap_or_default();
         let rows: Vec<mysql_async::Row> = match result.collect().await {
             Ok(r) => r,

@@ -56,8 +56,9 @@ pub struct RowMerge {
     /// For aggregate-only SELECTs: each column's aggregate; rows fold into one.
     pub aggregates: Option<Vec<Agg>>,
     pub distinct: bool,
-    /// Number of columns the client sees; the rest are hidden sort keys added for the merge.
-    pub visible: Option<usize>,
+    /// Number of sort columns added after the SELECT list for the merge ([`OrderRef::Hidden`]),
+    /// dropped before the client sees the rows.
+    pub hidden: usize,
 }
 
 impl Plan {
@@ -116,6 +117,7 @@ impl fmt::Display for Merge {
                                 OrderRef::Position(p) => format!("column {} {dir}", p + 1),
                                 OrderRef::Name(n) => format!("`{n}` {dir}"),
                                 OrderRef::Unresolved(e) => format!("{e} {dir}"),
+                                OrderRef::Hidden(k) => format!("hidden column {} {dir}", k + 1),
                             }
                         })
                         .collect();
@@ -127,8 +129,10 @@ impl fmt::Display for Merge {
                 if let Some(l) = m.limit {
                     parts.push(format!("limit {l}"));
                 }
-                if let Some(v) = m.visible {
-                    parts.push(format!("drop hidden columns after {v}"));
+                match m.hidden {
+                    0 => {}
+                    1 => parts.push("drop the hidden column".into()),
+                    n => parts.push(format!("drop the {n} hidden columns")),
                 }
                 if let Some(a) = &m.aggregates {
                     let names: Vec<&str> = a

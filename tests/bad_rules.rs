@@ -3,6 +3,11 @@
 
 use shardgate::config::Rules;
 
+#[path = "bad_rules/auto_increment.rs"]
+mod auto_increment;
+#[path = "bad_rules/colocated.rs"]
+mod colocated;
+
 /// A valid file (19 lines) that the tests extend or edit.
 const BASE: &str = r#"listen = "127.0.0.1:3307"
 

@@ -60,6 +60,15 @@ algorithm = "range"
 key = "id"
 key_type = "int"
 ranges = [ { shard = "s0", from = 0, to = 100 }, { shard = "s0", from = 50, to = 200 } ]
+
+[[schemas.tables]]
+names = ["products"]
+algorithm = "hash"
+key = "id"
+key_type = "int"
+
+[[schemas.colocated]]
+tables = ["products.id", "reviews.product_id"]
 "#,
     )
     .unwrap();
@@ -76,6 +85,12 @@ ranges = [ { shard = "s0", from = 0, to = 100 }, { shard = "s0", from = 50, to =
     );
     assert!(text.contains("s9"), "unknown shard:\n{text}");
     assert!(text.contains("overlap"), "overlapping ranges:\n{text}");
+    assert!(
+        text.contains("bad.toml:30")
+            && text.contains("colocated[0].tables[1]")
+            && text.contains("no [[schemas.tables]] rule names table \"reviews\""),
+        "a co-located table without a rule, with its line:\n{text}"
+    );
     assert!(
         text.lines().count() >= 3,
         "every problem, one per line:\n{text}"

@@ -1,9 +1,11 @@
-//! Where rows land, checked on each shard directly: keys that look like "no key" (0), and
-//! tables placed by a name pattern (`names = ["t_*"]`).
+//! Where rows land, checked on each shard directly: keys that look like "no key" (0), tables
+//! placed by a name pattern (`names = ["t_*"]`), ids the proxy numbers in a column other than
+//! the shard key.
 
 mod common;
 
 use common::*;
+use mysql_async::Value;
 use mysql_async::prelude::Queryable;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -245,4 +247,204 @@ shards = ["s1", "s0"]
             "SHOW TABLES lacks {t}: {shown:?}"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_numbered_column_that_is_not_the_key_gets_global_ids() {
+    let tables = r#"
+[[schemas.tables]]
+names = ["orders"]
+algorithm = "hash"
+key = "product_id"
+key_type = "int"
+auto_increment = "id"
+
+[[schemas.tables]]
+names = ["undeclared"]
+algorithm = "hash"
+key = "k"
+key_type = "int"
+
+[[schemas.tables]]
+names = ["per_shard"]
+algorithm = "hash"
+key = "k"
+key_type = "int"
+auto_increment = false
+"#;
+    let db = "place_ai_column";
+    let (_addr, mut c) = setup(db, tables).await;
+    c.query_drop("CREATE TABLE orders (id BIGINT AUTO_INCREMENT PRIMARY KEY, product_id BIGINT NOT NULL, qty INT)")
+        .await
+        .unwrap();
+    // Split over both shards by product_id; ids from one sequence, in VALUES order.
+    c.query_drop("INSERT INTO orders (product_id, qty) VALUES (1, 10), (2, 20), (1, 11), (2, 21)")
+        .await
+        .unwrap();
+    assert_eq!((c.affected_rows(), c.last_insert_id()), (4, Some(1)));
+    let last: Option<u64> = c.query_first("SELECT LAST_INSERT_ID()").await.unwrap();
+    assert_eq!(last, Some(1));
+    // NULL asks for an id (prepared); the OK packet and LAST_INSERT_ID() say which.
+    c.exec_drop(
+        "INSERT INTO orders (id, product_id, qty) VALUES (?, ?, ?)",
+        (Value::NULL, 2, 22),
+    )
+    .await
+    .unwrap();
+    assert_eq!(c.last_insert_id(), Some(5));
+    // An explicit id is stored as given, moves the sequence on, and leaves LAST_INSERT_ID().
+    c.query_drop("INSERT INTO orders (id, product_id, qty) VALUES (100, 1, 12)")
+        .await
+        .unwrap();
+    let last: Option<u64> = c.query_first("SELECT LAST_INSERT_ID()").await.unwrap();
+    assert_eq!(last, Some(5));
+    c.query_drop("INSERT INTO orders (product_id, qty) VALUES (2, 23)")
+        .await
+        .unwrap();
+    assert_eq!(c.last_insert_id(), Some(101));
+    // Each shard holds its products' orders, and no id is on both.
+    assert_eq!(
+        ids_on(1, db, "SELECT id FROM orders").await,
+        vec![1, 3, 100]
+    );
+    assert_eq!(
+        ids_on(0, db, "SELECT id FROM orders").await,
+        vec![2, 4, 5, 101]
+    );
+    let rows: Vec<(u64, i64, i64)> = c
+        .query("SELECT id, product_id, qty FROM orders ORDER BY id")
+        .await
+        .unwrap();
+    assert_eq!(
+        rows,
+        vec![
+            (1, 1, 10),
+            (2, 2, 20),
+            (3, 1, 11),
+            (4, 2, 21),
+            (5, 2, 22),
+            (100, 1, 12),
+            (101, 2, 23)
+        ]
+    );
+    // The shard key is still needed: the id does not place the row.
+    let e = c
+        .query_drop("INSERT INTO orders (qty) VALUES (1)")
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), 1235, "{e}");
+    assert!(e.to_string().contains("shard key `product_id`"), "{e}");
+
+    // DDL time: an AUTO_INCREMENT column nobody numbers globally is refused, on no shard;
+    // `auto_increment = false` says each shard numbers its own.
+    let e = c
+        .query_drop("CREATE TABLE undeclared (id BIGINT AUTO_INCREMENT PRIMARY KEY, k BIGINT)")
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), 1235, "{e}");
+    assert!(e.to_string().contains("auto_increment = \"id\""), "{e}");
+    assert_eq!(
+        (
+            has_table(0, db, "undeclared").await,
+            has_table(1, db, "undeclared").await
+        ),
+        (0, 0)
+    );
+    c.query_drop("CREATE TABLE per_shard (id BIGINT AUTO_INCREMENT PRIMARY KEY, k BIGINT)")
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn insert_without_a_column_list_is_placed_by_the_key_position() {
+    // The key is the third column, and the proxy numbers the first.
+    let tables = r#"
+[[schemas.tables]]
+names = ["notes", "ghost"]
+algorithm = "hash"
+key = "owner"
+key_type = "int"
+auto_increment = "id"
+"#;
+    let db = "place_positional";
+    let (_addr, mut c) = setup(db, tables).await;
+    c.query_drop("CREATE TABLE notes (id BIGINT AUTO_INCREMENT PRIMARY KEY, body VARCHAR(20), owner BIGINT NOT NULL)")
+        .await
+        .unwrap();
+    c.query_drop("INSERT INTO notes VALUES (NULL, 'a', 1), (DEFAULT, 'b', 2), (10, 'c', 3)")
+        .await
+        .unwrap();
+    assert_eq!((c.affected_rows(), c.last_insert_id()), (3, Some(1)));
+    c.exec_drop("INSERT INTO notes VALUES (?, ?, ?)", (Value::NULL, "d", 4))
+        .await
+        .unwrap();
+    assert_eq!(c.last_insert_id(), Some(11), "the sequence moved past 10");
+    assert_eq!(ids_on(1, db, "SELECT owner FROM notes").await, vec![1, 3]);
+    assert_eq!(ids_on(0, db, "SELECT owner FROM notes").await, vec![2, 4]);
+    assert_eq!(ids_on(0, db, "SELECT id FROM notes").await, vec![2, 11]);
+    // MySQL's errors: a row with another number of values, a table that does not exist.
+    let e = c
+        .query_drop("INSERT INTO notes VALUES (NULL, 'x', 5), (NULL, 'y')")
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), 1136, "{e}");
+    assert!(e.to_string().contains("at row 2"), "{e}");
+    let e = c
+        .query_drop("INSERT INTO ghost VALUES (1, 'x', 5)")
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), 1146, "{e}");
+    // `VALUES ()` gives the key its default: no shard can be chosen.
+    let e = c
+        .query_drop("INSERT INTO notes VALUES ()")
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), 1235, "{e}");
+
+    // After ALTER TABLE through the proxy, the new column order is read again.
+    c.query_drop("ALTER TABLE notes ADD COLUMN tag VARCHAR(5) FIRST")
+        .await
+        .unwrap();
+    c.query_drop("INSERT INTO notes VALUES ('t', NULL, 'e', 5)")
+        .await
+        .unwrap();
+    assert_eq!(c.last_insert_id(), Some(12));
+    assert_eq!(
+        ids_on(1, db, "SELECT owner FROM notes").await,
+        vec![1, 3, 5]
+    );
+    // A column added behind the proxy's back (directly on each shard) is found when a row's
+    // value count stops matching; invisible columns take no value, as in MariaDB.
+    for s in 0..2 {
+        direct(s)
+            .await
+            .query_drop(format!(
+                "ALTER TABLE `{db}`.notes ADD COLUMN secret INT INVISIBLE DEFAULT 7, ADD COLUMN extra INT"
+            ))
+            .await
+            .unwrap();
+    }
+    c.query_drop("INSERT INTO notes VALUES ('u', NULL, 'f', 6, 60)")
+        .await
+        .unwrap();
+    type Note = (Option<String>, u64, String, i64, Option<i64>, i64);
+    let rows: Vec<Note> = c
+        .query("SELECT tag, id, body, owner, extra, secret FROM notes ORDER BY owner")
+        .await
+        .unwrap();
+    assert_eq!(
+        rows,
+        vec![
+            (None, 1, "a".into(), 1, None, 7),
+            (None, 2, "b".into(), 2, None, 7),
+            (None, 10, "c".into(), 3, None, 7),
+            (None, 11, "d".into(), 4, None, 7),
+            (Some("t".into()), 12, "e".into(), 5, None, 7),
+            (Some("u".into()), 13, "f".into(), 6, Some(60), 7),
+        ]
+    );
+    assert_eq!(
+        ids_on(0, db, "SELECT owner FROM notes").await,
+        vec![2, 4, 6]
+    );
 }

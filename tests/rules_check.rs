@@ -23,9 +23,18 @@ fn example_loads() {
     assert_eq!(r.proxy, Default::default());
     let shop = r.schema("shop").expect("shop");
     assert_eq!(shop.default_shard, 0);
-    assert_eq!(shop.tables().count(), 16 + 5);
+    assert_eq!(shop.tables().count(), 16 + 7);
+    let reviews = shop.table("reviews").expect("reviews");
+    assert_eq!(
+        (reviews.numbered_column(), reviews.numbers_key()),
+        (Some("id"), false)
+    );
+    let products = shop.table("products").expect("products");
+    assert!(products.colocation.is_some() && products.colocation == reviews.colocation);
     let sb = shop.table("SBTEST3").expect("sbtest3");
-    assert!(sb.auto_increment && matches!(*sb.algorithm, Algorithm::Hash(_)));
+    assert_eq!(sb.colocation, None);
+    assert!(sb.numbers_key() && matches!(*sb.algorithm, Algorithm::Hash(_)));
+    assert_eq!(sb.numbered_column(), Some("id"));
     assert_eq!(sb.shard_for_key(&Key::Int(43)), Ok(1));
     let orders = shop.table("orders").expect("orders");
     assert_eq!(orders.key_type, KeyType::Date);

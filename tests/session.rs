@@ -218,7 +218,8 @@ async fn session_settings_are_carried_statements_are_not() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn last_insert_id_counts_generated_ids_only() {
     let (mut p, mut r) = both("sess_lid").await;
-    for table in ["seq"] {
+    // seq: numbered by the proxy; plain_ai: unsharded, numbered by its server.
+    for table in ["seq", "plain_ai"] {
         same_answers(
             &mut p,
             &mut r,
@@ -228,6 +229,8 @@ async fn last_insert_id_counts_generated_ids_only() {
                 &format!("INSERT INTO {table} (id, v) VALUES (-1, 'b')"),
                 "SELECT LAST_INSERT_ID()",
                 &format!("INSERT INTO {table} (id, v) VALUES (5, 'c')"),
+                "SELECT LAST_INSERT_ID()",
+                &format!("INSERT INTO {table} VALUES (7, 'g'), (8, 'h')"),
                 "SELECT LAST_INSERT_ID()",
                 // The counter moves past an explicit id.
                 &format!("INSERT INTO {table} (v) VALUES ('d'), ('e')"),

@@ -1,7 +1,8 @@
-//! Global id sequences for auto_increment sharded tables. Blocks of ids are reserved from the
-//! table `shardgate_sequences` in the schema's database on its default shard, so ids never repeat
-//! across proxy restarts; with one proxy, ids are dense (1, 2, 3, ...) until it restarts, when the
-//! rest of its last block is skipped.
+//! Global id sequences for the column a sharded table's rule numbers (`auto_increment`, the
+//! shard key or another column). Blocks of ids are reserved from the table
+//! `shardgate_sequences` in the schema's database on its default shard, so ids never repeat
+//! across proxy restarts; with one proxy, ids are dense (1, 2, 3, ...) until it restarts, when
+//! the rest of its last block is skipped.
 
 use super::Backends;
 use crate::config::{Schema, TableRule};
@@ -139,7 +140,7 @@ async fn reserve(
         .map_err(err)?;
     if existing.is_none() {
         // First use: continue after the largest id already stored on any shard.
-        let col = rule.key.as_deref().unwrap_or("id");
+        let col = rule.numbered_column().unwrap_or("id");
         let mut max = 0u64;
         for &s in &rule.shards {
             let mut c = backends.conn(s, Some(&schema.name), false).await?;

@@ -4,7 +4,7 @@
 use super::error::Diag;
 use super::pattern::RESERVED;
 use super::raw::RawTable;
-use super::{Algorithm, KeyType, TableCx, TableRule};
+use super::{Algorithm, AutoIncrement, KeyType, TableCx, TableRule};
 use crate::route::consistent_hash::ConsistentHashRule;
 use crate::route::hash::HashRule;
 use crate::route::list::ListRule;
@@ -174,28 +174,7 @@ pub(super) fn build_table(
         }
     };
 
-    let auto_increment = t.auto_increment.as_ref().is_some_and(|a| *a.get_ref());
-    if let Some(a) = t.auto_increment.as_ref().filter(|a| *a.get_ref()) {
-        let sub = format!("{path}.auto_increment");
-        if broadcast {
-            diag.err(
-                Some(a.span()),
-                &sub,
-                "a broadcast table has no shard key to number; remove auto_increment",
-            );
-            ok = false;
-        } else if key_type != KeyType::Int {
-            diag.err(
-                Some(a.span()),
-                &sub,
-                format!(
-                    "auto_increment needs key_type = \"int\", not \"{}\"",
-                    key_type.name()
-                ),
-            );
-            ok = false;
-        }
-    }
+    let auto_increment = auto_increment(t, path, diag, broadcast, key_type, &mut ok);
 
     let mut broadcast_shards = Vec::new();
     let kt_span = t.key_type.as_ref().map(|k| k.span());
@@ -250,7 +229,66 @@ pub(super) fn build_table(
             key: key.clone(),
             key_type,
             shards: shards.clone(),
-            auto_increment,
+            auto_increment: auto_increment.clone(),
+            colocation: None,
         })
         .collect()
+}
+
+/// The `auto_increment` key: `true` numbers the key column, a string names the numbered column,
+/// `false` lets each shard number its own rows, absent says nothing (see [`AutoIncrement`]).
+/// Clears `ok` after a problem.
+fn auto_increment(
+    t: &RawTable,
+    path: &str,
+    diag: &mut Diag<'_>,
+    broadcast: bool,
+    key_type: KeyType,
+    ok: &mut bool,
+) -> AutoIncrement {
+    let Some(a) = &t.auto_increment else {
+        return AutoIncrement::Undeclared;
+    };
+    let sub = format!("{path}.auto_increment");
+    let key = t.key.as_ref().map(|k| k.get_ref().as_str());
+    let mut fail = |msg: String| {
+        diag.err(Some(a.span()), &sub, msg);
+        *ok = false;
+        AutoIncrement::Undeclared
+    };
+    let column = match a.get_ref() {
+        toml::Value::Boolean(false) => return AutoIncrement::PerShard,
+        toml::Value::Boolean(true) => match key {
+            Some(k) => k.to_string(),
+            // A missing `key` is reported on its own (or the table is broadcast, below).
+            None if !broadcast => return AutoIncrement::Undeclared,
+            None => String::new(),
+        },
+        toml::Value::String(c) => {
+            if c.trim().is_empty() || c.trim() != c || c.contains('`') {
+                return fail(format!(
+                    "auto_increment = \"{c}\" is not a column name (write the column the proxy numbers, e.g. auto_increment = \"id\", or true for the shard key column)"
+                ));
+            }
+            c.clone()
+        }
+        other => {
+            return fail(format!(
+                "auto_increment = {other} : write true (the proxy numbers the shard key column), a column name such as \"id\", or false (each shard numbers its own rows)"
+            ));
+        }
+    };
+    if broadcast {
+        return fail(
+            "a broadcast table is copied whole on every shard and has no global sequence; remove auto_increment".into(),
+        );
+    }
+    let is_key = key.is_some_and(|k| k.eq_ignore_ascii_case(&column));
+    if is_key && key_type != KeyType::Int {
+        return fail(format!(
+            "auto_increment needs key_type = \"int\" to number the shard key `{column}`, not \"{}\" (or name another column: auto_increment = \"id\")",
+            key_type.name()
+        ));
+    }
+    AutoIncrement::Proxy(column)
 }

@@ -46,11 +46,15 @@ const TABLE: Shape = Shape {
         ("virtual_nodes", None),
     ],
 };
+const COLOCATED: Shape = Shape {
+    keys: &[("tables", None)],
+};
 const SCHEMA: Shape = Shape {
     keys: &[
         ("name", None),
         ("default_shard", None),
         ("tables", Some(&TABLE)),
+        ("colocated", Some(&COLOCATED)),
     ],
 };
 const TOP: Shape = Shape {

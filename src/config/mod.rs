@@ -7,6 +7,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod build;
+mod colocate;
 mod error;
 mod keys;
 pub mod pattern;
@@ -208,4 +209,4 @@ pub enum Algorithm {
     Broadcast,
 }
 
-pub use table::TableRule;
+pub use table::{AutoIncrement, TableRule};

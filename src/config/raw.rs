@@ -54,6 +54,14 @@ pub struct RawSchema {
     pub default_shard: Opt<String>,
     #[serde(default)]
     pub tables: Vec<Spanned<RawTable>>,
+    #[serde(default)]
+    pub colocated: Vec<Spanned<RawColocated>>,
+}
+
+/// One `[[schemas.colocated]]`: tables placed alike, each as `"table.key_column"`.
+#[derive(Debug, Deserialize)]
+pub struct RawColocated {
+    pub tables: Opt<Vec<Spanned<String>>>,
 }
 
 /// One `[[schemas.tables]]`: common keys plus every algorithm's own keys (each algorithm
@@ -64,7 +72,8 @@ pub struct RawTable {
     pub algorithm: Opt<String>,
     pub key: Opt<String>,
     pub key_type: Opt<String>,
-    pub auto_increment: Opt<bool>,
+    /// `true` (the key column), a column name, or `false`: checked in `build`.
+    pub auto_increment: Opt<toml::Value>,
     pub shards: Opt<Vec<Spanned<String>>>,
     pub default_shard: Opt<String>,
     pub ranges: Opt<Vec<Spanned<RawRange>>>,

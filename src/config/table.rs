@@ -25,8 +25,26 @@ pub struct TableRule {
     pub key_type: KeyType,
     /// Every shard holding the table, sorted, unique.
     pub shards: Vec<ShardId>,
-    /// The proxy assigns ids to the key column from a global sequence.
-    pub auto_increment: bool,
+    /// Who numbers the table's AUTO_INCREMENT column (`auto_increment` in the rules).
+    pub auto_increment: AutoIncrement,
+    /// The `[[schemas.colocated]]` group of the table (its index in the schema): tables of one
+    /// group place equal keys on the same shard.
+    pub colocation: Option<usize>,
+}
+
+/// Who numbers a sharded table's AUTO_INCREMENT column.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AutoIncrement {
+    /// No `auto_increment` key: the rule says nothing, so a CREATE TABLE through the proxy that
+    /// gives the table an AUTO_INCREMENT column is refused (each shard would number its own
+    /// rows and ids would repeat across shards).
+    Undeclared,
+    /// `auto_increment = false`: each shard numbers its own rows; the DBA accepts that ids
+    /// repeat across shards.
+    PerShard,
+    /// `auto_increment = true` (the key column) or `= "column"`: the proxy numbers this column
+    /// from a global sequence.
+    Proxy(String),
 }
 
 impl TableRule {
@@ -35,6 +53,23 @@ impl TableRule {
         TableRule {
             name: name.to_string(),
             ..self.clone()
+        }
+    }
+
+    /// The column the proxy numbers from its global sequence, if any.
+    pub fn numbered_column(&self) -> Option<&str> {
+        match &self.auto_increment {
+            AutoIncrement::Proxy(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// Whether the proxy numbers the shard key column itself (then a generated id also
+    /// decides the row's shard).
+    pub fn numbers_key(&self) -> bool {
+        match (self.numbered_column(), self.key.as_deref()) {
+            (Some(c), Some(k)) => c.eq_ignore_ascii_case(k),
+            _ => false,
         }
     }
 

@@ -264,6 +264,7 @@ fn schema(
     let mut patterns = Vec::new();
     let mut first_at: HashMap<String, String> = HashMap::new();
     let mut names = Vec::new();
+    let mut built = Vec::new();
     for (i, t) in r.tables.iter().enumerate() {
         let tpath = format!("{path}.tables[{i}]");
         for (j, n) in t
@@ -291,16 +292,22 @@ fn schema(
                 span: n.span(),
             });
         }
-        for rule in build_table(t, &tpath, diag, shard_names) {
-            let rule = std::sync::Arc::new(rule);
-            if is_pattern(&rule.name) {
-                patterns.push(rule);
-            } else {
-                tables.insert(rule.name.to_lowercase(), rule);
-            }
-        }
+        built.extend(
+            build_table(t, &tpath, diag, shard_names)
+                .into_iter()
+                .map(|rule| (i, rule)),
+        );
     }
     check_overlaps(&names, diag);
+    super::colocate::apply(&r.colocated, &r.tables, &mut built, path, shard_names, diag);
+    for (_, rule) in built {
+        let rule = std::sync::Arc::new(rule);
+        if is_pattern(&rule.name) {
+            patterns.push(rule);
+        } else {
+            tables.insert(rule.name.to_lowercase(), rule);
+        }
+    }
     Some(Schema {
         name: name?,
         default_shard: default_shard?,

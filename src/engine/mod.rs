@@ -2,6 +2,7 @@
 //! statements the proxy answers itself (transaction control, SET, USE, SHOW DATABASES/TABLES).
 //! The wire protocol stays in `frontend`; this module speaks in values.
 
+mod columns;
 mod found_rows;
 mod local;
 mod prepared;
@@ -42,6 +43,8 @@ pub struct Shared {
     pub backends: Backends,
     pub cache: PlanCache,
     pub sequences: Sequences,
+    /// Column order of sharded tables, for INSERTs without a column list.
+    pub columns: crate::backend::columns::Columns,
     pub next_conn_id: AtomicU32,
     pub questions: AtomicU64,
     pub started: Instant,
@@ -54,6 +57,7 @@ impl Shared {
             backends: Backends::new(&rules),
             cache: PlanCache::new(rules.proxy.plan_cache_size),
             sequences: Sequences::default(),
+            columns: Default::default(),
             rules: Arc::new(rules),
             next_conn_id: AtomicU32::new(1),
             questions: AtomicU64::new(0),
@@ -435,11 +439,20 @@ async fn run_sql_prefixed(
     }
     let schema = st.schema.clone();
     let current = schema.as_deref();
+    let table_columns = columns::for_insert(sh, st, &analysis).await?;
+    let cols = table_columns.as_deref();
     // Only a key of 0 for an auto_increment table depends on the session's sql_mode: ask then.
-    let no_auto_value_on_zero = router::zero_key_given(&sh.rules, current, &analysis, bound)?
+    let no_auto_value_on_zero = router::zero_key_given(&sh.rules, current, &analysis, cols, bound)?
         && sql_mode_has(sh, st, "NO_AUTO_VALUE_ON_ZERO").await?;
-    let ids = match router::ids_needed(&sh.rules, current, &analysis, bound, no_auto_value_on_zero)?
-    {
+    let needed = router::ids_needed(
+        &sh.rules,
+        current,
+        &analysis,
+        cols,
+        bound,
+        no_auto_value_on_zero,
+    )?;
+    let ids = match needed {
         Some((rule, n)) => {
             let schema_name = analysis.tables[0]
                 .schema
@@ -465,6 +478,7 @@ async fn run_sql_prefixed(
         ids: &ids,
         pinned: &pinned,
         no_auto_value_on_zero,
+        columns: cols,
     })?;
     if let Some(p) = prefix {
         prefix_plan(&mut plan, p, sql, &analysis, params);
@@ -480,18 +494,38 @@ async fn run_sql_prefixed(
         return Ok(out);
     }
     let stream = analysis.kind == Kind::Select;
-    let out = run_plan(sh, st, &plan, sql, params, !is_ddl, stream).await?;
+    let out = run_plan(sh, st, &plan, sql, params, !is_ddl, stream).await;
+    columns::forget(sh, st, &analysis);
+    let out = out?;
     if is_ddl {
         reset_sequences(sh, st, &analysis).await;
     }
     if let Outcome::Ok(o) = &out
         && let Some(id) = generated_id(sh, st, &analysis, &ids, o.last_insert_id)
     {
-        st.last_insert_id = id;
+        // An id the backend reported for a table the proxy does not number may be an
+        // explicit one, which LAST_INSERT_ID() does not take.
+        let by_backend = ids.is_empty() && !analysis.sets_last_insert_id;
+        let generated = match plan.targets.as_slice() {
+            [t] if by_backend => {
+                columns::backend_generated(sh, st, &analysis, t.shard, bound, no_auto_value_on_zero)
+                    .await
+            }
+            _ => true,
+        };
+        if generated {
+            st.last_insert_id = id;
+        }
     }
     if analysis.kind == Kind::Insert
-        && let Some((rule, id)) =
-            router::largest_explicit_id(&sh.rules, current, &analysis, bound, no_auto_value_on_zero)
+        && let Some((rule, id)) = router::largest_explicit_id(
+            &sh.rules,
+            current,
+            &analysis,
+            cols,
+            bound,
+            no_auto_value_on_zero,
+        )
         && let Some(t) = analysis.tables.first()
         && let Ok((schema, _)) = router::resolve(&sh.rules, st.schema.as_deref(), t)
         && let Err(e) = sh.sequences.observe(&sh.backends, schema, &rule, id).await
@@ -527,7 +561,7 @@ fn generated_id(
     // A table the proxy numbers got explicit ids only (else `ids` would hold some).
     let sequenced = a.tables.first().is_some_and(|t| {
         router::resolve(&sh.rules, st.schema.as_deref(), t)
-            .is_ok_and(|(_, rule)| rule.is_some_and(|r| r.auto_increment))
+            .is_ok_and(|(_, rule)| rule.is_some_and(|r| r.numbered_column().is_some()))
     });
     (!sequenced).then_some(ok_id)
 }
@@ -606,7 +640,7 @@ async fn sql_mode_has(sh: &Shared, st: &SessionState, mode: &str) -> Result<bool
 async fn reset_sequences(sh: &Shared, st: &SessionState, a: &Analysis) {
     for t in &a.tables {
         if let Ok((schema, Some(rule))) = router::resolve(&sh.rules, st.schema.as_deref(), t)
-            && rule.auto_increment
+            && rule.numbered_column().is_some()
             && let Err(e) = sh.sequences.reset(&sh.backends, schema, &rule).await
         {
             // The DDL itself succeeded; a stale sequence only means ids continue higher.

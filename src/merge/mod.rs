@@ -153,7 +153,7 @@ pub fn merge_rows(m: &RowMerge, sets: Vec<RowSet>) -> RowSet {
     let keys: Vec<(usize, bool)> = m
         .order_by
         .iter()
-        .filter_map(|(r, asc)| resolve(r, &columns).map(|i| (i, *asc)))
+        .filter_map(|(r, asc)| resolve(r, &columns, m.hidden).map(|i| (i, *asc)))
         .collect();
     let mut rows = if m.aggregates.is_none() && !keys.is_empty() {
         // Each shard sorted its rows (the ORDER BY went to every shard): merge the runs.
@@ -190,8 +190,8 @@ pub fn merge_rows(m: &RowMerge, sets: Vec<RowSet>) -> RowSet {
             .collect(),
         None => rows.into_iter().skip(offset).collect(),
     };
-    match m.visible {
-        Some(n) if n < columns.len() => {
+    match columns.len().checked_sub(m.hidden) {
+        Some(n) if m.hidden > 0 => {
             let rows = rows.into_iter().map(|mut r| {
                 r.truncate(n);
                 r
@@ -259,8 +259,11 @@ fn order(a: &[Value], b: &[Value], keys: &[(usize, bool)], cols: &[ColumnDef]) -
     Ordering::Equal
 }
 
-fn resolve(r: &OrderRef, cols: &[ColumnDef]) -> Option<usize> {
+fn resolve(r: &OrderRef, cols: &[ColumnDef], hidden: usize) -> Option<usize> {
     match r {
+        OrderRef::Hidden(k) => (cols.len() + k)
+            .checked_sub(hidden)
+            .filter(|i| *i < cols.len()),
         OrderRef::Position(p) => (*p < cols.len()).then_some(*p),
         OrderRef::Name(n) => cols
             .iter()

@@ -70,6 +70,9 @@ pub enum OrderRef {
     Position(usize),
     /// An expression not in the SELECT list.
     Unresolved(String),
+    /// The k-th (0-based) sort column a scatter read adds after the SELECT list: counted from
+    /// the end of the result, whose width a `*` hides until the rows arrive.
+    Hidden(usize),
 }
 
 /// The parts of a SELECT that a scatter read must merge.

@@ -9,6 +9,7 @@
 //! - [`analyze`]: sqlparser's MySQL dialect → [`analyze::Analysis`] (kind, tables, placeholders,
 //!   the shape a scatter merge needs), cached per statement text in [`cache`];
 //! - [`keycond`]: the shard-key predicates of a WHERE clause for a given key column;
+//! - [`scopes`]: the table instances of a statement and the joins on their shard keys;
 //! - [`text`]: the client's bytes as a lossless `str` and back (statement text is not UTF-8).
 
 pub mod analyze;
@@ -17,6 +18,7 @@ pub mod command;
 pub mod keycond;
 pub mod lexer;
 pub mod normalize;
+pub mod scopes;
 pub mod session;
 pub mod split;
 pub mod text;

@@ -4,23 +4,26 @@
 use crate::config::{Algorithm, Rules, Schema, ShardId, TableRule};
 use crate::error::{ProxyError, Result};
 use crate::plan::{Merge, Plan, Target};
-use crate::rewrite;
 use crate::route::Key;
 use crate::sql::ValueRef;
 use crate::sql::analyze::{Analysis, Kind, TableName};
-use crate::sql::keycond::{Cond, key_condition};
+use crate::sql::keycond::Cond;
 use mysql_async::Value;
-use sqlparser::ast::{AssignmentTarget, Expr, SetExpr, Statement, TableFactor};
 use std::collections::BTreeSet;
 use std::ops::Bound;
 use std::sync::Arc;
 
+mod ddl;
+mod dml;
 mod insert;
 mod select;
 
+use dml::route_dml;
 use insert::route_insert;
-pub use insert::{ids_needed, largest_explicit_id, zero_key_given};
-use select::scatter_select;
+pub use insert::{
+    PositionalInsert, all_explicit, ids_needed, largest_explicit_id, positional_insert,
+    zero_key_given,
+};
 
 /// Everything the router reads.
 pub struct RouteInput<'a> {
@@ -37,6 +40,9 @@ pub struct RouteInput<'a> {
     /// The session's sql_mode has `NO_AUTO_VALUE_ON_ZERO`: an INSERT's key 0 into an
     /// auto_increment table is stored as 0 instead of asking for an id.
     pub no_auto_value_on_zero: bool,
+    /// For an INSERT without a column list into a sharded table: the table's columns in
+    /// order, read from a backend by the engine (see [`positional_insert`]).
+    pub columns: Option<&'a [String]>,
 }
 
 /// Where a table lives.
@@ -161,6 +167,7 @@ fn all_shards(n: usize, write: bool) -> Plan {
 }
 
 fn route_ddl(inp: &RouteInput<'_>) -> Result<Plan> {
+    ddl::check(inp)?;
     let mut sets: Vec<Vec<ShardId>> = Vec::new();
     for t in &inp.analysis.tables {
         sets.push(match placement(inp.rules, inp.schema, t)? {
@@ -284,189 +291,4 @@ fn bound_key(
             }
         },
     })
-}
-
-/// The WHERE clause and the table aliases of a SELECT/UPDATE/DELETE.
-fn where_and_aliases(stmt: &Statement) -> (Option<&Expr>, Vec<(String, String)>) {
-    if let Statement::Explain { statement, .. } = stmt {
-        return where_and_aliases(statement);
-    }
-    let mut aliases = Vec::new();
-    let mut add = |f: &TableFactor| {
-        if let TableFactor::Table {
-            name,
-            alias: Some(al),
-            ..
-        } = f
-        {
-            aliases.push((
-                crate::sql::analyze::table_name(name).name,
-                al.name.value.clone(),
-            ));
-        }
-    };
-    let selection = match stmt {
-        Statement::Query(q) => match q.body.as_ref() {
-            SetExpr::Select(s) => {
-                for t in &s.from {
-                    add(&t.relation);
-                    t.joins.iter().for_each(|j| add(&j.relation));
-                }
-                s.selection.as_ref()
-            }
-            _ => None,
-        },
-        Statement::Update(u) => {
-            add(&u.table.relation);
-            u.selection.as_ref()
-        }
-        Statement::Delete(d) => d.selection.as_ref(),
-        _ => None,
-    };
-    (selection, aliases)
-}
-
-fn route_dml(inp: &RouteInput<'_>) -> Result<Plan> {
-    let a = inp.analysis;
-    let write = !matches!(a.kind, Kind::Select);
-    if a.tables.is_empty() {
-        return Ok(single(fallback_shard(inp.rules, inp.schema), write));
-    }
-    let (selection, aliases) = where_and_aliases(&a.stmt);
-    // Per table: the shards that may hold its rows (`broadcast`: any one of them will do).
-    let mut sharded: Vec<(Arc<TableRule>, BTreeSet<ShardId>)> = Vec::new();
-    let mut anywhere: Vec<BTreeSet<ShardId>> = Vec::new();
-    let mut broadcast_rule: Option<Arc<TableRule>> = None;
-    for t in &a.tables {
-        match placement(inp.rules, inp.schema, t)? {
-            Placement::Unsharded(s) => anywhere.push([s].into()),
-            Placement::Broadcast(r) => {
-                anywhere.push(r.shards.iter().copied().collect());
-                broadcast_rule = Some(r.clone());
-            }
-            Placement::Sharded(r) => {
-                let key = r.key.as_deref().unwrap_or("");
-                let mut quals: Vec<&str> = vec![t.name.as_str()];
-                quals.extend(
-                    aliases
-                        .iter()
-                        .filter(|(n, _)| n.eq_ignore_ascii_case(&t.name))
-                        .map(|(_, al)| al.as_str()),
-                );
-                let cond = selection
-                    .map(|w| key_condition(w, key, &quals))
-                    .unwrap_or(Cond::Any);
-                let set = shards_for(&r, &cond, inp.params)?
-                    .unwrap_or_else(|| r.shards.iter().copied().collect());
-                if let Statement::Update(u) = &a.stmt {
-                    for asg in &u.assignments {
-                        let cols: Vec<_> = match &asg.target {
-                            AssignmentTarget::ColumnName(c) => vec![c],
-                            AssignmentTarget::Tuple(cs) => cs.iter().collect(),
-                        };
-                        if cols
-                            .iter()
-                            .any(|c| rewrite::last_part(c).eq_ignore_ascii_case(key))
-                        {
-                            return Err(ProxyError::NotSupported(format!(
-                                "UPDATE of the shard key column `{key}` of table `{}` (it would move the row to another shard: DELETE it and INSERT it again)",
-                                r.name
-                            )));
-                        }
-                    }
-                }
-                sharded.push((r.clone(), set));
-            }
-        }
-    }
-    // Writes to a broadcast table go to every copy.
-    if write
-        && sharded.is_empty()
-        && a.tables.len() == 1
-        && let Some(r) = &broadcast_rule
-    {
-        return Ok(on_every_copy(&r.shards, write));
-    }
-    if sharded.is_empty() {
-        let mut common: Option<BTreeSet<ShardId>> = None;
-        for s in &anywhere {
-            common = Some(match common {
-                None => s.clone(),
-                Some(c) => c.intersection(s).copied().collect(),
-            });
-        }
-        let common = common.unwrap_or_default();
-        let pick = inp
-            .pinned
-            .iter()
-            .find(|p| common.contains(p))
-            .copied()
-            .or_else(|| {
-                common
-                    .contains(&fallback_shard(inp.rules, inp.schema))
-                    .then(|| fallback_shard(inp.rules, inp.schema))
-            })
-            .or_else(|| common.iter().next().copied());
-        return match pick {
-            Some(s) => Ok(single(s, write)),
-            None => Err(ProxyError::NotSupported(
-                "a statement joining unsharded tables that live on different shards".into(),
-            )),
-        };
-    }
-    let multi_table = a.tables.len() > 1 || a.select.as_ref().is_some_and(|s| s.multi_table);
-    let mut shards: BTreeSet<ShardId> = BTreeSet::new();
-    for (_, s) in &sharded {
-        shards.extend(s);
-    }
-    if multi_table {
-        let ok = shards.len() <= 1
-            && anywhere
-                .iter()
-                .all(|s| shards.iter().all(|x| s.contains(x)));
-        if !ok {
-            return Err(ProxyError::NotSupported(
-                "a JOIN, subquery or UNION whose tables span several shards (give the shard key so that every table routes to one shard)".into(),
-            ));
-        }
-    }
-    if shards.is_empty() {
-        // No shard can hold a matching row: ask one shard, which answers with the right empty result.
-        shards.insert(sharded[0].0.shards.first().copied().unwrap_or(0));
-    }
-    if shards.len() == 1 {
-        let shard = shards.iter().next().copied().unwrap_or(0);
-        return Ok(single(shard, write));
-    }
-    let targets: Vec<Target> = shards
-        .iter()
-        .map(|&shard| Target { shard, sql: None })
-        .collect();
-    if write {
-        if let Statement::Update(u) = &a.stmt
-            && (u.limit.is_some() || !u.order_by.is_empty())
-        {
-            return Err(ProxyError::NotSupported(
-                "UPDATE ... ORDER BY/LIMIT across shards".into(),
-            ));
-        }
-        if let Statement::Delete(d) = &a.stmt
-            && (d.limit.is_some() || !d.order_by.is_empty())
-        {
-            return Err(ProxyError::NotSupported(
-                "DELETE ... ORDER BY/LIMIT across shards".into(),
-            ));
-        }
-        return Ok(Plan {
-            targets,
-            merge: Merge::Affected {
-                broadcast: false,
-                first_id: None,
-                multi_row: false,
-                upsert: false,
-            },
-            write,
-        });
-    }
-    scatter_select(inp, targets)
 }

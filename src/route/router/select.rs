@@ -10,7 +10,13 @@ use crate::sql::analyze::Item;
 use mysql_async::Value;
 use sqlparser::ast::{Expr, SetExpr, Statement};
 
-pub(super) fn scatter_select(inp: &RouteInput<'_>, mut targets: Vec<Target>) -> Result<Plan> {
+/// The plan of a SELECT on several shards. `multi_table`: a join (of co-located tables, or
+/// with broadcast tables), whose ORDER BY may name columns of several tables.
+pub(super) fn scatter_select(
+    inp: &RouteInput<'_>,
+    mut targets: Vec<Target>,
+    multi_table: bool,
+) -> Result<Plan> {
     let a = inp.analysis;
     let Some(shape) = &a.select else {
         return Err(ProxyError::NotSupported(
@@ -47,7 +53,7 @@ pub(super) fn scatter_select(inp: &RouteInput<'_>, mut targets: Vec<Target>) -> 
     };
     // The per-shard statement, when it must differ from the client's.
     let mut rewritten: Option<Statement> = None;
-    let hidden = hidden_order_columns(&a.stmt);
+    let hidden = hidden_order_columns(&a.stmt, multi_table);
     if !hidden.is_empty() {
         if shape.distinct {
             return Err(ProxyError::NotSupported(
@@ -67,15 +73,14 @@ pub(super) fn scatter_select(inp: &RouteInput<'_>, mut targets: Vec<Target>) -> 
                 None => Vec::new(),
             };
             if let SetExpr::Select(sel) = q.body.as_mut() {
-                let base = sel.projection.len();
-                for (k, &i) in hidden.iter().enumerate() {
+                for &i in &hidden {
                     if let Some(e) = order_exprs.get(i) {
                         sel.projection
                             .push(sqlparser::ast::SelectItem::UnnamedExpr(e.clone()));
-                        merge.order_by[i].0 = crate::sql::analyze::OrderRef::Position(base + k);
+                        merge.order_by[i].0 = crate::sql::analyze::OrderRef::Hidden(merge.hidden);
+                        merge.hidden += 1;
                     }
                 }
-                merge.visible = Some(base);
             }
         }
         rewritten = Some(stmt);
@@ -122,8 +127,10 @@ pub(super) fn scatter_select(inp: &RouteInput<'_>, mut targets: Vec<Target>) -> 
 }
 
 /// Positions (in ORDER BY) of the sort keys that are not in the SELECT list: a scatter read must
-/// add them as hidden columns, since the merge sorts on what the shards return.
-fn hidden_order_columns(stmt: &Statement) -> Vec<usize> {
+/// add them as hidden columns, since the merge sorts on what the shards return. In a join
+/// (`multi_table`), a qualified sort key (`o.id`) is in the SELECT list only as written: the
+/// result may hold several columns of that name (`p.id`, `o.id`, or both under `*`).
+fn hidden_order_columns(stmt: &Statement, multi_table: bool) -> Vec<usize> {
     use sqlparser::ast::{OrderByKind, SelectItem};
     let Statement::Query(q) = stmt else {
         return Vec::new();
@@ -154,18 +161,20 @@ fn hidden_order_columns(stmt: &Statement) -> Vec<usize> {
             continue; // ORDER BY 2: a position
         }
         let text = o.expr.to_string();
+        // A name matched by its last part only, which a join's qualified key may not be.
+        let by_name = !(multi_table && matches!(o.expr, Expr::CompoundIdentifier(_)));
         let name = last(&o.expr);
         let found = sel.projection.iter().any(|p| match p {
             SelectItem::UnnamedExpr(e) => {
-                e.to_string() == text || (name.is_some() && last(e) == name)
+                e.to_string() == text || (by_name && name.is_some() && last(e) == name)
             }
             SelectItem::ExprWithAlias { expr, alias } => {
                 expr.to_string() == text
-                    || name.as_deref() == Some(alias.value.to_ascii_lowercase().as_str())
+                    || by_name && name.as_deref() == Some(alias.value.to_ascii_lowercase().as_str())
             }
             _ => false,
         });
-        if !(found || wildcard && name.is_some()) {
+        if !(found || by_name && wildcard && name.is_some()) {
             out.push(i);
         }
     }

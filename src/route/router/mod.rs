@@ -20,7 +20,7 @@ mod select;
 
 use insert::route_insert;
 pub use insert::{ids_needed, largest_explicit_id, zero_key_given};
-use select::scatter_select;
+pub use select::scatter_select;
 
 /// Everything the router reads.
 pub struct RouteInput<'a> {

@@ -10,7 +10,9 @@ use crate::sql::analyze::Item;
 use mysql_async::Value;
 use sqlparser::ast::{Expr, SetExpr, Statement};
 
-pub(super) fn scatter_select(inp: &RouteInput<'_>, mut targets: Vec<Target>) -> Result<Plan> {
+/// The plan of a SELECT read on every one of `targets` and merged (refused with 1235 when the
+/// merge cannot be exact).
+pub fn scatter_select(inp: &RouteInput<'_>, mut targets: Vec<Target>) -> Result<Plan> {
     let a = inp.analysis;
     let Some(shape) = &a.select else {
         return Err(ProxyError::NotSupported(

@@ -40,6 +40,9 @@ pub enum Merge {
         broadcast: bool,
         first_id: Option<u64>,
         multi_row: bool,
+        /// `INSERT ... ON DUPLICATE KEY UPDATE`: a shard's one row counts as a duplicate when
+        /// it was updated (2 affected), not when it was IGNOREd (0).
+        upsert: bool,
     },
 }
 

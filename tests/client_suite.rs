@@ -26,36 +26,11 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::OnceLock;
 
-// Proxy bugs seen by this suite that issue 12 does not list (each to be filed).
-/// A proxy-owned value inside a larger expression reaches the backend as a literal.
-const U_LITERAL: &str = "U5 a value the proxy owns (LAST_INSERT_ID(), @@autocommit, a user \
-    variable) inside a larger expression reaches the backend as a literal: the values are \
-    MariaDB's, the column definitions are those of the literal (LONG and its width for an \
-    integer, instead of the function's LONGLONG)";
-/// COM_CHANGE_USER from the MariaDB C connector.
-const U_CHANGE_USER: &str = "U3 COM_CHANGE_USER from the MariaDB C connector (mysqlclient's \
-    change_user) is refused with 1045 for valid credentials and the connection dropped (node \
-    mysql2's changeUser works)";
-
 /// Steps whose proxy output differs from plain MariaDB's today, each with its cause. Keep it
 /// exact: a step listed here that becomes equal fails the suite until its entry is removed.
 /// `observed` reads "proxy vs plain".
 #[rustfmt::skip]
 const KNOWN_GAPS: &[Gap] = &[
-    // ---- mariadb CLI
-    unlisted("mariadb_cli", "user_variables", &[8], U_LITERAL, "SELECT @v, @v + 1: 3, 4 as MariaDB, columns typed LONG (width 1, 3) vs LONGLONG (20, 21)"),
-    gap("mariadb_cli", "call_procedure", &[16], "1305 PROCEDURE cs_note does not exist (never created) vs two calls and two notes"),
-    // ---- PyMySQL (bytes go out as X'..', so the binary steps pass)
-    unlisted("pymysql", "session_vars_in_select", &[4], U_LITERAL, "@@autocommit 0 as MariaDB, column LONG flags 129 vs LONGLONG flags 128; DATABASE() length 40 vs 256"),
-    unlisted("pymysql", "last_insert_id_in_select", &[4], U_LITERAL, "4, 5 as MariaDB, columns LONG width 1, 2 vs LONGLONG 21, 22"),
-    unlisted("pymysql", "user_variables", &[8], U_LITERAL, "3, 4 as MariaDB, columns LONG vs LONGLONG"),
-    // ---- mysqlclient (the C connector sends bytes as _binary'<raw bytes>')
-    unlisted("mysqlclient", "session_vars_in_select", &[4], U_LITERAL, "@@autocommit 0 as MariaDB, column LONG vs LONGLONG"),
-    unlisted("mysqlclient", "last_insert_id_in_select", &[4], U_LITERAL, "4, 5 as MariaDB, columns LONG vs LONGLONG"),
-    unlisted("mysqlclient", "user_variables", &[8], U_LITERAL, "3, 4 as MariaDB, columns LONG vs LONGLONG"),
-    unlisted("mysqlclient", "change_user", &[], U_CHANGE_USER, "change_user fails with 1045 vs a fresh session (sql_mode reset, same schema)"),
-    // ---- node mysql2
-    unlisted("node_mysql2", "user_variables", &[8], U_LITERAL, "3, 4 as MariaDB, columns LONG vs LONGLONG"),
     // ---- SQLAlchemy
     gap("sqlalchemy", "orders_read", &[3], "sa_orders ids repeat across shards (each shard numbers its own): 6 orders of product 1 vs 3 of each"),
     gap("sqlalchemy", "join_one_product", &[10], "join of co-located sa_orders and sa_products refused with 1235"),
@@ -99,7 +74,8 @@ const fn gap_blocking(
     }
 }
 
-/// A gap caused (also, with `items`) by a proxy bug that issue 12 does not list.
+/// A gap caused (also, with `items`) by a proxy bug that issue 12 does not list (none today).
+#[allow(dead_code)]
 const fn unlisted(
     client: &'static str,
     step: &'static str,

@@ -9,8 +9,6 @@ mod common;
 use common::*;
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Opts, OptsBuilder, Row, Value};
-use shardgate::sandbox::{Sandbox, SandboxSpec};
-use std::sync::OnceLock;
 
 /// Tables sharded over both shards, by name and by pattern, unsharded ones (on the default
 /// shard s0) and an auto_increment table (so that the proxy's `shardgate_sequences` exists):
@@ -81,13 +79,9 @@ const DDL: &[&str] = &[
     "CREATE TRIGGER tr_notes BEFORE INSERT ON notes FOR EACH ROW SET NEW.body = COALESCE(NEW.body, '')",
 ];
 
-/// One plain MariaDB server of this binary, used directly.
-fn plain_server() -> &'static Sandbox {
-    static PLAIN: OnceLock<Sandbox> = OnceLock::new();
-    PLAIN.get_or_init(|| Sandbox::up(&SandboxSpec::temp(1, 0)).expect("plain MariaDB up"))
-}
-
-async fn plain(db: &str) -> Conn {
+/// A connection to the plain server (`common::plain_server`) in database `db`, as it is (the
+/// common `plain` recreates its database, which information_schema is not).
+async fn plain_conn(db: &str) -> Conn {
     let opts = Opts::from_url(&plain_server().primary_url(0)).expect("url");
     Conn::new(
         OptsBuilder::from_opts(opts)
@@ -106,7 +100,7 @@ async fn prepare(db: &str, tables: &str) -> (std::net::SocketAddr, Conn, Conn) {
     })
     .join()
     .unwrap();
-    let mut p = plain("mysql").await;
+    let mut p = plain_conn("mysql").await;
     for d in [db, other.as_str()] {
         p.query_drop(format!("DROP DATABASE IF EXISTS `{d}`"))
             .await
@@ -116,7 +110,7 @@ async fn prepare(db: &str, tables: &str) -> (std::net::SocketAddr, Conn, Conn) {
             .unwrap();
     }
     let (addr, mut c) = setup(db, tables).await;
-    let mut p = plain(db).await;
+    let mut p = plain_conn(db).await;
     for sql in DDL {
         c.query_drop(*sql)
             .await
@@ -215,7 +209,7 @@ async fn information_schema_answers_like_one_server() {
     let mut i = client_as(addr, "app", "app", Some("information_schema"))
         .await
         .unwrap();
-    let mut pi = plain("information_schema").await;
+    let mut pi = plain_conn("information_schema").await;
     for q in [
         format!("SELECT TABLE_NAME FROM TABLES WHERE TABLE_SCHEMA = '{db}' ORDER BY 1"),
         "SHOW TABLES LIKE 'COLL%'".into(),

@@ -16,7 +16,6 @@ use super::{SessionState, Shared, local::ok, proxy_views, run_plan};
 use crate::config::Rules;
 use crate::error::{ProxyError, Result};
 use crate::execute::Outcome;
-use crate::plan::{Merge, Plan, Target};
 use crate::sql::command::{Command, PrepareFrom, SetItem};
 use crate::sql::privilege::{self, Admin, KillTarget, NEEDLES, system_schema};
 use aho_corasick::AhoCorasick;
@@ -294,17 +293,7 @@ async fn set_global(
             "SET GLOBAL mixed with session settings in one statement (run them separately)".into(),
         ));
     }
-    let plan = Plan {
-        targets: (0..sh.rules.shards.len())
-            .map(|shard| Target { shard, sql: None })
-            .collect(),
-        merge: Merge::Affected {
-            broadcast: true,
-            first_id: None,
-            multi_row: false,
-        },
-        write: true,
-    };
+    let plan = crate::route::router::all_shards(sh.rules.shards.len(), true);
     run_plan(sh, st, &plan, sql, None, false, false).await
 }
 

@@ -10,7 +10,7 @@ use crate::error::{ProxyError, Result};
 use crate::execute::{OkInfo, Outcome, RowSet};
 use crate::frontend::packets::ColumnDef;
 use crate::plan::{Merge, Plan, Target};
-use crate::rewrite::session::substitute;
+use crate::rewrite::session::{Place, substitute};
 use crate::rewrite::{quote, raw_sql};
 use crate::sql::analyze::{Analysis, Kind};
 use crate::sql::session::{SessionFn, SessionRef, session_ref};
@@ -45,7 +45,13 @@ pub(super) fn ok() -> Outcome {
     Outcome::Ok(OkInfo::default())
 }
 
-pub(super) fn show_warnings(st: &SessionState, count: bool) -> Outcome {
+pub(super) fn show_warnings(st: &SessionState, count: bool, errors: bool) -> Outcome {
+    let rows: Vec<Vec<Value>> = st
+        .warnings
+        .iter()
+        .filter(|w| !errors || is_error(w))
+        .cloned()
+        .collect();
     // Column definitions as MariaDB sends them (drivers reflect types, flags and lengths).
     let mb = st.max_char_len();
     let col = |name: &str, t: ColumnType, charset: u16, flags: u16, length: u32, decimals: u8| {
@@ -54,16 +60,21 @@ pub(super) fn show_warnings(st: &SessionState, count: bool) -> Outcome {
         c
     };
     if count {
+        let name = if errors {
+            "@@session.error_count"
+        } else {
+            "@@session.warning_count"
+        };
         return Outcome::Rows(RowSet {
             columns: Arc::new(vec![col(
-                "@@session.warning_count",
+                name,
                 ColumnType::MYSQL_TYPE_LONGLONG,
                 63,
                 160,
                 21,
                 0,
             )]),
-            rows: vec![vec![Value::UInt(st.warnings.len() as u64)]],
+            rows: vec![vec![Value::UInt(rows.len() as u64)]],
             ..Default::default()
         });
     }
@@ -75,7 +86,7 @@ pub(super) fn show_warnings(st: &SessionState, count: bool) -> Outcome {
     ];
     Outcome::Rows(RowSet {
         columns: Arc::new(columns),
-        rows: st.warnings.clone(),
+        rows,
         ..Default::default()
     })
 }
@@ -229,6 +240,11 @@ pub(super) fn session_answer(
                     (MYSQL_TYPE_LONG_BLOB, 63, 16_777_215, 128, 39)
                 }
             };
+            // A variable never set is one byte longer than one set to NULL, on MariaDB.
+            let meta = match st.user_vars.get(name) {
+                None => (MYSQL_TYPE_LONG_BLOB, 63, 16_777_216, 128, 39),
+                Some(_) => meta,
+            };
             let value = match v.param() {
                 Value::Bytes(b) if matches!(v, UserValue::Decimal(_)) => Value::Bytes(b),
                 other => other,
@@ -263,18 +279,103 @@ pub(super) fn with_session_values(
         Err(_) => return Err(ProxyError::Syntax(format!("near '{sql}'"))),
     };
     crate::rewrite::inline_params(&mut stmt, params);
-    substitute(&mut stmt, sql, &|r| match r {
+    substitute(&mut stmt, sql, &|r, place| match r {
         SessionRef::Renamed(name, _) => {
             let backend = super::vars::backend_name(sh, name);
             Some(Expr::Identifier(Ident::new(format!("@@{backend}"))))
         }
         SessionRef::Func(SessionFn::Database) => None,
-        other => Some(match session_answer(st, other, "") {
-            Some((sql, _, _)) => raw_sql(&sql),
-            None => raw_sql("NULL"),
-        }),
+        other => Some(
+            match (place, typed_sql(st, other), session_answer(st, other, "")) {
+                (Place::SelectList, Some(typed), _) => raw_sql(&typed),
+                (_, _, Some((sql, _, _))) => raw_sql(&sql),
+                _ => raw_sql("NULL"),
+            },
+        ),
     });
     Ok(stmt.to_string())
+}
+
+/// An expression that MariaDB types as it types the reference `r` (same column type, length
+/// and flags), with the session's value: in a SELECT list item such as `LAST_INSERT_ID() + 1`
+/// the client then sees the column definition the server would give it. `None` where a literal
+/// already has the right type, or no such expression is known (decimal, double and string user
+/// variables: their values are right, their column lengths those of the literal).
+fn typed_sql(st: &SessionState, r: &SessionRef) -> Option<String> {
+    if let SessionRef::UserVar(name) = r {
+        return Some(match st.user_vars.get(name) {
+            // An integer: LONGLONG, nullable, length 20.
+            Some(UserValue::Int(n)) => format!("IF(0,NULL,IF(0,-9223372036854775808,{n}))"),
+            // Others keep the literal's type, made nullable as a variable is.
+            Some(v) => format!("IF(0,NULL,{})", v.sql()),
+            None => "NULL".to_string(),
+        });
+    }
+    let v = match session_answer(st, r, "")?.1 {
+        Value::Int(n) => n.to_string(),
+        Value::UInt(n) => n.to_string(),
+        _ => return None,
+    };
+    match r {
+        // LONGLONG UNSIGNED NOT NULL, length 21: a bitwise OR is typed so.
+        SessionRef::Func(SessionFn::LastInsertId) => Some(format!("({}|0)", v)),
+        // LONGLONG NOT NULL, length 21 (inside a larger expression its length may be one more
+        // than MariaDB's: `ROW_COUNT()+0` is 23 long, not 22).
+        SessionRef::Func(SessionFn::RowCount | SessionFn::FoundRows) => {
+            Some(format!("CAST(({}|0) AS SIGNED)", v))
+        }
+        SessionRef::SysVar(name) => match name.as_str() {
+            // A boolean variable: nullable, length 1.
+            "autocommit" => Some(format!("IF(0,NULL,{v})")),
+            // LONGLONG UNSIGNED, nullable, length 21.
+            "in_transaction" | "warning_count" | "error_count" | "last_insert_id" | "identity" => {
+                Some(format!("IF(0,NULL,({v}|0))"))
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The column definitions the proxy knows for the SELECT list items of `a` that are exactly one
+/// session reference (`SELECT @v, x FROM t`): the backend typed the literal put in their place,
+/// the client must see what MariaDB gives for the reference itself.
+pub(super) fn select_list_columns(st: &SessionState, a: &Analysis) -> Vec<(usize, ColumnDef)> {
+    let Some(refs) = crate::rewrite::session::select_list_refs(&a.stmt) else {
+        return Vec::new();
+    };
+    refs.iter()
+        .filter_map(|(i, r)| Some((*i, session_answer(st, r, "")?.2)))
+        .collect()
+}
+
+/// `out` with the type, length, flags and character set of the columns in `fixes` replaced
+/// (names stay as the backend sent them).
+pub(super) fn patch_columns(out: Outcome, fixes: &[(usize, ColumnDef)]) -> Outcome {
+    let patch = |cols: &mut Arc<Vec<ColumnDef>>| {
+        let cols = Arc::make_mut(cols);
+        for (i, def) in fixes {
+            if let Some(c) = cols.get_mut(*i) {
+                c.col_type = def.col_type;
+                c.charset = def.charset;
+                c.length = def.length;
+                c.flags = def.flags;
+                c.decimals = def.decimals;
+            }
+        }
+    };
+    match out {
+        _ if fixes.is_empty() => out,
+        Outcome::Rows(mut r) => {
+            patch(&mut r.columns);
+            Outcome::Rows(r)
+        }
+        Outcome::Stream(mut s) => {
+            patch(&mut s.columns);
+            Outcome::Stream(s)
+        }
+        other => other,
+    }
 }
 
 /// `SET @a = <value>, ...` for the user variables a statement the parser refused mentions:
@@ -356,7 +457,9 @@ pub(super) async fn select_into(
     let set = match super::run_sql_boxed(sh, st, &text, None).await? {
         Outcome::Rows(r) => r,
         Outcome::Stream(s) => super::vars::collect_stream(st, s).await?,
-        Outcome::Ok(_) => return Err(ProxyError::Syntax("SELECT ... INTO without rows".into())),
+        Outcome::Ok(_) | Outcome::Multi(_) => {
+            return Err(ProxyError::Syntax("SELECT ... INTO without rows".into()));
+        }
     };
     if set.columns.len() != a.into_vars.len() {
         return Err(ProxyError::Sql {
@@ -378,20 +481,23 @@ pub(super) async fn select_into(
                 ..Default::default()
             }))
         }
-        [row] => {
+        [row, more @ ..] => {
+            // MySQL stores the first row before it finds a second one.
             for ((name, v), col) in a.into_vars.iter().zip(row).zip(set.columns.iter()) {
                 st.user_vars
                     .insert(name.clone(), UserValue::from_result(v, col));
+            }
+            if !more.is_empty() {
+                return Err(ProxyError::Sql {
+                    code: 1172,
+                    state: "42000",
+                    message: "Result consisted of more than one row".into(),
+                });
             }
             Ok(Outcome::Ok(OkInfo {
                 affected: 1,
                 ..Default::default()
             }))
         }
-        _ => Err(ProxyError::Sql {
-            code: 1172,
-            state: "42000",
-            message: "Result consisted of more than one row".into(),
-        }),
     }
 }

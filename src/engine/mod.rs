@@ -149,25 +149,36 @@ pub async fn run(
     params: Option<&[Value]>,
 ) -> Result<Outcome> {
     let cmd = command::classify(sql);
-    if let Command::ShowWarnings { count } = cmd {
-        return Ok(show_warnings(st, count));
+    if let Command::ShowWarnings { count, errors } = cmd {
+        return Ok(show_warnings(st, count, errors));
     }
     let mut result = dispatch(sh, st, sql, params, cmd).await;
     // What SHOW WARNINGS, ROW_COUNT() and FOUND_ROWS() will answer.
-    st.warnings = match &mut result {
-        Ok(Outcome::Ok(o)) => std::mem::take(&mut o.warning_list),
-        Ok(Outcome::Rows(r)) => std::mem::take(&mut r.warning_list),
-        // Known when the stream ends: see `finish_stream`.
-        Ok(Outcome::Stream(_)) => Vec::new(),
-        Err(e) => error_warning(e),
+    // (Of a CALL's several results, the last one decides.)
+    let last = match &mut result {
+        Ok(Outcome::Multi(list)) => list.last_mut().map(Ok),
+        Ok(other) => Some(Ok(other)),
+        Err(e) => Some(Err(&*e)),
     };
-    match &result {
-        Ok(Outcome::Ok(o)) => st.row_count = i64::try_from(o.affected).unwrap_or(i64::MAX),
-        Ok(Outcome::Rows(r)) => {
+    st.warnings = match last {
+        Some(Ok(Outcome::Ok(o))) => std::mem::take(&mut o.warning_list),
+        Some(Ok(Outcome::Rows(r))) => std::mem::take(&mut r.warning_list),
+        // Known when the stream ends: see `finish_stream`.
+        Some(Ok(_)) | None => Vec::new(),
+        Some(Err(e)) => error_warning(e),
+    };
+    let last = match &result {
+        Ok(Outcome::Multi(list)) => list.last(),
+        Ok(other) => Some(other),
+        Err(_) => None,
+    };
+    match last {
+        Some(Outcome::Ok(o)) => st.row_count = i64::try_from(o.affected).unwrap_or(i64::MAX),
+        Some(Outcome::Rows(r)) => {
             st.row_count = -1;
             st.found_rows_count = r.rows.len() as u64;
         }
-        Ok(Outcome::Stream(_)) | Err(_) => st.row_count = -1,
+        _ => st.row_count = -1,
     }
     result
 }
@@ -244,7 +255,7 @@ async fn dispatch(
             let shard = fallback(sh, st);
             run_plan(sh, st, &single(shard), sql, None, false, false).await
         }
-        Command::ShowWarnings { count } => Ok(show_warnings(st, count)),
+        Command::ShowWarnings { count, errors } => Ok(show_warnings(st, count, errors)),
         Command::Program(p) => program::run(sh, st, sql, p).await,
         Command::Unsupported(what) => Err(ProxyError::NotSupported(what)),
         Command::Sql => run_sql(sh, st, sql, params).await,
@@ -415,7 +426,9 @@ async fn run_sql_prefixed(
     if analysis.session_refs {
         // The session's values take the references' place; the result is a plain statement.
         let text = local::with_session_values(sh, st, sql, params.unwrap_or_default())?;
-        return run_prefixed_boxed(sh, st, &text, prefix).await;
+        let columns = local::select_list_columns(st, &analysis);
+        let out = run_prefixed_boxed(sh, st, &text, prefix).await?;
+        return Ok(local::patch_columns(out, &columns));
     }
     let schema = st.schema.clone();
     let current = schema.as_deref();
@@ -925,7 +938,7 @@ pub async fn field_list(sh: &Shared, st: &mut SessionState, table: &str) -> Resu
     match run_plan(sh, st, &single(shard), &sql, None, false, false).await? {
         Outcome::Rows(r) => Ok(r.columns.to_vec()),
         Outcome::Stream(s) => Ok(s.columns.to_vec()),
-        Outcome::Ok(_) => Ok(Vec::new()),
+        Outcome::Ok(_) | Outcome::Multi(_) => Ok(Vec::new()),
     }
 }
 

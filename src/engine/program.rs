@@ -47,6 +47,7 @@ pub(super) async fn run(
                     .collect(),
                 merge: Merge::Affected {
                     multi_row: false,
+                    upsert: false,
                     broadcast: true,
                     first_id: None,
                 },

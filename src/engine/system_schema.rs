@@ -166,17 +166,7 @@ pub(super) async fn alter_database(
         // MySQL commits an open transaction before DDL; so does the proxy.
         return Some(Err(e));
     }
-    let plan = crate::plan::Plan {
-        targets: (0..sh.rules.shards.len())
-            .map(|shard| Target { shard, sql: None })
-            .collect(),
-        merge: crate::plan::Merge::Affected {
-            broadcast: true,
-            first_id: None,
-            multi_row: false,
-        },
-        write: true,
-    };
+    let plan = crate::route::router::all_shards(sh.rules.shards.len(), true);
     Some(run_plan(sh, st, &plan, sql, None, false, false).await)
 }
 

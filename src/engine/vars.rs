@@ -158,7 +158,7 @@ pub(super) async fn evaluate(sh: &Shared, st: &mut SessionState, expr: &str) -> 
     let set = match run_sql_boxed(sh, st, &sql, None).await? {
         Outcome::Rows(r) => r,
         Outcome::Stream(s) => collect_stream(st, s).await?,
-        Outcome::Ok(_) => {
+        Outcome::Ok(_) | Outcome::Multi(_) => {
             return Err(ProxyError::Transaction(
                 "evaluating a variable's value gave no row".into(),
             ));
@@ -222,6 +222,8 @@ pub(super) async fn set(
                 st.autocommit = on;
             }
             SetItem::Global(_) => {
+                // The gate (`engine::admin`) answers SET GLOBAL first (refused, or an admin's
+                // on every shard); a global item it did not see (after session items) ends here.
                 return Err(ProxyError::Privilege("SUPER".into()));
             }
             SetItem::UserVar { name, value } => {

@@ -43,6 +43,9 @@ pub enum Outcome {
     Rows(RowSet),
     /// A single shard's rows, delivered as they arrive (see [`start_stream`]).
     Stream(RowStream),
+    /// Several results of one statement (a CALL: each SELECT of the procedure, then its OK),
+    /// relayed in order.
+    Multi(Vec<Outcome>),
 }
 
 /// What to run: the SQL text and, for the binary protocol, the bound parameters.
@@ -161,15 +164,37 @@ async fn run_tracked(
             read_result(&mut result, &step).await?
         }
     };
-    match &mut outcome {
-        Outcome::Ok(o) => o.warning_list = fetch_warnings(conn, o.warnings, &step).await?,
-        Outcome::Rows(r) => r.warning_list = fetch_warnings(conn, r.warnings, &step).await?,
-        Outcome::Stream(_) => {}
+    // Warnings are those of the statement's last result.
+    let last = match &mut outcome {
+        Outcome::Multi(list) => list.last_mut(),
+        other => Some(other),
+    };
+    match last {
+        Some(Outcome::Ok(o)) => o.warning_list = fetch_warnings(conn, o.warnings, &step).await?,
+        Some(Outcome::Rows(r)) => r.warning_list = fetch_warnings(conn, r.warnings, &step).await?,
+        _ => {}
     }
     Ok(outcome)
 }
 
+/// Reads every result of a statement: one for most, several for a CALL.
 async fn read_result<P: Protocol>(
+    result: &mut QueryResult<'_, '_, P>,
+    step: &Step<'_>,
+) -> Result<Outcome> {
+    let mut all = vec![read_one(result, step).await?];
+    // A result not yet read shows its columns (none for an OK); a CALL ends with an OK.
+    while result.columns().is_some() {
+        all.push(read_one(result, step).await?);
+    }
+    Ok(if all.len() == 1 {
+        all.remove(0)
+    } else {
+        Outcome::Multi(all)
+    })
+}
+
+async fn read_one<P: Protocol>(
     result: &mut QueryResult<'_, '_, P>,
     step: &Step<'_>,
 ) -> Result<Outcome> {
@@ -187,9 +212,13 @@ async fn read_result<P: Protocol>(
                 warning_list: Vec::new(),
             })
         }
-        _ => Outcome::Ok(ok_info(result)),
+        _ => {
+            let ok = ok_info(result);
+            // Step past this OK-only result, so the next one (if any) comes up.
+            let _ = step.within(result.next()).await?;
+            Outcome::Ok(ok)
+        }
     };
-    drain(result, step).await?;
     Ok(outcome)
 }
 

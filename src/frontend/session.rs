@@ -40,6 +40,8 @@ struct Conn<S> {
     multi_statements: bool,
     /// The collation the client announced in its handshake (kept across session resets).
     charset: u8,
+    /// The scramble of the last authentication, which COM_CHANGE_USER answers are hashed with.
+    scramble: Vec<u8>,
 }
 
 /// Serves one client until it quits, the connection drops, or shutdown is signalled between
@@ -58,7 +60,7 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
         _ = shutdown.changed() => None,
         r = tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake(&mut io, &sh, conn_id)) => r.ok().flatten(),
     };
-    let Some((caps, charset, mut st)) = greeted else {
+    let Some((caps, charset, scramble, mut st)) = greeted else {
         return;
     };
     if let Some(ip) = peer {
@@ -72,6 +74,7 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
         next_stmt: 1,
         multi_statements: caps & caps::MULTI_STATEMENTS != 0,
         charset,
+        scramble,
     };
     // Listed for SHOW PROCESSLIST; `killed` resolves on KILL CONNECTION of this session.
     let registration = sh.admin.sessions.register(&c.st);
@@ -119,7 +122,7 @@ async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
     io: &mut PacketIo<S>,
     sh: &Shared,
     conn_id: u32,
-) -> Option<(u32, u8, SessionState)> {
+) -> Option<(u32, u8, Vec<u8>, SessionState)> {
     let scramble = auth::new_scramble();
     io.write_packet(&packets::handshake(
         conn_id,
@@ -168,7 +171,12 @@ async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
     packets::ok(&mut buf, 0, 0, 0, status::AUTOCOMMIT, 0, "");
     io.write_packet(&buf);
     io.flush().await.ok()?;
-    Some((resp.caps & caps::SERVER, resp.charset, st))
+    Some((
+        resp.caps & caps::SERVER,
+        resp.charset,
+        scramble.to_vec(),
+        st,
+    ))
 }
 
 /// Gives the session the character set the client announced (backend connections are then set
@@ -262,6 +270,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
     /// stops there); `Written::Gone`: the client went away.
     async fn write_outcome(&mut self, o: Outcome, binary: bool, more: bool) -> Written {
         match o {
+            Outcome::Multi(list) => {
+                // A CALL's results, each but the last flagged "more results follow".
+                let n = list.len();
+                for (i, part) in list.into_iter().enumerate() {
+                    let w = Box::pin(self.write_outcome(part, binary, more || i + 1 < n)).await;
+                    if w != Written::Done {
+                        return w;
+                    }
+                }
+            }
             Outcome::Ok(ok) => {
                 self.write_ok(ok.affected, ok.last_insert_id, ok.warnings, &ok.info, more)
             }
@@ -539,9 +557,10 @@ async fn execute<S: AsyncRead + AsyncWrite + Unpin>(c: &mut Conn<S>, sh: &Shared
     }
 }
 
-/// COM_CHANGE_USER: authenticates again (always through an auth switch with a fresh scramble,
-/// whatever the client sent first) and starts a fresh session for the new user and schema.
-/// A failed attempt ends the connection, as MySQL does.
+/// COM_CHANGE_USER: authenticates again and starts a fresh session for the new user and schema.
+/// An answer hashed with the connection's scramble by mysql_native_password is checked as it
+/// is (the MariaDB C connector expects nothing else); any other goes through an auth switch with
+/// a fresh scramble. A failed attempt ends the connection, as MySQL does.
 async fn change_user<S: AsyncRead + AsyncWrite + Unpin>(
     c: &mut Conn<S>,
     sh: &Shared,
@@ -549,36 +568,47 @@ async fn change_user<S: AsyncRead + AsyncWrite + Unpin>(
 ) -> bool {
     let mut r = Reader::new(body);
     let user = String::from_utf8_lossy(r.cstr().unwrap_or_default()).into_owned();
-    if c.caps & caps::SECURE_CONNECTION != 0 {
+    let first: Vec<u8> = if c.caps & caps::SECURE_CONNECTION != 0 {
         let n = r.u8().unwrap_or(0) as usize;
-        let _ = r.take(n);
+        r.take(n).unwrap_or_default().to_vec()
     } else {
-        let _ = r.cstr();
-    }
+        r.cstr().unwrap_or_default().to_vec()
+    };
     let db = r
         .cstr()
         .map(|d| String::from_utf8_lossy(d).into_owned())
         .filter(|d| !d.is_empty());
+    let _charset = r.u16();
+    let plugin = r.cstr().map(|p| String::from_utf8_lossy(p).into_owned());
     // Whatever transaction and statements the old session had end here.
     engine::close(sh, &mut c.st).await;
     c.stmts.clear();
-    let scramble = auth::new_scramble();
-    let mut sw = vec![0xfe];
-    sw.extend_from_slice(packets::NATIVE_PASSWORD.as_bytes());
-    sw.push(0);
-    sw.extend_from_slice(&scramble);
-    sw.push(0);
-    c.io.write_packet(&sw);
-    if c.io.flush().await.is_err() {
-        return false;
-    }
-    let Ok(Some(answer)) = c.io.read_packet().await else {
-        return false;
+    let native = plugin
+        .as_deref()
+        .is_none_or(|p| p.is_empty() || p == packets::NATIVE_PASSWORD);
+    let user_rule = sh.rules.user(&user);
+    let ok_first =
+        native && user_rule.is_some_and(|u| auth::check_native(&c.scramble, &u.password, &first));
+    let (ok, answer) = if ok_first {
+        (true, first)
+    } else {
+        let scramble = auth::new_scramble();
+        let mut sw = vec![0xfe];
+        sw.extend_from_slice(packets::NATIVE_PASSWORD.as_bytes());
+        sw.push(0);
+        sw.extend_from_slice(&scramble);
+        sw.push(0);
+        c.io.write_packet(&sw);
+        if c.io.flush().await.is_err() {
+            return false;
+        }
+        let Ok(Some(answer)) = c.io.read_packet().await else {
+            return false;
+        };
+        c.scramble = scramble.to_vec();
+        let ok = user_rule.is_some_and(|u| auth::check_native(&scramble, &u.password, &answer));
+        (ok, answer)
     };
-    let ok = sh
-        .rules
-        .user(&user)
-        .is_some_and(|u| auth::check_native(&scramble, &u.password, &answer));
     let denied = if !ok {
         let using = if answer.is_empty() { "NO" } else { "YES" };
         Some(ProxyError::AccessDenied(user.clone(), using))

@@ -22,6 +22,7 @@ pub fn merge(spec: &Merge, outcomes: Vec<Outcome>) -> Result<Outcome> {
             broadcast,
             first_id,
             multi_row,
+            upsert,
         } => {
             let oks: Vec<OkInfo> = outcomes
                 .into_iter()
@@ -36,7 +37,7 @@ pub fn merge(spec: &Merge, outcomes: Vec<Outcome>) -> Result<Outcome> {
             } else {
                 OkInfo {
                     affected: oks.iter().map(|o| o.affected).sum(),
-                    info: merge_info(&oks, *multi_row),
+                    info: merge_info(&oks, *multi_row, *upsert),
                     warnings: oks
                         .iter()
                         .map(|o| o.warnings)
@@ -65,9 +66,9 @@ pub fn merge(spec: &Merge, outcomes: Vec<Outcome>) -> Result<Outcome> {
                             "a streamed result cannot be merged".into(),
                         ));
                     }
-                    Outcome::Ok(_) => {
+                    Outcome::Ok(_) | Outcome::Multi(_) => {
                         return Err(ProxyError::Transaction(
-                            "a shard answered OK where rows were expected".into(),
+                            "a shard answered something else than one result set where rows were expected".into(),
                         ));
                     }
                 }
@@ -81,8 +82,9 @@ pub fn merge(spec: &Merge, outcomes: Vec<Outcome>) -> Result<Outcome> {
 /// the order the server writes them (`Records: 3  Duplicates: 0  Warnings: 0`,
 /// `Rows matched: 3  Changed: 3  Warnings: 0`). Drivers read `changedRows` and the like from it.
 /// A shard that received one row of a multi-row INSERT reports no info: it counts as one record,
-/// a duplicate when it did not insert exactly one row (IGNOREd, or updated by ON DUPLICATE KEY).
-fn merge_info(oks: &[OkInfo], multi_row: bool) -> String {
+/// and as a duplicate when MySQL would count it so: updated by ON DUPLICATE KEY UPDATE (2
+/// affected rows; an unchanged row is not counted), or IGNOREd (0 affected rows).
+fn merge_info(oks: &[OkInfo], multi_row: bool, upsert: bool) -> String {
     let mut sums: Vec<(String, u64)> = Vec::new();
     let mut add = |label: &str, n: u64| match sums.iter_mut().find(|(l, _)| l == label) {
         Some((_, total)) => *total += n,
@@ -93,7 +95,12 @@ fn merge_info(oks: &[OkInfo], multi_row: bool) -> String {
         if parsed.is_empty() {
             if multi_row {
                 add("Records", 1);
-                add("Duplicates", u64::from(o.affected != 1));
+                let duplicate = if upsert {
+                    o.affected == 2
+                } else {
+                    o.affected == 0
+                };
+                add("Duplicates", u64::from(duplicate));
                 add("Warnings", u64::from(o.warnings));
             }
             continue;
@@ -416,19 +423,23 @@ mod tests {
             ok(1, "Rows matched: 3  Changed: 1  Warnings: 1"),
         ];
         assert_eq!(
-            merge_info(&update, false),
+            merge_info(&update, false, false),
             "Rows matched: 5  Changed: 3  Warnings: 1"
         );
         let insert = [ok(2, "Records: 2  Duplicates: 0  Warnings: 0"), ok(1, "")];
         assert_eq!(
-            merge_info(&insert, true),
+            merge_info(&insert, true, false),
             "Records: 3  Duplicates: 0  Warnings: 0"
         );
         assert_eq!(
-            merge_info(&[ok(1, ""), ok(0, "")], true),
+            merge_info(&[ok(1, ""), ok(0, "")], true, false),
             "Records: 2  Duplicates: 1  Warnings: 0"
         );
-        assert_eq!(merge_info(&[ok(1, ""), ok(1, "")], false), "");
+        assert_eq!(
+            merge_info(&[ok(2, ""), ok(0, "")], true, true),
+            "Records: 2  Duplicates: 1  Warnings: 0"
+        );
+        assert_eq!(merge_info(&[ok(1, ""), ok(1, "")], false, false), "");
         assert!(parse_info("not: a count").is_empty());
     }
     use mysql_async::consts::ColumnType;

@@ -8,22 +8,67 @@ use sqlparser::ast::{
 };
 use std::ops::ControlFlow;
 
-/// Replaces every session reference of `stmt` by `value(reference)` (`None`: left as it is). A
-/// SELECT list item whose expression changes keeps its column name: it gets its text as alias,
-/// as MySQL names an unaliased item by its text as written (`SELECT @v+1` has a column `@v+1`).
-/// `source` is the text `stmt` was parsed from, where that name is read.
-pub fn substitute(stmt: &mut Statement, source: &str, value: &dyn Fn(&SessionRef) -> Option<Expr>) {
-    if let Statement::Query(q) = stmt {
-        keep_names(q, source);
-    }
-    let _ = visit_expressions_mut(stmt, |e| {
+/// Where a session reference stands: in an item of the statement's SELECT list (whose column
+/// definition the client sees, so the value should be typed as MariaDB types the reference), or
+/// anywhere else (where a plain literal lets the router read it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Place {
+    SelectList,
+    Elsewhere,
+}
+
+/// Replaces every session reference of `stmt` by `value(reference, place)` (`None`: left as it
+/// is). A SELECT list item whose expression changes keeps its column name: it gets its text as
+/// alias, as MySQL names an unaliased item by its text as written (`SELECT @v+1` has a column
+/// `@v+1`). `source` is the text `stmt` was parsed from, where that name is read.
+pub fn substitute(
+    stmt: &mut Statement,
+    source: &str,
+    value: &dyn Fn(&SessionRef, Place) -> Option<Expr>,
+) {
+    let replace = |e: &mut Expr, place: Place| {
         if let Some(r) = session_ref(e)
-            && let Some(v) = value(&r)
+            && let Some(v) = value(&r, place)
         {
             *e = v;
         }
         ControlFlow::<()>::Continue(())
-    });
+    };
+    if let Statement::Query(q) = stmt {
+        keep_names(q, source);
+        if let SetExpr::Select(s) = q.body.as_mut() {
+            for item in &mut s.projection {
+                if let SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } = item
+                {
+                    let _ = visit_expressions_mut(e, |e| replace(e, Place::SelectList));
+                }
+            }
+        }
+    }
+    let _ = visit_expressions_mut(stmt, |e| replace(e, Place::Elsewhere));
+}
+
+/// The SELECT list items of `stmt` (a plain SELECT, not a set operation) that are exactly one
+/// session reference, by position; `None` when a wildcard makes positions unknown.
+pub fn select_list_refs(stmt: &Statement) -> Option<Vec<(usize, SessionRef)>> {
+    let Statement::Query(q) = stmt else {
+        return None;
+    };
+    let SetExpr::Select(s) = q.body.as_ref() else {
+        return None;
+    };
+    let mut refs = Vec::new();
+    for (i, item) in s.projection.iter().enumerate() {
+        match item {
+            SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
+                if let Some(r) = session_ref(e) {
+                    refs.push((i, r));
+                }
+            }
+            _ => return None,
+        }
+    }
+    Some(refs)
 }
 
 /// The byte offset of a parser location (1-based line and character column) in `text`.
@@ -172,7 +217,10 @@ mod tests {
 
     fn sub(sql: &str) -> String {
         let mut stmt = parse(sql).unwrap().remove(0);
-        substitute(&mut stmt, sql, &|r| {
+        substitute(&mut stmt, sql, &|r, place| {
+            if place == Place::SelectList && matches!(r, SessionRef::Func(SessionFn::RowCount)) {
+                return Some(crate::rewrite::raw_sql("typed"));
+            }
             Some(match r {
                 SessionRef::Func(SessionFn::Version) => crate::rewrite::raw_sql("'5.7'"),
                 SessionRef::UserVar(v) => crate::rewrite::raw_sql(&format!("'{v}'")),
@@ -209,5 +257,23 @@ mod tests {
             sub("SELECT * FROM t WHERE id = @id UNION SELECT @id"),
             "SELECT * FROM t WHERE id = 'id' UNION SELECT 'id'"
         );
+        assert_eq!(
+            sub("SELECT ROW_COUNT() + 1 FROM t WHERE a = ROW_COUNT()"),
+            "SELECT typed + 1 AS `ROW_COUNT() + 1` FROM t WHERE a = 0"
+        );
+    }
+
+    #[test]
+    fn select_list_references_by_position() {
+        let refs = |sql: &str| {
+            select_list_refs(&parse(sql).unwrap().remove(0))
+                .map(|v| v.into_iter().map(|(i, _)| i).collect::<Vec<_>>())
+        };
+        assert_eq!(
+            refs("SELECT 1, @v, LAST_INSERT_ID() AS l, @v + 1"),
+            Some(vec![1, 2])
+        );
+        assert_eq!(refs("SELECT *, @v FROM t"), None);
+        assert_eq!(refs("INSERT INTO t VALUES (@v)"), None);
     }
 }

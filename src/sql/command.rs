@@ -89,9 +89,11 @@ pub enum Command {
     },
     /// Other SHOW forms (VARIABLES, STATUS, WARNINGS, ...): answered by one backend.
     ShowOther,
-    /// `SHOW WARNINGS` (`count`: `SHOW COUNT(*) WARNINGS`): answered from the session.
+    /// `SHOW WARNINGS` / `SHOW ERRORS` (`count`: `SHOW COUNT(*) ...`; `errors`: errors only):
+    /// answered from the session, whose list neither resets.
     ShowWarnings {
         count: bool,
+        errors: bool,
     },
     /// A stored routine's definition or a compound statement, run as a whole (see
     /// [`super::split::stored_program`]).
@@ -259,10 +261,22 @@ fn classify_show(sql: &str, t: &[Tok]) -> Command {
     }
     match word(t.get(i)) {
         "DATABASES" | "SCHEMAS" => Command::ShowDatabases,
-        "WARNINGS" => Command::ShowWarnings { count: false },
-        "COUNT" if t.iter().any(|x| *x == Tok::Word("WARNINGS".into())) => {
-            Command::ShowWarnings { count: true }
-        }
+        "WARNINGS" => Command::ShowWarnings {
+            count: false,
+            errors: false,
+        },
+        "ERRORS" => Command::ShowWarnings {
+            count: false,
+            errors: true,
+        },
+        "COUNT" if t.iter().any(|x| *x == Tok::Word("WARNINGS".into())) => Command::ShowWarnings {
+            count: true,
+            errors: false,
+        },
+        "COUNT" if t.iter().any(|x| *x == Tok::Word("ERRORS".into())) => Command::ShowWarnings {
+            count: true,
+            errors: true,
+        },
         "TABLES" => {
             let mut schema = None;
             let mut like = None;
@@ -676,11 +690,24 @@ mod tests {
         assert_eq!(classify("SHOW VARIABLES LIKE 'x'"), Command::ShowOther);
         assert_eq!(
             classify("show warnings"),
-            Command::ShowWarnings { count: false }
+            Command::ShowWarnings {
+                count: false,
+                errors: false
+            }
         );
         assert_eq!(
             classify("SHOW COUNT(*) WARNINGS"),
-            Command::ShowWarnings { count: true }
+            Command::ShowWarnings {
+                count: true,
+                errors: false
+            }
+        );
+        assert_eq!(
+            classify("show count(*) errors"),
+            Command::ShowWarnings {
+                count: true,
+                errors: true
+            }
         );
         assert_eq!(classify("EXPLAIN SELECT 1"), Command::Sql);
     }

@@ -158,3 +158,101 @@ pub async fn setup(db: &str, tables: &str) -> (SocketAddr, Conn) {
     let c = client(addr, db).await;
     (addr, c)
 }
+
+/// One plain MariaDB server (no proxy, no shards) per test binary: the reference that answers
+/// are compared with.
+pub fn plain_server() -> &'static Sandbox {
+    static PLAIN: OnceLock<Sandbox> = OnceLock::new();
+    PLAIN.get_or_init(|| Sandbox::up(&SandboxSpec::temp(1, 0)).expect("plain MariaDB up"))
+}
+
+/// A connection to the plain server, in a fresh database `db` (dropped and created again).
+pub async fn plain(db: &str) -> Conn {
+    let opts = Opts::from_url(&plain_server().primary_url(0)).expect("url");
+    let mut c = Conn::new(OptsBuilder::from_opts(opts).prefer_socket(false))
+        .await
+        .expect("connection to the plain MariaDB");
+    c.query_drop(format!("DROP DATABASE IF EXISTS `{db}`"))
+        .await
+        .expect("drop db");
+    c.query_drop(format!("CREATE DATABASE `{db}`"))
+        .await
+        .expect("create db");
+    c.query_drop(format!("USE `{db}`")).await.expect("use");
+    c
+}
+
+/// What one statement answered, as text that two servers' answers can be compared by: the
+/// error code, or each result's columns (name, type, length, flags, character set) and rows,
+/// or its OK packet (affected rows, insert id, info, warning count).
+pub async fn answer(c: &mut Conn, sql: &str) -> String {
+    use mysql_async::Value;
+    let mut out = String::new();
+    let mut result = match c.query_iter(sql).await {
+        Ok(r) => r,
+        Err(mysql_async::Error::Server(e)) => return format!("error {}", e.code),
+        Err(e) => return format!("failed: {e}"),
+    };
+    loop {
+        let cols: Vec<String> = result
+            .columns()
+            .map(|cs| {
+                cs.iter()
+                    .map(|c| {
+                        format!(
+                            "{} {:?}({}) flags {:?} cs {}",
+                            c.name_str(),
+                            c.column_type(),
+                            c.column_length(),
+                            c.flags(),
+                            c.character_set()
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let rows: Vec<mysql_async::Row> = match result.collect().await {
+            Ok(r) => r,
+            Err(mysql_async::Error::Server(e)) => return format!("{out}error {}", e.code),
+            Err(e) => return format!("{out}failed: {e}"),
+        };
+        if cols.is_empty() {
+            out.push_str(&format!(
+                "ok affected={} id={:?} info={:?} warnings={}; ",
+                result.affected_rows(),
+                result.last_insert_id(),
+                result.info(),
+                result.warnings()
+            ));
+        } else {
+            out.push_str(&format!("{cols:?}"));
+            for r in rows {
+                let vals: Vec<String> = r
+                    .unwrap_raw()
+                    .into_iter()
+                    .map(|v| match v {
+                        None | Some(Value::NULL) => "NULL".into(),
+                        Some(Value::Bytes(b)) => String::from_utf8_lossy(&b).into_owned(),
+                        Some(other) => other.as_sql(true),
+                    })
+                    .collect();
+                out.push_str(&format!(" {vals:?}"));
+            }
+            out.push_str(&format!(" warnings={}; ", result.warnings()));
+        }
+        if result.is_empty() {
+            break;
+        }
+    }
+    out
+}
+
+/// Runs `statements` through the proxy (`proxy`) and on the plain server (`reference`) in
+/// turn, and asserts that each answers the same.
+pub async fn same_answers(proxy: &mut Conn, reference: &mut Conn, statements: &[&str]) {
+    for sql in statements {
+        let want = answer(reference, sql).await;
+        let got = answer(proxy, sql).await;
+        assert_eq!(got, want, "`{sql}`: proxy (left) vs plain MariaDB (right)");
+    }
+}

@@ -288,6 +288,7 @@ pub(super) fn route_insert(inp: &RouteInput<'_>) -> Result<Plan> {
             broadcast: false,
             first_id,
             multi_row: rows.len() > 1,
+            upsert: ins.on.is_some(),
         }
     };
     Ok(Plan {

@@ -141,18 +141,21 @@ pub(super) fn on_every_copy(shards: &[ShardId], write: bool) -> Plan {
             broadcast: true,
             first_id: None,
             multi_row: false,
+            upsert: false,
         },
         write,
     }
 }
 
-fn all_shards(n: usize, write: bool) -> Plan {
+/// A statement run as it is on each of the `n` shards, the answers merged as one broadcast's.
+pub fn all_shards(n: usize, write: bool) -> Plan {
     Plan {
         targets: (0..n).map(|shard| Target { shard, sql: None }).collect(),
         merge: Merge::Affected {
             broadcast: true,
             first_id: None,
             multi_row: false,
+            upsert: false,
         },
         write,
     }
@@ -181,6 +184,7 @@ fn route_ddl(inp: &RouteInput<'_>) -> Result<Plan> {
                     broadcast: true,
                     first_id: None,
                     multi_row: false,
+                    upsert: false,
                 }
             },
             write: true,
@@ -460,6 +464,7 @@ fn route_dml(inp: &RouteInput<'_>) -> Result<Plan> {
                 broadcast: false,
                 first_id: None,
                 multi_row: false,
+                upsert: false,
             },
             write,
         });

@@ -28,6 +28,16 @@ pub enum ProxyError {
     /// Wrong user or password (1045).
     #[error("Access denied for user '{0}' (using password: {1})")]
     AccessDenied(String, &'static str),
+    /// The user may not read or change this table (1142 ER_TABLEACCESS_DENIED_ERROR): a table
+    /// of a backend's own schemas, or of a logical schema the user may not use.
+    #[error("{command} command denied to user '{user}'@'{host}' for table `{schema}`.`{table}`")]
+    TableDenied {
+        command: String,
+        user: String,
+        host: String,
+        schema: String,
+        table: String,
+    },
     /// The user may not use this schema (1044).
     #[error("Access denied for user '{user}' to database '{schema}'")]
     SchemaDenied { user: String, schema: String },
@@ -61,7 +71,11 @@ pub enum ProxyError {
     Transaction(String),
     /// The user lacks a privilege the statement needs (1227): administering a server is not
     /// the application's business behind a proxy.
-    #[error("Access denied; you need (at least one of) the {0} privilege(s) for this operation")]
+    #[error(
+        "Access denied; you need (at least one of) the {0} privilege(s) for this operation \
+         (through shardgate, statements that administer a server are for users with \
+         `admin = true` in the rules)"
+    )]
     Privilege(String),
     /// An error MySQL itself gives in this situation, raised by the proxy answering for the
     /// session (prepared statement names, user variables): its own code, state and message.
@@ -74,6 +88,15 @@ pub enum ProxyError {
 }
 
 impl ProxyError {
+    /// MySQL's answer to a statement interrupted by `KILL QUERY` (1317).
+    pub fn interrupted() -> ProxyError {
+        ProxyError::Sql {
+            code: 1317,
+            state: "70100",
+            message: "Query execution was interrupted".into(),
+        }
+    }
+
     /// The MySQL error number the client receives.
     pub fn code(&self) -> u16 {
         match self {
@@ -85,6 +108,7 @@ impl ProxyError {
             ProxyError::UnknownDatabase(_) => 1049,
             ProxyError::AccessDenied(..) => 1045,
             ProxyError::SchemaDenied { .. } => 1044,
+            ProxyError::TableDenied { .. } => 1142,
             ProxyError::UnknownCommand(_) => 1047,
             ProxyError::UnknownStatement(..) => 1243,
             ProxyError::Malformed(_) => 1835,
@@ -105,7 +129,9 @@ impl ProxyError {
             ProxyError::Syntax(_) | ProxyError::EmptyQuery | ProxyError::NotSupported(_) => "42000",
             ProxyError::UnknownTable { .. } => "42S02",
             ProxyError::NoDatabase => "3D000",
-            ProxyError::UnknownDatabase(_) | ProxyError::SchemaDenied { .. } => "42000",
+            ProxyError::UnknownDatabase(_)
+            | ProxyError::SchemaDenied { .. }
+            | ProxyError::TableDenied { .. } => "42000",
             ProxyError::AccessDenied(..) => "28000",
             ProxyError::UnknownCommand(_) | ProxyError::PacketTooLarge => "08S01",
             ProxyError::Backend { state, .. } => state,

@@ -89,6 +89,21 @@ fn wrong_value_type() {
 }
 
 #[test]
+fn admin_is_a_boolean() {
+    let errs = errors(&BASE.replace(
+        "schemas = [\"shop\"]",
+        "schemas = [\"shop\"]\nadmin = \"yes\"",
+    ));
+    has(&errs, "r.toml:7", "invalid type");
+    let errs = errors(&BASE.replace("schemas = [\"shop\"]", "schemas = [\"shop\"]\nadmn = true"));
+    has(&errs, "r.toml:7: users[0]", "unknown key `admn`");
+    let ok = BASE.replace("schemas = [\"shop\"]", "admin = true");
+    let rules = Rules::from_toml(&ok, "r.toml").expect("valid");
+    assert!(rules.users[0].admin);
+    assert!(!Rules::from_toml(BASE, "r.toml").expect("valid").users[0].admin);
+}
+
+#[test]
 fn every_unknown_key_is_reported() {
     let text = BASE
         .replace("listen =", "lisen = \"x\"\nlisten =")

@@ -129,6 +129,10 @@ fn sandbox_up_with_one_shard_writes_rules_that_check_accepts() {
             .output()
             .unwrap()
     });
+    let demo = up
+        .status
+        .success()
+        .then(|| demo_flow(&dir.join("rules.toml")));
     // Down before asserting, so that a failure leaves no server behind.
     let down = shardgate()
         .args(["sandbox", "down", "--dir"])
@@ -152,7 +156,73 @@ fn sandbox_up_with_one_shard_writes_rules_that_check_accepts() {
         "{}",
         String::from_utf8_lossy(&down.stderr)
     );
+    if let Some(Err(e)) = demo {
+        panic!("make demo's flow: {e}");
+    }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `make demo`'s flow on a sandbox's rules: they name the limited account, never root, and
+/// `serve` with them lets `app` work in `shop` while refusing what administers a server.
+fn demo_flow(rules: &std::path::Path) -> Result<(), String> {
+    let text = std::fs::read_to_string(rules).map_err(|e| e.to_string())?;
+    if !text.contains("mysql://shardgate:shardgate@127.0.0.1:") || text.contains("root@") {
+        return Err(format!("the rules do not use the proxy's account:\n{text}"));
+    }
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+        l.local_addr().map_err(|e| e.to_string())?.port()
+    };
+    let mut serve = shardgate()
+        .args(["serve", "--config"])
+        .arg(rules)
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let client = |user: &str, sql: &str| {
+        Command::new("mariadb")
+            .args(["--no-defaults", "--protocol=TCP", "-h127.0.0.1", "-N", "-B"])
+            .arg(format!("-P{port}"))
+            .arg(format!("-u{user}"))
+            .arg(format!("-p{user}"))
+            .args(["shop", "-e", sql])
+            .output()
+    };
+    let started = Instant::now();
+    let result = (|| {
+        while client("app", "SELECT 1").map_or(true, |o| !o.status.success()) {
+            if started.elapsed() > Duration::from_secs(10) {
+                return Err("the proxy did not come up".to_string());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let out = client(
+            "app",
+            "CREATE TABLE demo (id BIGINT PRIMARY KEY); INSERT INTO demo VALUES (1), (2); SELECT COUNT(*) FROM demo; DROP TABLE demo",
+        )
+        .map_err(|e| e.to_string())?;
+        let said = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        if !out.status.success() || said != "2" {
+            return Err(format!(
+                "app in shop: {said} {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        let out = client("app", "CREATE USER demo_user").map_err(|e| e.to_string())?;
+        if !String::from_utf8_lossy(&out.stderr).contains("1227") {
+            return Err("CREATE USER was not refused to app".into());
+        }
+        let out = client("admin", "SHOW GRANTS").map_err(|e| e.to_string())?;
+        if !String::from_utf8_lossy(&out.stdout).contains("ALL PRIVILEGES ON *.*") {
+            return Err("admin is no admin".into());
+        }
+        Ok(())
+    })();
+    let _ = serve.kill();
+    let _ = serve.wait();
+    result
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

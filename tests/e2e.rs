@@ -365,7 +365,8 @@ async fn bad_input_gets_the_right_error_and_the_session_goes_on() {
     let e = l.query_drop(format!("USE {db}_other")).await.unwrap_err();
     assert_eq!(code(&e), 1044);
     let dbs: Vec<String> = l.query("SHOW DATABASES").await.unwrap();
-    assert_eq!(dbs, vec![db.to_string()]);
+    // Its schema, and information_schema, which every user may read (as on MySQL).
+    assert_eq!(dbs, vec![db.to_string(), "information_schema".into()]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -585,7 +586,7 @@ async fn change_user_authenticates_and_starts_a_fresh_session() {
     let user: String = c.query_first("SELECT USER()").await.unwrap().unwrap();
     assert_eq!(user, "limited@127.0.0.1");
     let dbs: Vec<String> = c.query("SHOW DATABASES").await.unwrap();
-    assert_eq!(dbs, vec![db.to_string()]);
+    assert_eq!(dbs, vec![db.to_string(), "information_schema".into()]);
     assert!(
         ids_on(0, db, "SELECT id FROM items").await.is_empty(),
         "the old session's transaction was rolled back"

@@ -21,15 +21,15 @@ fn exclusive() -> MutexGuard<'static, ()> {
 
 /// Runs SQL with the `mariadb` client over TCP, as an application would.
 fn mariadb(port: u16, sql: &str) -> Result<String, String> {
+    mariadb_as(port, "root", "", sql)
+}
+
+/// [`mariadb`] as `user` with `password`.
+fn mariadb_as(port: u16, user: &str, password: &str, sql: &str) -> Result<String, String> {
     let out = Command::new("mariadb")
-        .args([
-            "--no-defaults",
-            "--protocol=TCP",
-            "-h127.0.0.1",
-            "-uroot",
-            "-N",
-            "-B",
-        ])
+        .args(["--no-defaults", "--protocol=TCP", "-h127.0.0.1", "-N", "-B"])
+        .arg(format!("-u{user}"))
+        .arg(format!("-p{password}"))
         .arg(format!("-P{port}"))
         .args(["--connect-timeout=2", "-e", sql])
         .output()
@@ -159,8 +159,15 @@ fn rules_toml_names_every_server() {
     assert_eq!(shards.len(), 2);
     for (i, shard) in shards.iter().enumerate() {
         assert_eq!(shard["name"].as_str(), Some(format!("s{i}").as_str()));
-        assert_eq!(shard["primary"].as_str(), Some(sb.primary_url(i).as_str()));
-        let url = format!("mysql://root@127.0.0.1:{}", port(sb, i, Some(0)));
+        // The proxy's limited account, never root.
+        assert_eq!(
+            shard["primary"].as_str(),
+            Some(sb.proxy_primary_url(i).as_str())
+        );
+        let url = format!(
+            "mysql://shardgate:shardgate@127.0.0.1:{}",
+            port(sb, i, Some(0))
+        );
         assert_eq!(
             shard["replicas"].as_array().expect("replicas")[0].as_str(),
             Some(url.as_str())
@@ -175,6 +182,69 @@ fn rules_toml_names_every_server() {
             .expect("read rules")
             .contains("127.0.0.1:3307")
     );
+}
+
+#[test]
+fn the_proxy_account_has_only_what_the_proxy_needs() {
+    let sb = cluster();
+    let proxy = |port: u16, sql: &str| {
+        mariadb_as(
+            port,
+            shardgate::sandbox::PROXY_USER,
+            shardgate::sandbox::PROXY_PASSWORD,
+            sql,
+        )
+    };
+    // On every server, replicas included: no global privilege but replication monitoring.
+    for s in &sb.servers {
+        let grants = proxy(s.port, "SHOW GRANTS").expect("the account logs in");
+        assert!(
+            grants.contains("BINLOG MONITOR, SLAVE MONITOR ON *.*"),
+            "{grants}"
+        );
+        assert!(!grants.contains("ALL PRIVILEGES ON *.*"), "{grants}");
+        assert!(!grants.contains("GRANT OPTION"), "{grants}");
+    }
+    let p0 = port(sb, 0, None);
+    for sql in [
+        "SELECT COUNT(*) FROM mysql.user",
+        "CREATE USER sbx_probe",
+        "SET GLOBAL max_connections = 10",
+        "CREATE DATABASE sbx_not_granted",
+    ] {
+        let e = proxy(p0, sql).expect_err(sql);
+        assert!(
+            e.contains("1142") || e.contains("1227") || e.contains("1044") || e.contains("1045"),
+            "{sql}: {e}"
+        );
+    }
+    // Without FILE, LOAD_FILE() reads nothing.
+    assert_eq!(
+        proxy(p0, "SELECT LOAD_FILE('/etc/passwd') IS NULL").as_deref(),
+        Ok("1")
+    );
+    assert_eq!(
+        proxy(p0, "SHOW MASTER STATUS").map(|r| r.is_empty()),
+        Ok(false)
+    );
+    // A granted schema: the account may create it, work in it and drop it; the grant reaches
+    // the replicas through replication.
+    sb.grant_schema("sbx_granted").expect("grant");
+    let sql = "CREATE DATABASE IF NOT EXISTS sbx_granted; \
+               CREATE TABLE sbx_granted.t (id INT PRIMARY KEY); \
+               CREATE FUNCTION sbx_granted.f() RETURNS INT RETURN 1; \
+               INSERT INTO sbx_granted.t VALUES (sbx_granted.f()); \
+               SELECT COUNT(*) FROM sbx_granted.t";
+    assert_eq!(proxy(p0, sql).as_deref(), Ok("1"));
+    sb.sync_replicas(0).expect("sync");
+    let r = port(sb, 0, Some(0));
+    assert_eq!(
+        proxy(r, "SELECT COUNT(*) FROM sbx_granted.t").as_deref(),
+        Ok("1")
+    );
+    proxy(p0, "DROP DATABASE sbx_granted").expect("drop");
+    // `_` in a schema name is no wildcard.
+    assert!(proxy(p0, "CREATE DATABASE sbxxgranted").is_err());
 }
 
 /// Run in a child process: start a server, forget the sandbox and exit at once.

@@ -21,7 +21,12 @@ const PROXY: Shape = Shape {
     ],
 };
 const USER: Shape = Shape {
-    keys: &[("name", None), ("password", None), ("schemas", None)],
+    keys: &[
+        ("name", None),
+        ("password", None),
+        ("schemas", None),
+        ("admin", None),
+    ],
 };
 const SHARD: Shape = Shape {
     keys: &[("name", None), ("primary", None), ("replicas", None)],

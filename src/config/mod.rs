@@ -112,6 +112,10 @@ pub struct User {
     pub password: String,
     /// Schemas this user may use; `None` allows every schema.
     pub schemas: Option<Vec<String>>,
+    /// `admin = true`: statements that administer a server (accounts, grants, KILL of other
+    /// users' sessions, global settings, file access, replication control, the backends'
+    /// system schemas) are let through; for everyone else the proxy refuses them.
+    pub admin: bool,
 }
 
 impl User {

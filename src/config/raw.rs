@@ -37,6 +37,7 @@ pub struct RawUser {
     pub name: Opt<String>,
     pub password: Opt<String>,
     pub schemas: Opt<Vec<Spanned<String>>>,
+    pub admin: Opt<bool>,
 }
 
 /// One `[[shards]]`.

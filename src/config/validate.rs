@@ -377,6 +377,7 @@ fn users(raw: &RawRules, schema_names: &[&str], diag: &mut Diag<'_>) -> Vec<User
                 .schemas
                 .as_ref()
                 .map(|l| l.get_ref().iter().map(|s| s.get_ref().clone()).collect()),
+            admin: r.admin.as_ref().is_some_and(|a| *a.get_ref()),
         });
     }
     out

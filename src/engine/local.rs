@@ -102,8 +102,12 @@ pub(super) async fn use_schema(sh: &Shared, st: &mut SessionState, db: &str) -> 
     Ok(ok())
 }
 
-/// Checks that `db` is a logical schema that `user` may use.
+/// Checks that `db` is a logical schema that `user` may use (or a system schema the user may
+/// reach: see `system_schema::check_use`).
 pub fn check_schema(rules: &Rules, user: &str, db: &str) -> Result<()> {
+    if let Some(r) = super::system_schema::check_use(rules, user, db) {
+        return r;
+    }
     if rules.schema(db).is_none() {
         return Err(ProxyError::UnknownDatabase(db.to_string()));
     }

@@ -2,11 +2,15 @@
 //! statements the proxy answers itself (transaction control, SET, USE, SHOW DATABASES/TABLES).
 //! The wire protocol stays in `frontend`; this module speaks in values.
 
+mod admin;
 mod columns;
 mod found_rows;
 mod local;
 mod prepared;
 mod program;
+mod proxy_views;
+pub mod sessions;
+mod system_schema;
 pub mod vars;
 
 use crate::backend::Backends;
@@ -48,6 +52,8 @@ pub struct Shared {
     pub next_conn_id: AtomicU32,
     pub questions: AtomicU64,
     pub started: Instant,
+    /// The privilege boundary's state: the proxy's sessions, what the gate looks for.
+    pub admin: admin::AdminState,
 }
 
 impl Shared {
@@ -58,6 +64,7 @@ impl Shared {
             cache: PlanCache::new(rules.proxy.plan_cache_size),
             sequences: Sequences::default(),
             columns: Default::default(),
+            admin: admin::AdminState::new(&rules),
             rules: Arc::new(rules),
             next_conn_id: AtomicU32::new(1),
             questions: AtomicU64::new(0),
@@ -205,6 +212,10 @@ async fn dispatch(
     params: Option<&[Value]>,
     cmd: Command,
 ) -> Result<Outcome> {
+    // The privilege boundary, and what the proxy answers about its own sessions and users.
+    if let Some(r) = admin::gate(sh, st, sql, params, &cmd).await {
+        return r;
+    }
     check_txn_age(sh, st).await?;
     match cmd {
         Command::Begin(chars) => {
@@ -373,6 +384,10 @@ async fn run_sql_prefixed(
     params: Option<&[Value]>,
     prefix: Option<&str>,
 ) -> Result<Outcome> {
+    // information_schema (about the logical schemas only), and the backends' other schemas.
+    if let Some(r) = system_schema::intercept(sh, st, sql, params, prefix).await {
+        return r;
+    }
     // Text statements: literals become the bound values of a shared, normalised analysis.
     let cached = match params {
         Some(_) => sh.cache.get(sql).map(|a| (a, Vec::new())),
@@ -934,6 +949,7 @@ pub async fn prepare(sh: &Shared, st: &SessionState, sql: &str) -> Result<(usize
     }
     let shard = match sh.cache.get(sql) {
         Ok(a) => match a.tables.first() {
+            Some(t) if system_schema::is_system_table(st, t) => fallback(sh, st),
             Some(t) => {
                 let (schema, rule) = router::resolve(&sh.rules, st.schema.as_deref(), t)?;
                 rule.and_then(|r| r.shards.first().copied())
@@ -968,10 +984,13 @@ pub async fn field_list(sh: &Shared, st: &mut SessionState, table: &str) -> Resu
         schema: None,
         name: table.to_string(),
     };
-    let (schema, rule) = router::resolve(&sh.rules, st.schema.as_deref(), &t)?;
-    let shard = rule
-        .and_then(|r| r.shards.first().copied())
-        .unwrap_or(schema.default_shard);
+    let shard = if system_schema::is_system_table(st, &t) {
+        fallback(sh, st)
+    } else {
+        let (schema, rule) = router::resolve(&sh.rules, st.schema.as_deref(), &t)?;
+        rule.and_then(|r| r.shards.first().copied())
+            .unwrap_or(schema.default_shard)
+    };
     let sql = format!("SELECT * FROM `{}` LIMIT 0", table.replace('`', "``"));
     match run_plan(sh, st, &single(shard), &sql, None, false, false).await? {
         Outcome::Rows(r) => Ok(r.columns.to_vec()),

@@ -222,6 +222,8 @@ pub(super) async fn set(
                 st.autocommit = on;
             }
             SetItem::Global(_) => {
+                // The gate (`engine::admin`) answers SET GLOBAL first (refused, or an admin's
+                // on every shard); a global item it did not see (after session items) ends here.
                 return Err(ProxyError::Privilege("SUPER".into()));
             }
             SetItem::UserVar { name, value } => {

@@ -3,6 +3,7 @@
 //! did. Buffered results (for merges) are read here; a single shard's rows can instead be
 //! relayed as they arrive ([`stream`]).
 
+pub mod inflight;
 pub mod stream;
 
 use crate::error::{ProxyError, Result};
@@ -136,6 +137,18 @@ pub(crate) fn ok_info<P: Protocol>(result: &QueryResult<'_, '_, P>) -> OkInfo {
 
 /// Runs `job` on `conn` and reads the whole result. `shard` names the shard in error messages.
 pub async fn run(conn: &mut Conn, job: &Job, timeout: Duration, shard: &str) -> Result<Outcome> {
+    let tracked = inflight::track(shard, conn.id()).map_err(|_| ProxyError::interrupted())?;
+    let r = run_tracked(conn, job, timeout, shard).await;
+    inflight::release(tracked).await;
+    r
+}
+
+async fn run_tracked(
+    conn: &mut Conn,
+    job: &Job,
+    timeout: Duration,
+    shard: &str,
+) -> Result<Outcome> {
     let step = Step { timeout, shard };
     // The client's bytes, restored from the lossless text form (see `sql::text`).
     let sql = crate::sql::text::encode(&job.sql);

@@ -82,13 +82,20 @@ pub async fn start_stream(
 ) -> Started {
     let (head_tx, head_rx) = oneshot::channel::<Arc<Vec<ColumnDef>>>();
     let (row_tx, row_rx) = mpsc::channel(STREAM_BUFFER);
+    // Registered here, in the session's task: the relay task does not see its task-local.
+    let tracked = match super::inflight::track(&name, conn.id()) {
+        Ok(t) => t,
+        Err(_) => return Started::Done(Some(conn), Err(ProxyError::interrupted())),
+    };
     let done = tokio::spawn(async move {
         let mut conn = conn;
         let step = Step {
             timeout,
             shard: &name,
         };
-        match stream_rows(&mut conn, &job, &step, head_tx, row_tx).await {
+        let r = stream_rows(&mut conn, &job, &step, head_tx, row_tx).await;
+        super::inflight::release(tracked).await;
+        match r {
             Err(e) if e.is_connection_loss() => (None, Err(e)),
             other => (Some(conn), other),
         }

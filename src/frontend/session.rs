@@ -8,7 +8,7 @@ use super::packets::{self, ColumnDef, Reader, caps, status};
 use super::rows;
 use crate::engine::{self, SessionState, Shared};
 use crate::error::ProxyError;
-use crate::execute::Outcome;
+use crate::execute::{Outcome, inflight};
 use crate::sql::split;
 use mysql_async::Value;
 use mysql_async::consts::ColumnType;
@@ -76,11 +76,15 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
         charset,
         scramble,
     };
+    // Listed for SHOW PROCESSLIST; `killed` resolves on KILL CONNECTION of this session.
+    let registration = sh.admin.sessions.register(&c.st);
+    let mut killed = registration.killed();
     loop {
         c.io.reset_seq();
         let packet = tokio::select! {
             biased;
             _ = shutdown.changed() => break,
+            _ = killed.changed() => break,
             p = c.io.read_packet() => p,
         };
         let packet = match packet {
@@ -94,7 +98,17 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
             }
             Ok(None) | Err(_) => break,
         };
-        if !command(&mut c, &sh, &packet).await {
+        registration.busy(&packet, |id| c.stmts.get(&id).map(|p| p.sql.clone()));
+        let alive = tokio::select! {
+            biased;
+            // KILL CONNECTION interrupted the command's backend statements first; what is
+            // left of the command is abandoned and the session ends (its transaction is
+            // rolled back below).
+            _ = killed.changed() => false,
+            alive = inflight::scope(registration.in_flight(), command(&mut c, &sh, &packet)) => alive,
+        };
+        registration.idle(&c.st);
+        if !alive {
             break;
         }
         if c.io.flush().await.is_err() {

@@ -2,6 +2,7 @@
 //! Rewritten statements carry no placeholders: bound parameters are inlined as literals, so a
 //! shard's share of a statement stands on its own.
 
+pub mod info_schema;
 pub mod session;
 
 use mysql_async::Value as MyValue;

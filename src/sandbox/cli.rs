@@ -25,10 +25,11 @@ pub fn cli_up(
     let sandbox = Sandbox::up(&spec)?;
     let rules = sandbox.write_rules(DEMO_LISTEN)?;
     // The example rules declare schema `shop`: its database must exist on every shard
-    // (replicas receive it through replication).
+    // (replicas receive it through replication), and the proxy's account may use it.
     for shard in 0..shards {
         sandbox.query(shard, None, "CREATE DATABASE IF NOT EXISTS shop")?;
     }
+    sandbox.grant_schema("shop")?;
     println!("sandbox up in {}", sandbox.dir.display());
     for s in &sandbox.servers {
         let role = match s.replica {
@@ -44,7 +45,11 @@ pub fn cli_up(
             s.port
         );
     }
-    println!("rules: {}", rules.display());
+    println!(
+        "rules: {} (the proxy connects as {}, with rights on schema shop only)",
+        rules.display(),
+        super::PROXY_USER
+    );
     println!(
         "stop:  shardgate sandbox down --dir {}",
         sandbox.dir.display()

@@ -27,11 +27,49 @@ impl Sandbox {
             .collect()
     }
 
+    /// The URL of a shard's primary as the proxy uses it: the limited account
+    /// (`mysql://shardgate:...@127.0.0.1:PORT`, see [`super::PROXY_USER`]), not root.
+    ///
+    /// # Panics
+    /// If `shard` is not in the sandbox.
+    pub fn proxy_primary_url(&self, shard: usize) -> String {
+        self.servers[shard * (1 + self.replicas)].proxy_url()
+    }
+
+    /// The proxy's URLs of a shard's replicas, in replica order.
+    ///
+    /// # Panics
+    /// If `shard` is not in the sandbox.
+    pub fn proxy_replica_urls(&self, shard: usize) -> Vec<String> {
+        let first = shard * (1 + self.replicas) + 1;
+        self.servers[first..first + self.replicas]
+            .iter()
+            .map(|s| s.proxy_url())
+            .collect()
+    }
+
+    /// Lets the proxy's account use database `db` on every server: the GRANT runs on each
+    /// primary and reaches its replicas through replication. The database need not exist yet
+    /// (the proxy may create it: `CREATE DATABASE` of a logical schema).
+    pub fn grant_schema(&self, db: &str) -> Result<(), SandboxError> {
+        let sql = super::grant_schema_sql(db);
+        for shard in 0..self.shards {
+            self.query(shard, None, &sql)?;
+        }
+        Ok(())
+    }
+
     /// `rules/example.toml` with `listen` set and `[[shards]]` replaced by this
-    /// sandbox's servers, shards named `s0`, `s1`, ...
+    /// sandbox's servers (through the proxy's limited account), shards named `s0`, `s1`, ...
     pub fn rules_toml(&self, listen: &str) -> String {
         let shards: Vec<(String, String, Vec<String>)> = (0..self.shards)
-            .map(|s| (format!("s{s}"), self.primary_url(s), self.replica_urls(s)))
+            .map(|s| {
+                (
+                    format!("s{s}"),
+                    self.proxy_primary_url(s),
+                    self.proxy_replica_urls(s),
+                )
+            })
             .collect();
         // The example is compiled in and covered by tests, so this cannot fail at
         // run time; if it ever did, an empty rules file fails loudly downstream.

@@ -22,6 +22,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub use cli::{cli_down, cli_up};
 pub use error::SandboxError;
+pub use setup::{PROXY_PASSWORD, PROXY_USER, grant_schema_sql};
 
 use process::{Endpoint, Programs};
 use server::Layout;
@@ -103,6 +104,15 @@ impl ServerInfo {
     pub fn url(&self) -> String {
         format!("mysql://root@127.0.0.1:{}", self.port)
     }
+
+    /// `mysql://shardgate:PASSWORD@127.0.0.1:PORT`: the limited account the proxy uses (see
+    /// [`PROXY_USER`]).
+    pub fn proxy_url(&self) -> String {
+        format!(
+            "mysql://{PROXY_USER}:{PROXY_PASSWORD}@127.0.0.1:{}",
+            self.port
+        )
+    }
 }
 
 /// A running set of shards; see the module docs.
@@ -162,14 +172,16 @@ impl Sandbox {
                     scope.spawn(move || {
                         setup::copy_tree(template, &layout.datadir)?;
                         let (mut child, port) = layout.start(programs, fixed, kill)?;
-                        let ready = setup::grant_root(programs, layout).and_then(|()| {
-                            process::run_sql(
-                                programs,
-                                &layout.name,
-                                Endpoint::Tcp(port),
-                                "SELECT 1",
-                            )
-                        });
+                        let ready = setup::grant_root(programs, layout)
+                            .and_then(|()| setup::create_proxy_account(programs, layout))
+                            .and_then(|()| {
+                                process::run_sql(
+                                    programs,
+                                    &layout.name,
+                                    Endpoint::Tcp(port),
+                                    "SELECT 1",
+                                )
+                            });
                         if let Err(e) = ready {
                             let _ = child.kill();
                             let _ = child.wait();

@@ -93,6 +93,57 @@ pub(crate) fn grant_root(programs: &Programs, layout: &Layout) -> Result<(), San
     Ok(())
 }
 
+/// The backend account the proxy uses (see [`create_proxy_account`]).
+pub const PROXY_USER: &str = "shardgate";
+/// Its password. The sandbox is a local test bed (root has no password either); the rules file
+/// it writes carries this in the shards' URLs.
+pub const PROXY_PASSWORD: &str = "shardgate";
+
+/// Creates the account the proxy connects as, with only the rights the proxy needs, rather
+/// than root: behind a proxy that is a privilege boundary, the backend account is the last
+/// line of defence. It gets no global privilege except replication monitoring (`BINLOG
+/// MONITOR`, `SLAVE MONITOR`: GTID positions and replica state, which read/write splitting
+/// and lag checks read); each logical schema is granted with [`grant_schema_sql`]. Created on
+/// every server with the binlog off, like root's, so that replicas have it whatever their
+/// replication state. (XA needs no privilege on MariaDB 10.11: `XA RECOVER` lists every
+/// prepared transaction to any account, which recovery after a crash relies on.)
+pub(crate) fn create_proxy_account(
+    programs: &Programs,
+    layout: &Layout,
+) -> Result<(), SandboxError> {
+    let sql = format!(
+        "SET sql_log_bin = 0; \
+         CREATE USER IF NOT EXISTS '{PROXY_USER}'@'127.0.0.1' IDENTIFIED BY '{PROXY_PASSWORD}'; \
+         GRANT BINLOG MONITOR, SLAVE MONITOR ON *.* TO '{PROXY_USER}'@'127.0.0.1';"
+    );
+    process::run_sql(
+        programs,
+        &layout.name,
+        Endpoint::Socket(&layout.socket),
+        &sql,
+    )?;
+    Ok(())
+}
+
+/// The GRANT that lets the proxy's account use the logical schema `db`: every privilege on
+/// that database (tables, DDL, the schema itself, the `shardgate_sequences` table, stored
+/// routines, triggers, views, events), nothing outside it. `_` and `%` are escaped: in a
+/// GRANT they are wildcards.
+pub fn grant_schema_sql(db: &str) -> String {
+    let mut name = String::with_capacity(db.len() + 4);
+    for c in db.chars() {
+        match c {
+            '`' => name.push_str("``"),
+            '_' | '%' | '\\' => {
+                name.push('\\');
+                name.push(c);
+            }
+            c => name.push(c),
+        }
+    }
+    format!("GRANT ALL PRIVILEGES ON `{name}`.* TO '{PROXY_USER}'@'127.0.0.1'")
+}
+
 /// Points a replica at its primary (GTID, root as the replication user) and starts it.
 pub(crate) fn start_replication(
     programs: &Programs,

@@ -21,7 +21,8 @@ pub enum Tok {
     Sym(char),
 }
 
-/// Tokens of `sql`, skipping whitespace and comments (but not `/*! ... */`, whose content counts).
+/// Tokens of `sql`, skipping whitespace and comments (but not `/*! ... */` or `/*M! ... */`,
+/// whose content the server runs).
 pub fn tokens(sql: &str, limit: usize) -> Vec<Tok> {
     spanned_tokens(sql, limit)
         .into_iter()
@@ -45,8 +46,14 @@ pub fn spanned_tokens(sql: &str, limit: usize) -> Vec<(Tok, std::ops::Range<usiz
                 i += 1;
             }
         } else if c == b'/' && b.get(i + 1) == Some(&b'*') {
-            if b.get(i + 2) == Some(&b'!') {
-                i += 3;
+            // `/*! ... */` and MariaDB's `/*M! ... */`: the server runs their content.
+            let bang = match (b.get(i + 2), b.get(i + 3)) {
+                (Some(b'!'), _) => Some(3),
+                (Some(b'M'), Some(b'!')) => Some(4),
+                _ => None,
+            };
+            if let Some(skip) = bang {
+                i += skip;
                 while i < b.len() && b[i].is_ascii_digit() {
                     i += 1;
                 }

@@ -8,16 +8,22 @@
 //! - [`session`]: references to session state inside statements (`VERSION()`, `@v`, ...);
 //! - [`analyze`]: sqlparser's MySQL dialect → [`analyze::Analysis`] (kind, tables, placeholders,
 //!   the shape a scatter merge needs), cached per statement text in [`cache`];
+//! - [`info_schema`]: how each view of information_schema is answered, and the schemas a
+//!   statement on them is restricted to;
 //! - [`keycond`]: the shard-key predicates of a WHERE clause for a given key column;
 //! - [`scopes`]: the table instances of a statement and the joins on their shard keys;
+//! - [`privilege`]: administrative statements, file access and schema references, from the
+//!   tokens (executable comments included), for the proxy's privilege boundary;
 //! - [`text`]: the client's bytes as a lossless `str` and back (statement text is not UTF-8).
 
 pub mod analyze;
 pub mod cache;
 pub mod command;
+pub mod info_schema;
 pub mod keycond;
 pub mod lexer;
 pub mod normalize;
+pub mod privilege;
 pub mod scopes;
 pub mod session;
 pub mod split;

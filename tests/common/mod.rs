@@ -26,17 +26,19 @@ pub fn rules_toml_with(schema: &str, proxy: &str, tables: &str) -> String {
     let sb = cluster();
     let mut t = format!("listen = \"127.0.0.1:0\"\n[proxy]\n{proxy}\n\n");
     t.push_str(&format!(
-        "[[users]]\nname = \"app\"\npassword = \"app\"\n\n[[users]]\nname = \"limited\"\npassword = \"pw\"\nschemas = [\"{schema}\"]\n\n"
+        "[[users]]\nname = \"app\"\npassword = \"app\"\n\n[[users]]\nname = \"limited\"\npassword = \"pw\"\nschemas = [\"{schema}\"]\n\n[[users]]\nname = \"admin\"\npassword = \"admin\"\nadmin = true\n\n"
     ));
+    // The proxy connects as the sandbox's limited account, as in production: every test
+    // through the proxy also proves that account's rights are enough.
     for s in 0..2 {
         let replicas: Vec<String> = sb
-            .replica_urls(s)
+            .proxy_replica_urls(s)
             .iter()
             .map(|u| format!("\"{u}\""))
             .collect();
         t.push_str(&format!(
             "[[shards]]\nname = \"s{s}\"\nprimary = \"{}\"\nreplicas = [{}]\n\n",
-            sb.primary_url(s),
+            sb.proxy_primary_url(s),
             replicas.join(", ")
         ));
     }
@@ -67,11 +69,15 @@ pub async fn direct(s: usize) -> Conn {
         .expect("direct connection")
 }
 
-/// Recreates `schema` (and `schema_other`) as empty databases on every shard.
+/// Recreates `schema` (and `schema_other`) as empty databases on every shard, usable by the
+/// proxy's account.
 pub async fn fresh_schema(schema: &str) {
     for s in 0..2 {
         let mut c = direct(s).await;
         for db in [schema.to_string(), format!("{schema}_other")] {
+            c.query_drop(shardgate::sandbox::grant_schema_sql(&db))
+                .await
+                .expect("grant the proxy's account");
             c.query_drop(format!("DROP DATABASE IF EXISTS `{db}`"))
                 .await
                 .expect("drop db");

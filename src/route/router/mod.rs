@@ -24,6 +24,7 @@ pub use insert::{
     PositionalInsert, all_explicit, ids_needed, largest_explicit_id, positional_insert,
     zero_key_given,
 };
+pub use select::scatter_select;
 
 /// Everything the router reads.
 pub struct RouteInput<'a> {
@@ -153,7 +154,8 @@ pub(super) fn on_every_copy(shards: &[ShardId], write: bool) -> Plan {
     }
 }
 
-fn all_shards(n: usize, write: bool) -> Plan {
+/// A statement run as it is on each of the `n` shards, the answers merged as one broadcast's.
+pub fn all_shards(n: usize, write: bool) -> Plan {
     Plan {
         targets: (0..n).map(|shard| Target { shard, sql: None }).collect(),
         merge: Merge::Affected {

@@ -10,9 +10,10 @@ use crate::sql::analyze::Item;
 use mysql_async::Value;
 use sqlparser::ast::{Expr, SetExpr, Statement};
 
-/// The plan of a SELECT on several shards. `multi_table`: a join (of co-located tables, or
+/// The plan of a SELECT read on every one of `targets` and merged (refused with 1235 when the
+/// merge cannot be exact). `multi_table`: a join (of co-located tables, or
 /// with broadcast tables), whose ORDER BY may name columns of several tables.
-pub(super) fn scatter_select(
+pub fn scatter_select(
     inp: &RouteInput<'_>,
     mut targets: Vec<Target>,
     multi_table: bool,

@@ -1,0 +1,331 @@
+//! What the proxy answers about itself rather than a backend: `SHOW [FULL] PROCESSLIST` and
+//! `information_schema.PROCESSLIST` (its client sessions, not the backends' pooled threads),
+//! `SHOW GRANTS` and the privilege views of information_schema (the rules' users and the
+//! schemas they may use, never the backend account's privileges).
+//!
+//! The views are SQL: a derived table of literal rows (`SELECT CAST(7 AS UNSIGNED) AS ID, ...
+//! UNION ALL ...`) that takes the place of the view in the client's statement, so that its
+//! WHERE, ORDER BY and aggregates are evaluated by a backend exactly as on one server.
+
+use super::sessions::Row;
+use super::{SessionState, Shared};
+use crate::config::User;
+use crate::error::{ProxyError, Result};
+use crate::execute::{Outcome, RowSet};
+use crate::frontend::packets::ColumnDef;
+use crate::rewrite::info_schema::lit;
+use mysql_async::Value;
+use mysql_async::consts::ColumnType;
+use std::sync::Arc;
+
+/// The privileges of `ALL PRIVILEGES ON db.*`, as MariaDB lists them.
+const SCHEMA_PRIVILEGES: [&str; 19] = [
+    "SELECT",
+    "INSERT",
+    "UPDATE",
+    "DELETE",
+    "CREATE",
+    "DROP",
+    "REFERENCES",
+    "INDEX",
+    "ALTER",
+    "CREATE TEMPORARY TABLES",
+    "LOCK TABLES",
+    "EXECUTE",
+    "CREATE VIEW",
+    "SHOW VIEW",
+    "CREATE ROUTINE",
+    "ALTER ROUTINE",
+    "EVENT",
+    "TRIGGER",
+    "DELETE HISTORY",
+];
+
+/// What an admin user may do beyond the schemas: the statements the proxy lets through for
+/// admins only.
+const ADMIN_PRIVILEGES: [&str; 7] = [
+    "RELOAD",
+    "PROCESS",
+    "FILE",
+    "SUPER",
+    "REPLICATION CLIENT",
+    "REPLICATION SLAVE",
+    "CREATE USER",
+];
+
+/// The processlist rows `st` may see: every session for an admin, its user's own otherwise
+/// (MySQL without the PROCESS privilege).
+pub(super) fn visible_sessions(sh: &Shared, st: &SessionState, admin: bool) -> Vec<Row> {
+    sh.admin
+        .sessions
+        .all()
+        .iter()
+        .map(|e| e.row())
+        .filter(|r| admin || r.user == st.user)
+        .collect()
+}
+
+/// `SHOW [FULL] PROCESSLIST`, with MariaDB's columns; without FULL, Info is cut at 100
+/// characters.
+pub(super) fn show_processlist(rows: Vec<Row>, full: bool) -> Outcome {
+    let col = |name: &str, t: ColumnType| ColumnDef::synthetic(name, t);
+    let text = ColumnType::MYSQL_TYPE_VAR_STRING;
+    let mut columns = vec![
+        col("Id", ColumnType::MYSQL_TYPE_LONGLONG),
+        col("User", text),
+        col("Host", text),
+        col("db", text),
+        col("Command", text),
+        col("Time", ColumnType::MYSQL_TYPE_LONG),
+        col("State", text),
+        col("Info", text),
+        col("Progress", ColumnType::MYSQL_TYPE_NEWDECIMAL),
+    ];
+    columns[5].charset = 63;
+    columns[8].charset = 63;
+    columns[8].decimals = 3;
+    let s = |v: &str| Value::Bytes(v.as_bytes().to_vec());
+    let rows = rows
+        .into_iter()
+        .map(|r| {
+            let info = r.info.map(|i| {
+                if full {
+                    i.to_string()
+                } else {
+                    i.chars().take(100).collect()
+                }
+            });
+            vec![
+                Value::UInt(u64::from(r.id)),
+                s(&r.user),
+                s(&r.host),
+                r.db.as_deref().map_or(Value::NULL, s),
+                s(r.command),
+                Value::Int(i64::try_from(r.time).unwrap_or(i64::MAX)),
+                s(r.state),
+                info.as_deref().map_or(Value::NULL, s),
+                s("0.000"),
+            ]
+        })
+        .collect();
+    Outcome::Rows(RowSet {
+        columns: Arc::new(columns),
+        rows,
+        ..Default::default()
+    })
+}
+
+/// `information_schema.PROCESSLIST` as a derived table of `rows`, with MariaDB 10.11's columns.
+pub(super) fn processlist_sql(rows: &[Row]) -> String {
+    let selects: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            let opt = |v: Option<&str>| v.map_or("NULL".to_string(), lit);
+            let info = r.info.as_deref().map_or("NULL".to_string(), text_lit);
+            format!(
+                "SELECT CAST({id} AS UNSIGNED) AS ID, CAST({user} AS CHAR(128)) AS USER, \
+                 CAST({host} AS CHAR(64)) AS HOST, CAST({db} AS CHAR(64)) AS DB, \
+                 CAST({command} AS CHAR(16)) AS COMMAND, CAST({time} AS SIGNED) AS TIME, \
+                 CAST({state} AS CHAR(64)) AS STATE, CAST({info} AS CHAR) AS INFO, \
+                 CAST({ms} AS DECIMAL(22,3)) AS TIME_MS, 0 AS STAGE, 0 AS MAX_STAGE, \
+                 CAST(0 AS DECIMAL(7,3)) AS PROGRESS, 0 AS MEMORY_USED, 0 AS MAX_MEMORY_USED, \
+                 0 AS EXAMINED_ROWS, 0 AS QUERY_ID, CAST({info} AS BINARY) AS INFO_BINARY, \
+                 0 AS TID",
+                id = r.id,
+                user = lit(&r.user),
+                host = lit(&r.host),
+                db = opt(r.db.as_deref()),
+                command = lit(r.command),
+                time = r.time,
+                state = lit(r.state),
+                ms = r.time.saturating_mul(1000),
+            )
+        })
+        .collect();
+    selects.join(" UNION ALL ")
+}
+
+/// Statement text (the client's bytes, possibly not UTF-8) as a literal.
+fn text_lit(s: &str) -> String {
+    let bytes = crate::sql::text::encode(s);
+    if std::str::from_utf8(&bytes).is_ok() {
+        return lit(s);
+    }
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("CONVERT(X'{hex}' USING utf8mb4)")
+}
+
+/// A user's grants as the rules give them: admin statements (for admins), and every privilege
+/// on each schema the user may use.
+struct Grants {
+    /// Privileges on `*.*` (`ALL PRIVILEGES` for an admin allowed every schema).
+    global: Vec<&'static str>,
+    /// Schemas with every schema privilege.
+    schemas: Vec<String>,
+}
+
+fn grants(sh: &Shared, u: &User) -> Grants {
+    if u.admin && u.schemas.is_none() {
+        return Grants {
+            global: vec!["ALL PRIVILEGES"],
+            schemas: Vec::new(),
+        };
+    }
+    Grants {
+        global: if u.admin {
+            ADMIN_PRIVILEGES.to_vec()
+        } else {
+            vec!["USAGE"]
+        },
+        schemas: sh
+            .rules
+            .schemas
+            .iter()
+            .filter(|s| u.may_use(&s.name))
+            .map(|s| s.name.clone())
+            .collect(),
+    }
+}
+
+/// The user a `SHOW GRANTS FOR` or a privilege view is about: oneself, or (for an admin) any
+/// user of the rules.
+fn grantee<'a>(
+    sh: &'a Shared,
+    st: &SessionState,
+    admin: bool,
+    name: Option<&str>,
+) -> Result<&'a User> {
+    let name = name.unwrap_or(&st.user);
+    if name != st.user && !admin {
+        return Err(ProxyError::SchemaDenied {
+            user: st.user.clone(),
+            schema: "mysql".into(),
+        });
+    }
+    sh.rules.user(name).ok_or_else(|| ProxyError::Sql {
+        code: 1141,
+        state: "42000",
+        message: format!("There is no such grant defined for user '{name}' on host '%'"),
+    })
+}
+
+fn ident(s: &str) -> String {
+    format!("`{}`", s.replace('`', "``"))
+}
+
+/// `SHOW GRANTS [FOR user]`.
+pub(super) fn show_grants(
+    sh: &Shared,
+    st: &SessionState,
+    admin: bool,
+    user: Option<&str>,
+) -> Result<Outcome> {
+    let u = grantee(sh, st, admin, user)?;
+    let g = grants(sh, u);
+    let to = format!("{}@`%`", ident(&u.name));
+    let mut rows = vec![format!("GRANT {} ON *.* TO {to}", g.global.join(", "))];
+    for s in &g.schemas {
+        rows.push(format!("GRANT ALL PRIVILEGES ON {}.* TO {to}", ident(s)));
+    }
+    let header = format!("Grants for {}@%", u.name);
+    Ok(super::local::text_rows(
+        &[header.as_str()],
+        rows.into_iter()
+            .map(|r| vec![Value::Bytes(r.into_bytes())])
+            .collect(),
+    ))
+}
+
+/// A privilege view of information_schema (USER_PRIVILEGES, SCHEMA_PRIVILEGES, ...) as a
+/// derived table: the session user's grants from the rules (no table, column or role grants
+/// exist behind the proxy).
+pub(super) fn privileges_sql(sh: &Shared, st: &SessionState, view: &str) -> Result<String> {
+    let u = grantee(sh, st, false, None)?;
+    let g = grants(sh, u);
+    let grantee = lit(&format!("'{}'@'%'", u.name));
+    let cols = |names: &[(&str, &str)], rows: Vec<Vec<String>>| -> String {
+        if rows.is_empty() {
+            let items: Vec<String> = names
+                .iter()
+                .map(|(n, t)| format!("CAST(NULL AS {t}) AS {n}"))
+                .collect();
+            return format!("SELECT {} WHERE 1 = 0", items.join(", "));
+        }
+        rows.iter()
+            .map(|r| {
+                let items: Vec<String> = names
+                    .iter()
+                    .zip(r)
+                    .map(|((n, t), v)| format!("CAST({v} AS {t}) AS {n}"))
+                    .collect();
+                format!("SELECT {}", items.join(", "))
+            })
+            .collect::<Vec<_>>()
+            .join(" UNION ALL ")
+    };
+    const G: (&str, &str) = ("GRANTEE", "CHAR(385)");
+    const CAT: (&str, &str) = ("TABLE_CATALOG", "CHAR(512)");
+    const SCH: (&str, &str) = ("TABLE_SCHEMA", "CHAR(64)");
+    const TAB: (&str, &str) = ("TABLE_NAME", "CHAR(64)");
+    const PRIV: (&str, &str) = ("PRIVILEGE_TYPE", "CHAR(64)");
+    const GRANTABLE: (&str, &str) = ("IS_GRANTABLE", "CHAR(3)");
+    Ok(match view.to_ascii_uppercase().as_str() {
+        "USER_PRIVILEGES" => {
+            let privs: Vec<&str> = if g.global == ["ALL PRIVILEGES"] {
+                SCHEMA_PRIVILEGES
+                    .iter()
+                    .chain(ADMIN_PRIVILEGES.iter())
+                    .copied()
+                    .collect()
+            } else {
+                g.global.clone()
+            };
+            let rows = privs
+                .iter()
+                .map(|p| vec![grantee.clone(), "'def'".into(), lit(p), "'NO'".into()])
+                .collect();
+            cols(&[G, CAT, PRIV, GRANTABLE], rows)
+        }
+        "SCHEMA_PRIVILEGES" => {
+            let rows = g
+                .schemas
+                .iter()
+                .flat_map(|s| {
+                    SCHEMA_PRIVILEGES.iter().map(|p| {
+                        vec![
+                            grantee.clone(),
+                            "'def'".into(),
+                            lit(s),
+                            lit(p),
+                            "'NO'".into(),
+                        ]
+                    })
+                })
+                .collect();
+            cols(&[G, CAT, SCH, PRIV, GRANTABLE], rows)
+        }
+        "TABLE_PRIVILEGES" => cols(&[G, CAT, SCH, TAB, PRIV, GRANTABLE], Vec::new()),
+        "COLUMN_PRIVILEGES" => cols(
+            &[
+                G,
+                CAT,
+                SCH,
+                TAB,
+                ("COLUMN_NAME", "CHAR(64)"),
+                PRIV,
+                GRANTABLE,
+            ],
+            Vec::new(),
+        ),
+        "APPLICABLE_ROLES" => cols(
+            &[
+                G,
+                ("ROLE_NAME", "CHAR(128)"),
+                GRANTABLE,
+                ("IS_DEFAULT", "CHAR(3)"),
+            ],
+            Vec::new(),
+        ),
+        _ => cols(&[("ROLE_NAME", "CHAR(128)")], Vec::new()),
+    })
+}

@@ -1,0 +1,366 @@
+//! `information_schema` as the application must see it: about the logical schemas only, each
+//! logical table once. Every view the statement reads is replaced by a derived table over it
+//! (`(SELECT * FROM information_schema.TABLES WHERE ...) AS TABLES`), whose WHERE keeps, on a
+//! given shard, the rows of the objects that shard *owns*: a table is owned by the schema's
+//! default shard when its rule includes it, else by the rule's first shard (every shard holding
+//! it has the same definition), an unsharded table and a
+//! schema-level object (the schema, its routines and events) by the schema's default shard,
+//! `information_schema`'s own rows by one chosen shard. Run on each owning shard, the rows add
+//! up to one row per logical object, and the statement's own WHERE, ORDER BY and aggregates
+//! work on them as on one server. Views the proxy answers itself (PROCESSLIST, the privilege
+//! views) become derived tables of literal rows the proxy writes.
+//!
+//! A derived table rather than an extra WHERE term: it keeps the meaning of outer joins and of
+//! the statement's aliases, and MariaDB merges it into the outer query (its information_schema
+//! optimisations on `TABLE_SCHEMA = '...'` still apply).
+
+use crate::config::pattern::is_pattern;
+pub use crate::sql::info_schema::{View, view};
+use sqlparser::ast::{
+    Ident, ObjectNamePart, Query, Statement, TableAlias, TableFactor, VisitMut, VisitorMut,
+};
+use std::collections::BTreeSet;
+use std::ops::ControlFlow;
+
+/// The logical objects of one schema and the shard that owns each (see the module docs).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SchemaOwners {
+    pub name: String,
+    pub default_shard: usize,
+    /// Tables named exactly by a rule, with the rule's first shard.
+    pub exact: Vec<(String, usize)>,
+    /// Patterns (`t_*`) of rules, with the rule's first shard.
+    pub patterns: Vec<(String, usize)>,
+}
+
+impl SchemaOwners {
+    /// `(name, first shard)` of each rule name or pattern, sorted into exact names and patterns.
+    pub fn new(
+        name: &str,
+        default_shard: usize,
+        rules: impl Iterator<Item = (String, usize)>,
+    ) -> Self {
+        let (patterns, exact) = rules.partition(|(n, _)| is_pattern(n));
+        SchemaOwners {
+            name: name.to_string(),
+            default_shard,
+            exact,
+            patterns,
+        }
+    }
+}
+
+/// Who owns what, for the schemas a user may see.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Owners {
+    pub schemas: Vec<SchemaOwners>,
+    /// The shard that answers for `information_schema`'s own rows (and for server-wide views).
+    pub info_shard: usize,
+    /// Whether `information_schema`'s own rows are read at all (not when the statement is
+    /// restricted to other schemas).
+    pub with_info: bool,
+    /// Tables of the proxy's own that no client sees (`shardgate_sequences`).
+    pub hidden: Vec<String>,
+}
+
+impl Owners {
+    /// The shards that own something: where a schema-describing view must be read.
+    pub fn shards(&self) -> BTreeSet<usize> {
+        let mut s: BTreeSet<usize> = BTreeSet::new();
+        if self.with_info {
+            s.insert(self.info_shard);
+        }
+        for o in &self.schemas {
+            s.insert(o.default_shard);
+            s.extend(o.exact.iter().chain(&o.patterns).map(|(_, k)| *k));
+        }
+        s
+    }
+
+    /// The WHERE that keeps, on shard `k`, the rows of the tables `k` owns, for a view whose
+    /// schema and table columns are `sc` and `tc`.
+    pub fn tables_predicate(&self, k: usize, sc: &str, tc: &str) -> String {
+        let mut any = Vec::new();
+        if self.with_info && k == self.info_shard {
+            any.push(format!("{sc} = 'information_schema'"));
+        }
+        for o in &self.schemas {
+            if let Some(p) = owned_tables(o, k, tc) {
+                any.push(format!("({sc} = {} AND {p})", lit(&o.name)));
+            }
+        }
+        let mut pred = or(any);
+        if !self.hidden.is_empty() {
+            let hidden: Vec<String> = self.hidden.iter().map(|h| lit(h)).collect();
+            pred = format!("({pred}) AND {tc} NOT IN ({})", hidden.join(", "));
+        }
+        pred
+    }
+
+    /// The WHERE that keeps, on shard `k`, the rows of the schemas `k` owns (schema-level
+    /// objects live with the schema's unsharded tables, on its default shard).
+    pub fn schemas_predicate(&self, k: usize, col: &str) -> String {
+        let mut names: Vec<String> = self
+            .schemas
+            .iter()
+            .filter(|o| o.default_shard == k)
+            .map(|o| lit(&o.name))
+            .collect();
+        if self.with_info && k == self.info_shard {
+            names.push("'information_schema'".into());
+        }
+        if names.is_empty() {
+            return "1 = 0".into();
+        }
+        format!("{col} IN ({})", names.join(", "))
+    }
+}
+
+/// The tables of `o` that shard `k` owns, as a condition on column `tc`; `None` for none.
+/// A name is owned by its exact rule's shard, else by its pattern rule's, else (unsharded) by
+/// the default shard; names compare case-insensitively, as information_schema's columns do.
+fn owned_tables(o: &SchemaOwners, k: usize, tc: &str) -> Option<String> {
+    let list = |v: Vec<&String>| v.iter().map(|n| lit(n)).collect::<Vec<_>>().join(", ");
+    let exact_k: Vec<&String> = o
+        .exact
+        .iter()
+        .filter(|(_, s)| *s == k)
+        .map(|x| &x.0)
+        .collect();
+    let exact_all: Vec<&String> = o.exact.iter().map(|x| &x.0).collect();
+    let like = |p: &String| format!("{tc} LIKE {} ESCAPE '!'", lit(&glob_to_like(p)));
+    let mut rest: Vec<String> = o
+        .patterns
+        .iter()
+        .filter(|(_, s)| *s == k)
+        .map(|(p, _)| like(p))
+        .collect();
+    if o.default_shard == k {
+        let all: Vec<String> = o.patterns.iter().map(|(p, _)| like(p)).collect();
+        rest.push(if all.is_empty() {
+            "1 = 1".into()
+        } else {
+            format!("NOT ({})", all.join(" OR "))
+        });
+    }
+    let mut any = Vec::new();
+    if !exact_k.is_empty() {
+        any.push(format!("{tc} IN ({})", list(exact_k)));
+    }
+    if !rest.is_empty() {
+        let rest = or(rest);
+        any.push(if exact_all.is_empty() {
+            rest
+        } else {
+            format!("({tc} NOT IN ({}) AND ({rest}))", list(exact_all))
+        });
+    }
+    (!any.is_empty()).then(|| or(any))
+}
+
+fn or(terms: Vec<String>) -> String {
+    match terms.len() {
+        0 => "1 = 0".into(),
+        1 => terms.into_iter().next().unwrap_or_default(),
+        _ => format!("({})", terms.join(" OR ")),
+    }
+}
+
+/// A rule pattern (`*`, `?`) as a LIKE pattern with `!` as its escape character (no
+/// backslash: its meaning in a string literal depends on the session's sql_mode).
+fn glob_to_like(p: &str) -> String {
+    let mut out = String::with_capacity(p.len() + 4);
+    for c in p.chars() {
+        match c {
+            '*' => out.push('%'),
+            '?' => out.push('_'),
+            '%' | '_' | '!' => {
+                out.push('!');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A string literal the server reads the same way in any connection character set and
+/// sql_mode: plain when it is simple ASCII, else utf8mb4 bytes in hex.
+pub fn lit(s: &str) -> String {
+    let plain = s
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b" _$%!@.:-*/#,()=<>".contains(&b));
+    if plain {
+        return format!("'{s}'");
+    }
+    let hex: String = s.bytes().map(|b| format!("{b:02x}")).collect();
+    format!("_utf8mb4 X'{hex}'")
+}
+
+/// Replaces every relation of `information_schema` in `stmt` (named `information_schema.X`, or
+/// `X` alone when `current_is_info`: the session's schema is information_schema) by the derived
+/// table `derived(X)` returns, aliased as the relation was (or as `X`). `derived` returns
+/// `Ok(None)` to keep a relation as it is.
+pub fn replace_views<E>(
+    stmt: &mut Statement,
+    current_is_info: bool,
+    derived: &mut dyn FnMut(&str) -> Result<Option<Query>, E>,
+) -> Result<(), E> {
+    struct Replace<'a, E> {
+        current_is_info: bool,
+        derived: &'a mut dyn FnMut(&str) -> Result<Option<Query>, E>,
+    }
+    impl<E> VisitorMut for Replace<'_, E> {
+        type Break = E;
+        fn post_visit_table_factor(&mut self, f: &mut TableFactor) -> ControlFlow<E> {
+            let TableFactor::Table { name, alias, .. } = f else {
+                return ControlFlow::Continue(());
+            };
+            let parts: Vec<&str> = name
+                .0
+                .iter()
+                .map(|p| match p {
+                    ObjectNamePart::Identifier(i) => i.value.as_str(),
+                    _ => "",
+                })
+                .collect();
+            let view = match parts.as_slice() {
+                [s, v] if s.eq_ignore_ascii_case("information_schema") => v.to_string(),
+                [v] if self.current_is_info => v.to_string(),
+                _ => return ControlFlow::Continue(()),
+            };
+            match (self.derived)(&view) {
+                Err(e) => ControlFlow::Break(e),
+                Ok(None) => ControlFlow::Continue(()),
+                Ok(Some(q)) => {
+                    let alias = alias.take().unwrap_or(TableAlias {
+                        explicit: true,
+                        name: Ident::with_quote('`', view),
+                        columns: Vec::new(),
+                        at: None,
+                    });
+                    *f = TableFactor::Derived {
+                        lateral: false,
+                        subquery: Box::new(q),
+                        alias: Some(alias),
+                        sample: None,
+                    };
+                    ControlFlow::Continue(())
+                }
+            }
+        }
+    }
+    let mut v = Replace {
+        current_is_info,
+        derived,
+    };
+    match stmt.visit(&mut v) {
+        ControlFlow::Break(e) => Err(e),
+        ControlFlow::Continue(()) => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sql::analyze::parse;
+
+    fn owners() -> Owners {
+        Owners {
+            schemas: vec![
+                SchemaOwners::new(
+                    "shop",
+                    0,
+                    [
+                        ("orders".to_string(), 0),
+                        ("users".to_string(), 1),
+                        ("t_*".to_string(), 1),
+                    ]
+                    .into_iter(),
+                ),
+                SchemaOwners::new("logs", 1, std::iter::empty()),
+            ],
+            info_shard: 0,
+            with_info: true,
+            hidden: vec!["shardgate_sequences".into()],
+        }
+    }
+
+    #[test]
+    fn each_table_is_kept_on_its_owner_only() {
+        let o = owners();
+        assert_eq!(o.shards(), [0, 1].into());
+        let p0 = o.tables_predicate(0, "TABLE_SCHEMA", "TABLE_NAME");
+        assert_eq!(
+            p0,
+            "((TABLE_SCHEMA = 'information_schema' OR (TABLE_SCHEMA = 'shop' AND (TABLE_NAME IN ('orders') OR (TABLE_NAME NOT IN ('orders', 'users') AND (NOT (TABLE_NAME LIKE 't!_%' ESCAPE '!'))))))) AND TABLE_NAME NOT IN ('shardgate_sequences')"
+        );
+        let p1 = o.tables_predicate(1, "TABLE_SCHEMA", "TABLE_NAME");
+        assert_eq!(
+            p1,
+            "(((TABLE_SCHEMA = 'shop' AND (TABLE_NAME IN ('users') OR (TABLE_NAME NOT IN ('orders', 'users') AND (TABLE_NAME LIKE 't!_%' ESCAPE '!')))) OR (TABLE_SCHEMA = 'logs' AND 1 = 1))) AND TABLE_NAME NOT IN ('shardgate_sequences')"
+        );
+        assert_eq!(
+            o.schemas_predicate(1, "SCHEMA_NAME"),
+            "SCHEMA_NAME IN ('logs')"
+        );
+        assert_eq!(
+            o.schemas_predicate(0, "SCHEMA_NAME"),
+            "SCHEMA_NAME IN ('shop', 'information_schema')"
+        );
+        // The predicates are SQL the parser reads.
+        for p in [p0, p1] {
+            parse(&format!(
+                "SELECT * FROM information_schema.TABLES WHERE {p}"
+            ))
+            .unwrap();
+        }
+    }
+
+    #[test]
+    fn literals_survive_any_charset() {
+        assert_eq!(lit("shop_1"), "'shop_1'");
+        assert_eq!(lit("it's"), "_utf8mb4 X'69742773'");
+        assert_eq!(lit("café"), "_utf8mb4 X'636166c3a9'");
+        assert_eq!(glob_to_like("a_b*?!"), "a!_b%_!!");
+    }
+
+    #[test]
+    fn views_become_derived_tables() {
+        let mut stmt = parse(
+            "SELECT t.TABLE_NAME, c.COLUMN_NAME FROM information_schema.TABLES t LEFT JOIN INFORMATION_SCHEMA.columns c USING (TABLE_SCHEMA, TABLE_NAME) WHERE t.TABLE_NAME IN (SELECT TABLE_NAME FROM information_schema.VIEWS)",
+        )
+        .unwrap()
+        .remove(0);
+        let mut seen = Vec::new();
+        replace_views::<()>(&mut stmt, false, &mut |v| {
+            seen.push(v.to_string());
+            let q = parse(&format!("SELECT * FROM information_schema.{v} WHERE 1 = 1"))
+                .unwrap()
+                .remove(0);
+            let Statement::Query(q) = q else { panic!() };
+            Ok(Some(*q))
+        })
+        .unwrap();
+        assert_eq!(seen, vec!["TABLES", "columns", "VIEWS"]);
+        let text = stmt.to_string();
+        assert!(
+            text.contains("FROM (SELECT * FROM information_schema.TABLES WHERE 1 = 1) t LEFT JOIN (SELECT * FROM information_schema.columns WHERE 1 = 1) c"),
+            "{text}"
+        );
+        assert!(
+            text.contains("(SELECT * FROM information_schema.VIEWS WHERE 1 = 1) AS `VIEWS`"),
+            "{text}"
+        );
+        // Under USE information_schema, bare names are its views; others are left alone.
+        let mut stmt = parse("SELECT * FROM TABLES").unwrap().remove(0);
+        replace_views::<()>(&mut stmt, false, &mut |_| panic!("not a view here")).unwrap();
+        let mut n = 0;
+        replace_views::<()>(&mut stmt, true, &mut |_| {
+            n += 1;
+            Ok(None)
+        })
+        .unwrap();
+        assert_eq!(n, 1);
+    }
+}

@@ -185,12 +185,11 @@ async fn kill_never_reaches_a_backend_thread() {
     c.query_drop("INSERT INTO items (id) VALUES (1), (2)")
         .await
         .unwrap();
-    // The proxy's pooled connections are threads of the backend account on each shard.
-    let threads: Vec<u64> = direct(0)
-        .await
-        .query("SELECT ID FROM information_schema.PROCESSLIST WHERE USER = 'shardgate'")
-        .await
-        .unwrap();
+    // The proxy's pooled connections are threads of the backend account on each shard (those
+    // in this test's schema: other tests' connections come and go meanwhile).
+    const PROXY_THREADS: &str = "SELECT ID FROM information_schema.PROCESSLIST \
+        WHERE USER = 'shardgate' AND DB = 'pv_backend_kill'";
+    let threads: Vec<u64> = direct(0).await.query(PROXY_THREADS).await.unwrap();
     assert!(!threads.is_empty(), "the proxy holds pooled connections");
     let own: u64 = c
         .query_first("SELECT CONNECTION_ID()")
@@ -205,11 +204,7 @@ async fn kill_never_reaches_a_backend_thread() {
         );
         assert_eq!(refused(&mut c, &format!("KILL QUERY {t}")).await, 1094);
     }
-    let still: Vec<u64> = direct(0)
-        .await
-        .query("SELECT ID FROM information_schema.PROCESSLIST WHERE USER = 'shardgate'")
-        .await
-        .unwrap();
+    let still: Vec<u64> = direct(0).await.query(PROXY_THREADS).await.unwrap();
     for t in &threads {
         assert!(still.contains(t), "backend thread {t} survived");
     }

@@ -61,19 +61,10 @@ pub(super) async fn run(
             ));
         }
     }
-    // Every shard's text, with parameters inlined, then the count on the same connection.
-    let original = match params {
-        Some(p) if !p.is_empty() => {
-            let mut stmt = a.stmt.clone();
-            crate::rewrite::inline_params(&mut stmt, p);
-            stmt.to_string()
-        }
-        _ => sql.to_string(),
-    };
-    for t in &mut plan.targets {
-        let body = t.sql.take().unwrap_or_else(|| original.clone());
-        t.sql = Some(format!("{body}; SELECT FOUND_ROWS()"));
-    }
+    // Every shard's text, then the count on the same connection.
+    super::wrap_targets(&mut plan, sql, a, params, |body| {
+        format!("{body}; SELECT FOUND_ROWS()")
+    });
     if !st.autocommit && !st.txn.is_open() {
         begin(st, TxChars::default());
     }

@@ -499,7 +499,9 @@ async fn run_sql_prefixed(
         columns: cols,
     })?;
     if let Some(p) = prefix {
-        prefix_plan(&mut plan, p, sql, &analysis, params);
+        wrap_targets(&mut plan, sql, &analysis, params, |body| {
+            format!("{p}{body}")
+        });
     }
     let is_ddl = matches!(analysis.kind, Kind::Ddl | Kind::Database { .. });
     if is_ddl && st.txn.is_open() {
@@ -613,8 +615,16 @@ pub(crate) fn substitute_text(sh: &Shared, st: &SessionState, expr: &str) -> Res
     Ok(expr.to_string())
 }
 
-/// Puts `SET STATEMENT ... FOR ` before what every target runs.
-fn prefix_plan(plan: &mut Plan, prefix: &str, sql: &str, a: &Analysis, params: Option<&[Value]>) {
+/// Sets every target's text to `wrap(text)`, where a target that runs the client's own text
+/// gets it with its parameters inlined: `SET STATEMENT ... FOR ` before it, or a statement
+/// after it on the same connection.
+fn wrap_targets(
+    plan: &mut Plan,
+    sql: &str,
+    a: &Analysis,
+    params: Option<&[Value]>,
+    wrap: impl Fn(&str) -> String,
+) {
     let original = match params {
         Some(p) if !p.is_empty() => {
             let mut stmt = a.stmt.clone();
@@ -625,7 +635,7 @@ fn prefix_plan(plan: &mut Plan, prefix: &str, sql: &str, a: &Analysis, params: O
     };
     for t in &mut plan.targets {
         let body = t.sql.take().unwrap_or_else(|| original.clone());
-        t.sql = Some(format!("{prefix}{body}"));
+        t.sql = Some(wrap(&body));
     }
 }
 

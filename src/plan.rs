@@ -56,9 +56,13 @@ pub struct RowMerge {
     /// For aggregate-only SELECTs: each column's aggregate; rows fold into one.
     pub aggregates: Option<Vec<Agg>>,
     pub distinct: bool,
-    /// Number of sort columns added after the SELECT list for the merge ([`OrderRef::Hidden`]),
-    /// dropped before the client sees the rows.
+    /// Number of columns added after the SELECT list for the merge ([`OrderRef::Hidden`]): sort
+    /// keys that are not selected, weight strings; dropped before the client sees the rows.
     pub hidden: usize,
+    /// Text columns the merge compares by weight string: the column, and the hidden column `k`
+    /// holding `WEIGHT_STRING(expr)` (`k + 1`: the weight of a space in its collation, see
+    /// [`crate::merge::compare::weight_sql`]).
+    pub weights: Vec<(OrderRef, usize)>,
 }
 
 impl Plan {
@@ -128,6 +132,13 @@ impl fmt::Display for Merge {
                 }
                 if let Some(l) = m.limit {
                     parts.push(format!("limit {l}"));
+                }
+                if !m.weights.is_empty() {
+                    parts.push(format!(
+                        "text compared by weight string ({} key{})",
+                        m.weights.len(),
+                        if m.weights.len() == 1 { "" } else { "s" }
+                    ));
                 }
                 match m.hidden {
                     0 => {}

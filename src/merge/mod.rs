@@ -1,15 +1,19 @@
 //! The merge stage: combines shard results into the client's result. Values compare the way
-//! MySQL compares them for the column's type: numbers as numbers, binary strings byte by byte,
-//! other strings case-insensitively with trailing spaces ignored (the default collations).
+//! the server compares them for the column's type (see [`compare`]): numbers exactly, binary
+//! strings byte by byte, other strings by the weight strings the shards computed.
 
 use crate::error::{ProxyError, Result};
 use crate::execute::{OkInfo, Outcome, RowSet};
 use crate::frontend::packets::ColumnDef;
 use crate::plan::{Merge, RowMerge};
 use crate::sql::analyze::{Agg, OrderRef};
+use bigdecimal::BigDecimal;
+use compare::{KeyCol, Kind, as_i128, cmp_key, eq_form};
 use mysql_async::Value;
 use std::cmp::Ordering;
 use std::collections::HashSet;
+
+pub mod compare;
 
 /// Merges the outcomes of a plan's targets (in target order).
 pub fn merge(spec: &Merge, outcomes: Vec<Outcome>) -> Result<Outcome> {
@@ -73,7 +77,7 @@ pub fn merge(spec: &Merge, outcomes: Vec<Outcome>) -> Result<Outcome> {
                     }
                 }
             }
-            Ok(Outcome::Rows(merge_rows(m, sets)))
+            Ok(Outcome::Rows(merge_rows(m, sets)?))
         }
     }
 }
@@ -137,8 +141,10 @@ fn parse_info(info: &str) -> Vec<(&str, u64)> {
 }
 
 /// Merges row sets: aggregates fold into one row; otherwise concatenate, de-duplicate, sort,
-/// then apply OFFSET/LIMIT.
-pub fn merge_rows(m: &RowMerge, sets: Vec<RowSet>) -> RowSet {
+/// then apply OFFSET/LIMIT. Refused (1235) when a text key has no weight string to compare
+/// by (e.g. `ORDER BY 2` of a `SELECT *`), or an ENUM/SET column is a sort key (the server
+/// sorts those by their index, which the result does not carry).
+pub fn merge_rows(m: &RowMerge, sets: Vec<RowSet>) -> Result<RowSet> {
     let columns = sets.first().map(|s| s.columns.clone()).unwrap_or_default();
     let warnings = sets
         .iter()
@@ -150,12 +156,22 @@ pub fn merge_rows(m: &RowMerge, sets: Vec<RowSet>) -> RowSet {
         runs.push(s.rows);
         warning_list.extend(s.warning_list);
     }
-    let keys: Vec<(usize, bool)> = m
+    let keys = Keys::new(m, &columns)?;
+    let sort: Vec<(KeyCol, bool)> = m
         .order_by
         .iter()
-        .filter_map(|(r, asc)| resolve(r, &columns, m.hidden).map(|i| (i, *asc)))
-        .collect();
-    let mut rows = if m.aggregates.is_none() && !keys.is_empty() {
+        .map(|(r, asc)| {
+            let k = keys.of(r)?;
+            if k.kind == Kind::Enum {
+                return Err(ProxyError::NotSupported(
+                    "ORDER BY an ENUM or SET column across shards (the server sorts them by their position in the type, which the proxy does not see: ORDER BY CAST(col AS CHAR) or col+0)".into(),
+                ));
+            }
+            keys.comparable(&k, "ORDER BY")?;
+            Ok((k, *asc))
+        })
+        .collect::<Result<_>>()?;
+    let mut rows = if m.aggregates.is_none() && !sort.is_empty() {
         // Each shard sorted its rows (the ORDER BY went to every shard): merge the runs.
         let wanted = match m.limit {
             Some(l) if !m.distinct => {
@@ -163,20 +179,26 @@ pub fn merge_rows(m: &RowMerge, sets: Vec<RowSet>) -> RowSet {
             }
             _ => usize::MAX,
         };
-        kway(runs, &keys, &columns, wanted)
+        kway(runs, &sort, &columns, wanted)
     } else {
         runs.into_iter().flatten().collect()
     };
     if let Some(aggs) = &m.aggregates {
-        rows = vec![fold(aggs, &columns, rows)];
+        rows = vec![fold(aggs, &keys, &columns, rows)?];
     }
     if m.distinct {
+        let visible: Vec<KeyCol> = (0..columns.len().saturating_sub(m.hidden))
+            .map(|i| {
+                let k = keys.at(i);
+                keys.comparable(&k, "SELECT DISTINCT").map(|()| k)
+            })
+            .collect::<Result<_>>()?;
         let mut seen = HashSet::new();
         rows.retain(|r| {
             seen.insert(
-                r.iter()
-                    .zip(columns.iter())
-                    .map(|(v, c)| norm(v, c))
+                visible
+                    .iter()
+                    .map(|k| eq_form(r, k, columns.get(k.idx)))
                     .collect::<Vec<_>>(),
             )
         });
@@ -190,7 +212,7 @@ pub fn merge_rows(m: &RowMerge, sets: Vec<RowSet>) -> RowSet {
             .collect(),
         None => rows.into_iter().skip(offset).collect(),
     };
-    match columns.len().checked_sub(m.hidden) {
+    Ok(match columns.len().checked_sub(m.hidden) {
         Some(n) if m.hidden > 0 => {
             let rows = rows.into_iter().map(|mut r| {
                 r.truncate(n);
@@ -209,6 +231,79 @@ pub fn merge_rows(m: &RowMerge, sets: Vec<RowSet>) -> RowSet {
             warnings,
             warning_list,
         },
+    })
+}
+
+/// The result's columns as keys: each column's kind and, for text, where its weight string is.
+struct Keys<'a> {
+    columns: &'a [ColumnDef],
+    hidden: usize,
+    /// (column, weight column, pad column).
+    weights: Vec<(usize, usize, usize)>,
+}
+
+impl<'a> Keys<'a> {
+    fn new(m: &RowMerge, columns: &'a [ColumnDef]) -> Result<Keys<'a>> {
+        let mut weights = Vec::new();
+        for (r, k) in &m.weights {
+            let (Some(c), Some(w), Some(p)) = (
+                resolve(r, columns, m.hidden),
+                resolve(&OrderRef::Hidden(*k), columns, m.hidden),
+                resolve(&OrderRef::Hidden(k + 1), columns, m.hidden),
+            ) else {
+                continue;
+            };
+            weights.push((c, w, p));
+        }
+        Ok(Keys {
+            columns,
+            hidden: m.hidden,
+            weights,
+        })
+    }
+
+    fn at(&self, idx: usize) -> KeyCol {
+        let kind = self
+            .columns
+            .get(idx)
+            .map(compare::kind)
+            .unwrap_or(Kind::Binary);
+        let weight = self
+            .weights
+            .iter()
+            .find(|(c, _, _)| *c == idx)
+            .map(|(_, w, p)| (*w, *p));
+        KeyCol { idx, kind, weight }
+    }
+
+    fn of(&self, r: &OrderRef) -> Result<KeyCol> {
+        match resolve(r, self.columns, self.hidden) {
+            Some(i) => Ok(self.at(i)),
+            None => Err(ProxyError::NotSupported(format!(
+                "ORDER BY {} across shards (the key is not a column of the result: select it)",
+                match r {
+                    OrderRef::Name(n) => format!("`{n}`"),
+                    OrderRef::Unresolved(e) => e.clone(),
+                    OrderRef::Position(p) => format!("{}", p + 1),
+                    OrderRef::Hidden(k) => format!("hidden column {}", k + 1),
+                }
+            ))),
+        }
+    }
+
+    /// Refuses a text key without a weight string: the proxy will not guess the collation.
+    fn comparable(&self, k: &KeyCol, what: &str) -> Result<()> {
+        if matches!(k.kind, Kind::Text | Kind::Enum) && k.weight.is_none() {
+            let name = self
+                .columns
+                .get(k.idx)
+                .map(|c| String::from_utf8_lossy(&c.name).into_owned())
+                .unwrap_or_default();
+            return Err(ProxyError::NotSupported(format!(
+                "{what} on text column `{name}` across shards when the select list does not name it (the proxy compares text with the servers' weight strings of named expressions: list the columns instead of *)"
+            )));
+        }
+        Ok(())
     }
 }
 
@@ -216,7 +311,7 @@ pub fn merge_rows(m: &RowMerge, sets: Vec<RowSet>) -> RowSet {
 /// number of runs per row, which is the number of shards (a handful): simpler than a heap.
 fn kway(
     runs: Vec<Vec<Vec<Value>>>,
-    keys: &[(usize, bool)],
+    keys: &[(KeyCol, bool)],
     cols: &[ColumnDef],
     wanted: usize,
 ) -> Vec<Vec<Value>> {
@@ -246,14 +341,11 @@ fn kway(
 }
 
 /// The order of two rows under the ORDER BY keys.
-fn order(a: &[Value], b: &[Value], keys: &[(usize, bool)], cols: &[ColumnDef]) -> Ordering {
-    for &(i, asc) in keys {
-        let (Some(x), Some(y), Some(c)) = (a.get(i), b.get(i), cols.get(i)) else {
-            continue;
-        };
-        let o = compare(x, y, c);
+fn order(a: &[Value], b: &[Value], keys: &[(KeyCol, bool)], cols: &[ColumnDef]) -> Ordering {
+    for (k, asc) in keys {
+        let o = cmp_key(a, b, k, cols.get(k.idx));
         if o != Ordering::Equal {
-            return if asc { o } else { o.reverse() };
+            return if *asc { o } else { o.reverse() };
         }
     }
     Ordering::Equal
@@ -276,135 +368,82 @@ fn resolve(r: &OrderRef, cols: &[ColumnDef], hidden: usize) -> Option<usize> {
     }
 }
 
-fn as_f64(v: &Value) -> Option<f64> {
-    match v {
-        Value::Int(i) => Some(*i as f64),
-        Value::UInt(u) => Some(*u as f64),
-        Value::Float(f) => Some(f64::from(*f)),
-        Value::Double(d) => Some(*d),
-        Value::Bytes(b) => std::str::from_utf8(b).ok()?.trim().parse().ok(),
-        _ => None,
-    }
-}
-
-fn as_i128(v: &Value) -> Option<i128> {
-    match v {
-        Value::Int(i) => Some(i128::from(*i)),
-        Value::UInt(u) => Some(i128::from(*u)),
-        Value::Bytes(b) => std::str::from_utf8(b).ok()?.trim().parse().ok(),
-        _ => None,
-    }
-}
-
-fn as_bytes(v: &Value, c: &ColumnDef) -> Vec<u8> {
-    match v {
-        Value::Bytes(b) => b.clone(),
-        other => crate::frontend::rows::value_text(other, Some(c)),
-    }
-}
-
-/// Compares two values of column `c` as MySQL would (NULL first).
-pub fn compare(a: &Value, b: &Value, c: &ColumnDef) -> Ordering {
-    match (a, b) {
-        (Value::NULL, Value::NULL) => return Ordering::Equal,
-        (Value::NULL, _) => return Ordering::Less,
-        (_, Value::NULL) => return Ordering::Greater,
-        _ => {}
-    }
-    if c.is_numeric() {
-        if let (Some(x), Some(y)) = (as_i128(a), as_i128(b)) {
-            return x.cmp(&y);
-        }
-        if let (Some(x), Some(y)) = (as_f64(a), as_f64(b)) {
-            return x.partial_cmp(&y).unwrap_or(Ordering::Equal);
-        }
-    }
-    let (x, y) = (as_bytes(a, c), as_bytes(b, c));
-    if c.is_binary() {
-        return x.cmp(&y);
-    }
-    fold_case(&x).cmp(&fold_case(&y))
-}
-
-/// The comparison form of a non-binary string: lower case, trailing spaces dropped.
-fn fold_case(b: &[u8]) -> String {
-    String::from_utf8_lossy(b)
-        .trim_end_matches(' ')
-        .to_lowercase()
-}
-
-/// A hashable form of a value such that equal-comparing values are equal.
-fn norm(v: &Value, c: &ColumnDef) -> Vec<u8> {
-    if matches!(v, Value::NULL) {
-        return vec![0xff, 0xfe];
-    }
-    if c.is_numeric() {
-        if let Some(i) = as_i128(v) {
-            return i.to_string().into_bytes();
-        }
-        if let Some(f) = as_f64(v) {
-            return f.to_string().into_bytes();
-        }
-    }
-    let b = as_bytes(v, c);
-    if c.is_binary() {
-        b
-    } else {
-        fold_case(&b).into_bytes()
-    }
-}
-
-fn fold(aggs: &[Agg], cols: &[ColumnDef], rows: Vec<Vec<Value>>) -> Vec<Value> {
-    let mut out: Vec<Value> = Vec::with_capacity(aggs.len());
+/// Folds the rows of an aggregate-only SELECT (one row per shard) into one row.
+fn fold(
+    aggs: &[Agg],
+    keys: &Keys<'_>,
+    cols: &[ColumnDef],
+    rows: Vec<Vec<Value>>,
+) -> Result<Vec<Value>> {
+    let mut out: Vec<Value> = Vec::with_capacity(cols.len());
     for (i, agg) in aggs.iter().enumerate() {
-        let vals = rows
-            .iter()
-            .filter_map(|r| r.get(i))
-            .filter(|v| !matches!(v, Value::NULL));
         let col = cols.get(i);
         let v = match agg {
-            Agg::Count => Value::Int(vals.filter_map(as_i128).sum::<i128>() as i64),
-            Agg::Sum => {
-                let vals: Vec<&Value> = vals.collect();
-                if vals.is_empty() {
-                    Value::NULL
-                } else if let Some(ints) =
-                    vals.iter().map(|v| as_i128(v)).collect::<Option<Vec<_>>>()
-                {
-                    Value::Bytes(ints.iter().sum::<i128>().to_string().into_bytes())
-                } else {
-                    let s: f64 = vals.iter().filter_map(|v| as_f64(v)).sum();
-                    Value::Bytes(format_decimal(s, col.map(|c| c.decimals).unwrap_or(0)))
-                }
-            }
+            Agg::Count => Value::Int(
+                rows.iter()
+                    .filter_map(|r| r.get(i))
+                    .filter_map(as_i128)
+                    .sum::<i128>()
+                    .try_into()
+                    .unwrap_or(i64::MAX),
+            ),
+            Agg::Sum => sum(rows.iter().filter_map(|r| r.get(i)), col),
             Agg::Min | Agg::Max => {
-                let best = vals.fold(None::<&Value>, |acc, v| match (acc, col) {
-                    (None, _) => Some(v),
-                    (Some(a), Some(c)) => {
-                        let o = compare(v, a, c);
-                        let better = if *agg == Agg::Min {
-                            o == Ordering::Less
-                        } else {
-                            o == Ordering::Greater
-                        };
-                        Some(if better { v } else { a })
+                let k = keys.at(i);
+                keys.comparable(&k, if *agg == Agg::Min { "MIN()" } else { "MAX()" })?;
+                let mut best: Option<&Vec<Value>> = None;
+                for r in rows
+                    .iter()
+                    .filter(|r| !matches!(r.get(i), None | Some(Value::NULL)))
+                {
+                    let better = match best {
+                        None => true,
+                        Some(b) => {
+                            let o = cmp_key(r, b, &k, col);
+                            if *agg == Agg::Min {
+                                o == Ordering::Less
+                            } else {
+                                o == Ordering::Greater
+                            }
+                        }
+                    };
+                    if better {
+                        best = Some(r);
                     }
-                    (Some(a), None) => Some(a),
-                });
-                best.cloned().unwrap_or(Value::NULL)
+                }
+                best.and_then(|r| r.get(i)).cloned().unwrap_or(Value::NULL)
             }
         };
         out.push(v);
     }
-    out
+    // Hidden columns (weight strings) follow; the caller drops them.
+    out.resize(cols.len(), Value::NULL);
+    Ok(out)
 }
 
-fn format_decimal(v: f64, decimals: u8) -> Vec<u8> {
-    if decimals == 0 || decimals > 30 {
-        format!("{v}").into_bytes()
-    } else {
-        format!("{v:.*}", decimals as usize).into_bytes()
+/// The sum of partial sums: exact for integers and DECIMAL (printed with the column's scale),
+/// in double precision for FLOAT/DOUBLE. NULL when every partial sum is NULL.
+fn sum<'v>(vals: impl Iterator<Item = &'v Value>, col: Option<&ColumnDef>) -> Value {
+    let vals: Vec<&Value> = vals.filter(|v| !matches!(v, Value::NULL)).collect();
+    if vals.is_empty() {
+        return Value::NULL;
     }
+    let double = col.is_some_and(|c| compare::kind(c) == Kind::Double);
+    if !double
+        && let Some(ds) = vals
+            .iter()
+            .map(|v| compare::as_decimal(v))
+            .collect::<Option<Vec<_>>>()
+    {
+        let total: BigDecimal = ds.into_iter().sum();
+        let scale = col
+            .map(|c| i64::from(c.decimals))
+            .filter(|d| *d <= 30)
+            .unwrap_or(0);
+        return Value::Bytes(total.with_scale(scale).to_plain_string().into_bytes());
+    }
+    let s: f64 = vals.iter().filter_map(|v| compare::as_f64(v)).sum();
+    Value::Double(s)
 }
 
 #[cfg(test)]
@@ -488,25 +527,78 @@ mod tests {
                 set(ColumnType::MYSQL_TYPE_LONG, &["2", "10", "30"]),
                 set(ColumnType::MYSQL_TYPE_LONG, &["1", "9"]),
             ],
-        );
+        )
+        .unwrap();
         assert_eq!(texts(&r), vec!["2", "9", "10"]);
     }
 
+    /// Rows of one text column with its weight string and pad weight, as the shards return
+    /// them (weights as `utf8mb4_general_ci` gives them: one 2-byte unit per character).
+    fn weighed(vals: &[&str]) -> RowSet {
+        let mut c = ColumnDef::synthetic("c", ColumnType::MYSQL_TYPE_VAR_STRING);
+        c.charset = 45;
+        let w = ColumnDef::synthetic("w", ColumnType::MYSQL_TYPE_VAR_STRING);
+        let mut w = w;
+        w.charset = 63;
+        let weight = |s: &str| -> Vec<u8> {
+            s.chars()
+                .flat_map(|ch| {
+                    let up = match ch {
+                        'é' | 'É' => 'E',
+                        other => other.to_ascii_uppercase(),
+                    };
+                    (up as u16).to_be_bytes()
+                })
+                .collect()
+        };
+        RowSet {
+            columns: Arc::new(vec![c, w.clone(), w]),
+            rows: vals
+                .iter()
+                .map(|v| {
+                    vec![
+                        Value::Bytes(v.as_bytes().to_vec()),
+                        Value::Bytes(weight(v)),
+                        Value::Bytes(vec![0, 0x20]),
+                    ]
+                })
+                .collect(),
+            warnings: 0,
+            warning_list: Vec::new(),
+        }
+    }
+
     #[test]
-    fn distinct_is_case_insensitive_for_text() {
+    fn distinct_and_order_follow_the_weight_strings() {
         let m = RowMerge {
             distinct: true,
-            order_by: vec![(OrderRef::Name("c".into()), false)],
+            order_by: vec![(OrderRef::Position(0), false)],
+            hidden: 2,
+            weights: vec![(OrderRef::Position(0), 0)],
+            ..Default::default()
+        };
+        let r = merge_rows(&m, vec![weighed(&["c", "b", "A"]), weighed(&["d", "a "])]).unwrap();
+        assert_eq!(texts(&r), vec!["d", "c", "b", "A"]);
+        assert_eq!(r.columns.len(), 1);
+        // É sorts with E, not after every ASCII letter.
+        let m = RowMerge {
+            order_by: vec![(OrderRef::Position(0), true)],
+            hidden: 2,
+            weights: vec![(OrderRef::Position(0), 0)],
             ..Default::default()
         };
         let r = merge_rows(
             &m,
-            vec![
-                set(ColumnType::MYSQL_TYPE_VAR_STRING, &["b", "A"]),
-                set(ColumnType::MYSQL_TYPE_VAR_STRING, &["c", "a "]),
-            ],
-        );
-        assert_eq!(texts(&r), vec!["c", "b", "A"]);
+            vec![weighed(&["Émile", "Ivan"]), weighed(&["Emma", "Zoe"])],
+        )
+        .unwrap();
+        assert_eq!(texts(&r), vec!["Émile", "Emma", "Ivan", "Zoe"]);
+        // Without a weight string the proxy refuses rather than guess.
+        let m = RowMerge {
+            order_by: vec![(OrderRef::Position(0), true)],
+            ..Default::default()
+        };
+        assert!(merge_rows(&m, vec![set(ColumnType::MYSQL_TYPE_VAR_STRING, &["b"])]).is_err());
     }
 
     #[test]
@@ -521,7 +613,8 @@ mod tests {
                 set(ColumnType::MYSQL_TYPE_NEWDECIMAL, &["5"]),
                 set(ColumnType::MYSQL_TYPE_NEWDECIMAL, &["7"]),
             ],
-        );
+        )
+        .unwrap();
         assert_eq!(texts(&r), vec!["12"]);
         let m = RowMerge {
             aggregates: Some(vec![Agg::Max]),
@@ -533,7 +626,8 @@ mod tests {
                 set(ColumnType::MYSQL_TYPE_LONG, &["5"]),
                 set(ColumnType::MYSQL_TYPE_LONG, &["12"]),
             ],
-        );
+        )
+        .unwrap();
         assert_eq!(texts(&r), vec!["12"]);
     }
 }

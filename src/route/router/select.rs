@@ -3,12 +3,13 @@
 
 use super::RouteInput;
 use crate::error::{ProxyError, Result};
+use crate::merge::compare::weight_sql;
 use crate::plan::{Merge, Plan, RowMerge, Target};
 use crate::rewrite;
 use crate::sql::ValueRef;
-use crate::sql::analyze::Item;
+use crate::sql::analyze::{Agg, Item, OrderRef};
 use mysql_async::Value;
-use sqlparser::ast::{Expr, SetExpr, Statement};
+use sqlparser::ast::{Expr, OrderByKind, SelectItem, SetExpr, Statement};
 
 /// The plan of a SELECT read on every one of `targets` and merged (refused with 1235 when the
 /// merge cannot be exact). `multi_table`: a join (of co-located tables, or
@@ -55,36 +56,96 @@ pub fn scatter_select(
     // The per-shard statement, when it must differ from the client's.
     let mut rewritten: Option<Statement> = None;
     let hidden = hidden_order_columns(&a.stmt, multi_table);
-    if !hidden.is_empty() {
-        if shape.distinct {
-            return Err(ProxyError::NotSupported(
-                "SELECT DISTINCT ... ORDER BY a column that is not selected, across shards".into(),
-            ));
-        }
-        let mut stmt = a.stmt.clone();
-        rewrite::inline_params(&mut stmt, inp.params);
-        if let Statement::Query(q) = &mut stmt {
-            let order_exprs: Vec<Expr> = match &q.order_by {
-                Some(ob) => match &ob.kind {
-                    sqlparser::ast::OrderByKind::Expressions(v) => {
-                        v.iter().map(|o| o.expr.clone()).collect()
+    if !hidden.is_empty() && shape.distinct {
+        return Err(ProxyError::NotSupported(
+            "SELECT DISTINCT ... ORDER BY a column that is not selected, across shards".into(),
+        ));
+    }
+    let mut stmt = a.stmt.clone();
+    rewrite::inline_params(&mut stmt, inp.params);
+    if let Statement::Query(q) = &mut stmt {
+        let order_exprs: Vec<Expr> = match &q.order_by {
+            Some(ob) => match &ob.kind {
+                OrderByKind::Expressions(v) => v.iter().map(|o| o.expr.clone()).collect(),
+                _ => Vec::new(),
+            },
+            None => Vec::new(),
+        };
+        if let SetExpr::Select(sel) = q.body.as_mut() {
+            let items: Vec<Option<Expr>> = sel
+                .projection
+                .iter()
+                .map(|p| match p {
+                    SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
+                        Some(e.clone())
                     }
-                    _ => Vec::new(),
-                },
-                None => Vec::new(),
+                    _ => None,
+                })
+                .collect();
+            let first_wildcard = items.iter().position(Option::is_none);
+            let mut extra: Vec<SelectItem> = Vec::new();
+            // Sort keys that are not selected, and selected items named after a `*` (whose
+            // position in the result the `*` hides): added as hidden columns.
+            for i in 0..merge.order_by.len() {
+                let named_after_wildcard = matches!(merge.order_by[i].0, OrderRef::Position(p) if first_wildcard.is_some_and(|w| w < p))
+                    && !matches!(order_exprs.get(i), Some(Expr::Value(_)));
+                if (hidden.contains(&i) || named_after_wildcard)
+                    && let Some(e) = order_exprs.get(i)
+                {
+                    extra.push(SelectItem::UnnamedExpr(e.clone()));
+                    merge.order_by[i].0 = OrderRef::Hidden(merge.hidden);
+                    merge.hidden += 1;
+                }
+            }
+            // Text is compared by the servers' weight strings (see merge::compare).
+            let mut weigh = |r: OrderRef, e: &Expr, merge: &mut RowMerge| {
+                if matches!(e, Expr::Value(_)) || merge.weights.iter().any(|(x, _)| *x == r) {
+                    return;
+                }
+                for sql in weight_sql(&e.to_string()) {
+                    extra.push(SelectItem::UnnamedExpr(rewrite::raw_sql(&sql)));
+                }
+                merge.weights.push((r, merge.hidden));
+                merge.hidden += 2;
             };
-            if let SetExpr::Select(sel) = q.body.as_mut() {
-                for &i in &hidden {
-                    if let Some(e) = order_exprs.get(i) {
-                        sel.projection
-                            .push(sqlparser::ast::SelectItem::UnnamedExpr(e.clone()));
-                        merge.order_by[i].0 = crate::sql::analyze::OrderRef::Hidden(merge.hidden);
-                        merge.hidden += 1;
+            if merge.aggregates.is_none() {
+                for i in 0..merge.order_by.len() {
+                    let r = merge.order_by[i].0.clone();
+                    let e = match &r {
+                        // A number is a position in the result: the item, unless a `*` comes
+                        // first (then the result's columns are unknown here).
+                        OrderRef::Position(p) if first_wildcard.is_none_or(|w| w > *p) => {
+                            items.get(*p).cloned().flatten()
+                        }
+                        OrderRef::Position(_) => None,
+                        _ => order_exprs.get(i).cloned(),
+                    };
+                    if let Some(e) = e {
+                        weigh(r, &e, &mut merge);
                     }
                 }
             }
+            if shape.distinct && first_wildcard.is_none() {
+                for (p, e) in items.iter().enumerate() {
+                    if let Some(e) = e {
+                        weigh(OrderRef::Position(p), e, &mut merge);
+                    }
+                }
+            }
+            if let Some(aggs) = merge.aggregates.clone() {
+                for (p, g) in aggs.iter().enumerate() {
+                    if matches!(g, Agg::Min | Agg::Max)
+                        && let Some(Some(e)) = items.get(p)
+                    {
+                        weigh(OrderRef::Position(p), e, &mut merge);
+                    }
+                }
+            }
+            if !extra.is_empty() {
+                sel.projection.extend(extra);
+                rewritten = Some(stmt.clone());
+            }
         }
-        rewritten = Some(stmt);
     }
     if let Some((off, cnt)) = &shape.limit {
         let num = |v: &ValueRef| -> Result<u64> {
@@ -104,11 +165,7 @@ pub fn scatter_select(
         merge.offset = o;
         merge.limit = Some(c);
         if o > 0 {
-            let stmt = rewritten.get_or_insert_with(|| {
-                let mut s = a.stmt.clone();
-                rewrite::inline_params(&mut s, inp.params);
-                s
-            });
+            let stmt = rewritten.get_or_insert(stmt);
             if let Statement::Query(q) = stmt {
                 rewrite::set_limit(q, 0, o.saturating_add(c));
             }

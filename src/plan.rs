@@ -63,6 +63,11 @@ pub struct RowMerge {
     /// holding `WEIGHT_STRING(expr)` (`k + 1`: the weight of a space in its collation, see
     /// [`crate::merge::compare::weight_sql`]).
     pub weights: Vec<(OrderRef, usize)>,
+    /// GROUP BY across shards: the hidden columns holding each group expression (text ones
+    /// also have weights); rows with equal keys fold into one (by `aggregates`).
+    pub group_keys: Option<Vec<usize>>,
+    /// For each AVG column: the hidden column `k` with SUM of its argument (`k + 1`: COUNT).
+    pub averages: Vec<(usize, usize)>,
 }
 
 impl Plan {
@@ -153,9 +158,19 @@ impl fmt::Display for Merge {
                             Agg::Sum => "SUM",
                             Agg::Min => "MIN",
                             Agg::Max => "MAX",
+                            Agg::Avg => "AVG of SUM and COUNT",
+                            Agg::First => "group value",
                         })
                         .collect();
-                    parts[0] = format!("aggregate ({})", names.join(", "));
+                    parts[0] = match &m.group_keys {
+                        Some(k) => format!(
+                            "group by {} hidden key column{} ({})",
+                            k.len(),
+                            if k.len() == 1 { "" } else { "s" },
+                            names.join(", ")
+                        ),
+                        None => format!("aggregate ({})", names.join(", ")),
+                    };
                 }
                 write!(f, "{}", parts.join(", "))
             }

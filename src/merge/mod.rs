@@ -11,7 +11,7 @@ use bigdecimal::BigDecimal;
 use compare::{KeyCol, Kind, as_i128, cmp_key, eq_form};
 use mysql_async::Value;
 use std::cmp::Ordering;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 pub mod compare;
 
@@ -171,21 +171,59 @@ pub fn merge_rows(m: &RowMerge, sets: Vec<RowSet>) -> Result<RowSet> {
             Ok((k, *asc))
         })
         .collect::<Result<_>>()?;
-    let mut rows = if m.aggregates.is_none() && !sort.is_empty() {
-        // Each shard sorted its rows (the ORDER BY went to every shard): merge the runs.
-        let wanted = match m.limit {
-            Some(l) if !m.distinct => {
-                usize::try_from(m.offset.saturating_add(l)).unwrap_or(usize::MAX)
+    let mut rows = match (&m.aggregates, &m.group_keys) {
+        (Some(aggs), Some(group_keys)) => {
+            let gkeys: Vec<KeyCol> = group_keys
+                .iter()
+                .map(|k| {
+                    let key = keys.of(&OrderRef::Hidden(*k))?;
+                    keys.comparable(&key, "GROUP BY").map(|()| key)
+                })
+                .collect::<Result<_>>()?;
+            let mut index: HashMap<Vec<Vec<u8>>, usize> = HashMap::new();
+            let mut groups: Vec<Vec<Vec<Value>>> = Vec::new();
+            for row in runs.into_iter().flatten() {
+                let key: Vec<Vec<u8>> = gkeys
+                    .iter()
+                    .map(|k| eq_form(&row, k, columns.get(k.idx)))
+                    .collect();
+                match index.get(&key) {
+                    Some(&g) => groups[g].push(row),
+                    None => {
+                        index.insert(key, groups.len());
+                        groups.push(vec![row]);
+                    }
+                }
             }
-            _ => usize::MAX,
-        };
-        kway(runs, &sort, &columns, wanted)
-    } else {
-        runs.into_iter().flatten().collect()
+            let mut rows = groups
+                .into_iter()
+                .map(|g| fold(m, aggs, &keys, &columns, g))
+                .collect::<Result<Vec<_>>>()?;
+            // Without ORDER BY, MariaDB returns groups in the order of their keys.
+            let by: Vec<(KeyCol, bool)> = if sort.is_empty() {
+                gkeys.iter().map(|k| (*k, true)).collect()
+            } else {
+                sort.clone()
+            };
+            rows.sort_by(|a, b| order(a, b, &by, &columns));
+            rows
+        }
+        (Some(aggs), None) => {
+            let all: Vec<Vec<Value>> = runs.into_iter().flatten().collect();
+            vec![fold(m, aggs, &keys, &columns, all)?]
+        }
+        (None, _) if !sort.is_empty() => {
+            // Each shard sorted its rows (the ORDER BY went to every shard): merge the runs.
+            let wanted = match m.limit {
+                Some(l) if !m.distinct => {
+                    usize::try_from(m.offset.saturating_add(l)).unwrap_or(usize::MAX)
+                }
+                _ => usize::MAX,
+            };
+            kway(runs, &sort, &columns, wanted)
+        }
+        (None, _) => runs.into_iter().flatten().collect(),
     };
-    if let Some(aggs) = &m.aggregates {
-        rows = vec![fold(aggs, &keys, &columns, rows)?];
-    }
     if m.distinct {
         let visible: Vec<KeyCol> = (0..columns.len().saturating_sub(m.hidden))
             .map(|i| {
@@ -368,17 +406,23 @@ fn resolve(r: &OrderRef, cols: &[ColumnDef], hidden: usize) -> Option<usize> {
     }
 }
 
-/// Folds the rows of an aggregate-only SELECT (one row per shard) into one row.
+/// Folds rows that belong together (every shard's row of an aggregate-only SELECT, or one
+/// group's rows) into one: each column by its aggregate; hidden columns come from the first
+/// row, except the weight strings of a MIN/MAX column, which come from the row chosen.
 fn fold(
+    m: &RowMerge,
     aggs: &[Agg],
     keys: &Keys<'_>,
     cols: &[ColumnDef],
     rows: Vec<Vec<Value>>,
 ) -> Result<Vec<Value>> {
-    let mut out: Vec<Value> = Vec::with_capacity(cols.len());
+    let mut out: Vec<Value> = rows.first().cloned().unwrap_or_default();
+    out.resize(cols.len(), Value::NULL);
+    let hidden_at = |k: usize| resolve(&OrderRef::Hidden(k), cols, m.hidden);
     for (i, agg) in aggs.iter().enumerate() {
         let col = cols.get(i);
         let v = match agg {
+            Agg::First => continue,
             Agg::Count => Value::Int(
                 rows.iter()
                     .filter_map(|r| r.get(i))
@@ -388,6 +432,26 @@ fn fold(
                     .unwrap_or(i64::MAX),
             ),
             Agg::Sum => sum(rows.iter().filter_map(|r| r.get(i)), col),
+            Agg::Avg => {
+                let Some((s, c)) = m
+                    .averages
+                    .iter()
+                    .find(|(p, _)| *p == i)
+                    .and_then(|(_, k)| Some((hidden_at(*k)?, hidden_at(k + 1)?)))
+                else {
+                    return Err(ProxyError::Transaction(
+                        "AVG across shards without its SUM and COUNT columns".into(),
+                    ));
+                };
+                average(
+                    sum(rows.iter().filter_map(|r| r.get(s)), cols.get(s)),
+                    rows.iter()
+                        .filter_map(|r| r.get(c))
+                        .filter_map(as_i128)
+                        .sum::<i128>(),
+                    col,
+                )
+            }
             Agg::Min | Agg::Max => {
                 let k = keys.at(i);
                 keys.comparable(&k, if *agg == Agg::Min { "MIN()" } else { "MAX()" })?;
@@ -411,14 +475,47 @@ fn fold(
                         best = Some(r);
                     }
                 }
+                if let (Some(b), Some((w, p))) = (best, k.weight) {
+                    for j in [w, p] {
+                        if let (Some(slot), Some(v)) = (out.get_mut(j), b.get(j)) {
+                            *slot = v.clone();
+                        }
+                    }
+                }
                 best.and_then(|r| r.get(i)).cloned().unwrap_or(Value::NULL)
             }
         };
-        out.push(v);
+        if let Some(slot) = out.get_mut(i) {
+            *slot = v;
+        }
     }
-    // Hidden columns (weight strings) follow; the caller drops them.
-    out.resize(cols.len(), Value::NULL);
     Ok(out)
+}
+
+/// AVG from the total SUM and COUNT: NULL for no rows; a double for FLOAT/DOUBLE arguments;
+/// otherwise the exact quotient rounded half up to the column's scale, as the server rounds.
+fn average(total: Value, count: i128, col: Option<&ColumnDef>) -> Value {
+    if count == 0 || matches!(total, Value::NULL) {
+        return Value::NULL;
+    }
+    if col.is_some_and(|c| compare::kind(c) == Kind::Double) {
+        return match compare::as_f64(&total) {
+            Some(t) => Value::Double(t / count as f64),
+            None => Value::NULL,
+        };
+    }
+    match compare::as_decimal(&total) {
+        Some(t) => {
+            let scale = col
+                .map(|c| i64::from(c.decimals))
+                .filter(|d| *d <= 30)
+                .unwrap_or(4);
+            let q = (t / BigDecimal::from(count))
+                .with_scale_round(scale, bigdecimal::RoundingMode::HalfUp);
+            Value::Bytes(q.to_plain_string().into_bytes())
+        }
+        None => Value::NULL,
+    }
 }
 
 /// The sum of partial sums: exact for integers and DECIMAL (printed with the column's scale),

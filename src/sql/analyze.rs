@@ -46,6 +46,10 @@ pub enum Agg {
     Sum,
     Min,
     Max,
+    /// AVG: the shards also return SUM and COUNT of its argument, which the merge divides.
+    Avg,
+    /// Not an aggregate: a grouped query's plain column, the group's value (the first row's).
+    First,
 }
 
 /// One item of a SELECT list, as the merge sees it.
@@ -396,7 +400,8 @@ fn agg_of(e: &Expr) -> Option<Result<Agg, String>> {
         "SUM" => Agg::Sum,
         "MIN" => Agg::Min,
         "MAX" => Agg::Max,
-        "AVG" | "GROUP_CONCAT" | "STD" | "STDDEV" | "STDDEV_POP" | "STDDEV_SAMP" | "VARIANCE"
+        "AVG" => Agg::Avg,
+        "GROUP_CONCAT" | "STD" | "STDDEV" | "STDDEV_POP" | "STDDEV_SAMP" | "VARIANCE"
         | "VAR_POP" | "VAR_SAMP" | "BIT_AND" | "BIT_OR" | "BIT_XOR" | "JSON_ARRAYAGG"
         | "JSON_OBJECTAGG" => return Some(Err(format!("{name}() across shards"))),
         _ => return None,
@@ -569,7 +574,7 @@ mod tests {
             .unwrap();
         assert_eq!(s.items[0], Item::Agg(Agg::Count));
         assert_eq!(s.items[1], Item::Agg(Agg::Sum));
-        assert!(matches!(s.items[2], Item::Unmergeable(_)));
+        assert_eq!(s.items[2], Item::Agg(Agg::Avg));
         let s = analyze("SELECT DISTINCT c FROM t ORDER BY c DESC LIMIT 5, 10")
             .unwrap()
             .select

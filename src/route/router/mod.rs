@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 mod ddl;
 mod dml;
+mod group;
 mod insert;
 mod select;
 

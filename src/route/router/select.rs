@@ -2,6 +2,7 @@
 //! builds the merge (ORDER BY with hidden sort columns, LIMIT pushdown, aggregates, DISTINCT).
 
 use super::RouteInput;
+use super::group::{group_exprs, grouped_select, groups_by_key};
 use crate::error::{ProxyError, Result};
 use crate::merge::compare::weight_sql;
 use crate::plan::{Merge, Plan, RowMerge, Target};
@@ -25,13 +26,36 @@ pub fn scatter_select(
             "this statement across shards".into(),
         ));
     };
-    if shape.group_by || shape.having {
-        return Err(ProxyError::NotSupported("GROUP BY/HAVING across shards (give the shard key, or wait for cross-shard aggregation)".into()));
+    let group = group_exprs(&a.stmt)?;
+    // A GROUP BY on the shard key of the one sharded table: each group is on one shard, and
+    // the shards' rows (aggregates, HAVING and all) are simply combined.
+    let key_grouped = !multi_table
+        && group.as_ref().is_some_and(|g| {
+            a.tables.len() == 1
+                && super::resolve(inp.rules, inp.schema, &a.tables[0])
+                    .ok()
+                    .and_then(|(_, r)| r)
+                    .and_then(|r| r.key.clone())
+                    .is_some_and(|k| groups_by_key(g, &k))
+        });
+    if !key_grouped {
+        if let Some(g) = group {
+            return grouped_select(inp, targets, g);
+        }
+        if shape.having {
+            return Err(ProxyError::NotSupported(
+                "HAVING without GROUP BY across shards".into(),
+            ));
+        }
+        if shape.items.iter().any(|i| matches!(i, Item::Agg(_))) {
+            return grouped_select(inp, targets, Vec::new());
+        }
     }
     let mut aggs = Vec::new();
     let mut plain = false;
     for item in &shape.items {
         match item {
+            _ if key_grouped => {}
             Item::Agg(g) => aggs.push(*g),
             Item::Unmergeable(what) => return Err(ProxyError::NotSupported(what.clone())),
             Item::Plain | Item::Wildcard => plain = true,
@@ -148,20 +172,7 @@ pub fn scatter_select(
         }
     }
     if let Some((off, cnt)) = &shape.limit {
-        let num = |v: &ValueRef| -> Result<u64> {
-            match v.bind(inp.params) {
-                Some(Value::Int(i)) if *i >= 0 => Ok(*i as u64),
-                Some(Value::UInt(u)) => Ok(*u),
-                Some(Value::Bytes(b)) => std::str::from_utf8(b)
-                    .ok()
-                    .and_then(|s| s.trim().parse().ok())
-                    .ok_or_else(|| ProxyError::Syntax("LIMIT needs integers".into())),
-                _ => Err(ProxyError::Syntax(
-                    "LIMIT needs non-negative integers".into(),
-                )),
-            }
-        };
-        let (o, c) = (num(off)?, num(cnt)?);
+        let (o, c) = limit_values(off, cnt, inp.params)?;
         merge.offset = o;
         merge.limit = Some(c);
         if o > 0 {
@@ -182,6 +193,24 @@ pub fn scatter_select(
         merge: Merge::Rows(merge),
         write: false,
     })
+}
+
+/// The (offset, count) of a LIMIT clause with its bound values.
+pub(super) fn limit_values(off: &ValueRef, cnt: &ValueRef, params: &[Value]) -> Result<(u64, u64)> {
+    let num = |v: &ValueRef| -> Result<u64> {
+        match v.bind(params) {
+            Some(Value::Int(i)) if *i >= 0 => Ok(*i as u64),
+            Some(Value::UInt(u)) => Ok(*u),
+            Some(Value::Bytes(b)) => std::str::from_utf8(b)
+                .ok()
+                .and_then(|s| s.trim().parse().ok())
+                .ok_or_else(|| ProxyError::Syntax("LIMIT needs integers".into())),
+            _ => Err(ProxyError::Syntax(
+                "LIMIT needs non-negative integers".into(),
+            )),
+        }
+    };
+    Ok((num(off)?, num(cnt)?))
 }
 
 /// Positions (in ORDER BY) of the sort keys that are not in the SELECT list: a scatter read must

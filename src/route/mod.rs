@@ -6,6 +6,7 @@
 // No unwrap/expect on the request path (tests may use them).
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod collation;
 pub mod consistent_hash;
 pub mod hash;
 pub mod key;

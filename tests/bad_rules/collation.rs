@@ -1,6 +1,6 @@
 //! `collation`: string keys compare under the column's collation, in the rules file too.
 
-use super::{has, with_table};
+use super::{BASE, errors, has, with_table};
 
 fn list(collation: Option<&str>, entries: &str) -> Vec<String> {
     let c = collation.map_or(String::new(), |c| format!("collation = \"{c}\"\n"));
@@ -98,4 +98,18 @@ fn range_bounds_compare_under_the_collation() {
         1,
         "['m', 'N') meets ['n', +inf) without overlap: {errs:#?}"
     );
+}
+
+#[test]
+fn colocated_string_keys_need_the_same_collation() {
+    let text = format!(
+        "{BASE}[[schemas.tables]]\nnames = [\"a\"]\nalgorithm = \"hash\"\nkey = \"name\"\nkey_type = \"string\"\n\n[[schemas.tables]]\nnames = [\"b\"]\nalgorithm = \"hash\"\nkey = \"name\"\nkey_type = \"string\"\ncollation = \"utf8mb4_bin\"\n\n[[schemas.colocated]]\ntables = [\"a.name\", \"b.name\"]\n"
+    );
+    let errs = errors(&text);
+    has(
+        &errs,
+        "r.toml:34: schemas[0].colocated[0].tables[1]",
+        "collation \"utf8mb4_bin\" against \"utf8mb4_general_ci\"",
+    );
+    assert_eq!(errs.len(), 1, "{errs:#?}");
 }

@@ -5,6 +5,8 @@ use shardgate::config::Rules;
 
 #[path = "bad_rules/auto_increment.rs"]
 mod auto_increment;
+#[path = "bad_rules/collation.rs"]
+mod collation;
 #[path = "bad_rules/colocated.rs"]
 mod colocated;
 
@@ -344,12 +346,12 @@ fn duplicate_list_values_name_both() {
     has(
         &errs,
         "r.toml:26: schemas[0].tables[0].lists[0].values[2]",
-        "value 'lyon' is already listed at lists[0].values[1] (line 26)",
+        "value 'Lyon ' is already listed at lists[0].values[1] (line 26) as 'lyon' (equal under collation utf8mb4_general_ci)",
     );
     has(
         &errs,
         "r.toml:27: schemas[0].tables[0].lists[1].values[0]",
-        "value 'paris' is already listed at lists[0].values[0] (line 26)",
+        "value 'PARIS' is already listed at lists[0].values[0] (line 26) as 'paris' (equal under collation utf8mb4_general_ci)",
     );
     assert_eq!(errs.len(), 2, "{errs:#?}");
 }

@@ -4,7 +4,8 @@
 use super::error::Diag;
 use super::pattern::RESERVED;
 use super::raw::RawTable;
-use super::{Algorithm, AutoIncrement, KeyType, TableCx, TableRule};
+use super::{Algorithm, AutoIncrement, Collation, KeyType, TableCx, TableRule};
+use crate::route::collation::SUPPORTED;
 use crate::route::consistent_hash::ConsistentHashRule;
 use crate::route::hash::HashRule;
 use crate::route::list::ListRule;
@@ -23,7 +24,7 @@ const ALGORITHMS: &[(&str, &[&str])] = &[
 /// Key types by name.
 const KEY_TYPES: &[(&str, KeyType)] = &[
     ("int", KeyType::Int),
-    ("string", KeyType::String),
+    ("string", KeyType::String(Collation::GeneralCi)),
     ("date", KeyType::Date),
     ("datetime", KeyType::DateTime),
 ];
@@ -128,6 +129,7 @@ pub(super) fn build_table(
         for (k, at) in [
             ("key", t.key.as_ref().map(|v| v.span())),
             ("key_type", t.key_type.as_ref().map(|v| v.span())),
+            ("collation", t.collation.as_ref().map(|v| v.span())),
         ] {
             if let Some(at) = at {
                 diag.err(
@@ -158,7 +160,10 @@ pub(super) fn build_table(
                 return Vec::new();
             }
             Some(kt) => match KEY_TYPES.iter().find(|(n, _)| *n == kt.get_ref()) {
-                Some((_, kt)) => *kt,
+                Some((_, kt)) => match collation(t, *kt, path, diag) {
+                    Some(kt) => kt,
+                    None => return Vec::new(),
+                },
                 None => {
                     diag.err(
                         Some(kt.span()),
@@ -233,6 +238,42 @@ pub(super) fn build_table(
             colocation: None,
         })
         .collect()
+}
+
+/// The `collation` key of a string key: the key type with its collation (the default,
+/// `utf8mb4_general_ci`, when absent); None after a problem (reported).
+fn collation(t: &RawTable, kt: KeyType, path: &str, diag: &mut Diag<'_>) -> Option<KeyType> {
+    let Some(c) = &t.collation else {
+        return Some(kt);
+    };
+    let at = format!("{path}.collation");
+    if !matches!(kt, KeyType::String(_)) {
+        diag.err(
+            Some(c.span()),
+            &at,
+            format!(
+                "`collation` applies to key_type = \"string\" only, not \"{}\"; remove it",
+                kt.name()
+            ),
+        );
+        return None;
+    }
+    match Collation::from_name(c.get_ref()) {
+        Some(found) => Some(KeyType::String(found)),
+        None => {
+            let names: Vec<&str> = SUPPORTED.iter().map(|(n, _)| *n).collect();
+            diag.err(
+                Some(c.span()),
+                &at,
+                format!(
+                    "unsupported collation \"{}\" (supported: {}); string keys are placed by the collation's weights, so the rule must name the key column's collation",
+                    c.get_ref(),
+                    names.join(", ")
+                ),
+            );
+            None
+        }
+    }
 }
 
 /// The `auto_increment` key: `true` numbers the key column, a string names the numbered column,

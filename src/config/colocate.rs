@@ -9,7 +9,7 @@
 
 use super::error::Diag;
 use super::raw::{RawColocated, RawTable};
-use super::{Algorithm, TableRule};
+use super::{Algorithm, KeyType, TableRule};
 use std::collections::HashMap;
 use toml::Spanned;
 
@@ -158,6 +158,15 @@ fn difference(a: &TableRule, b: &TableRule, shard_names: &[String]) -> Option<St
             .collect();
         format!("[{}]", n.join(", "))
     };
+    if let (KeyType::String(x), KeyType::String(y)) = (a.key_type, b.key_type)
+        && x != y
+    {
+        return Some(format!(
+            "collation \"{}\" against \"{}\" (equal keys would not share a shard)",
+            y.name(),
+            x.name()
+        ));
+    }
     if a.key_type != b.key_type {
         return Some(format!(
             "key_type \"{}\" against \"{}\"",

@@ -43,6 +43,7 @@ const TABLE: Shape = Shape {
         ("algorithm", None),
         ("key", None),
         ("key_type", None),
+        ("collation", None),
         ("auto_increment", None),
         ("shards", None),
         ("default_shard", None),

@@ -19,6 +19,8 @@ mod validate;
 pub use error::{ConfigError, ConfigErrors};
 pub use table::TableCx;
 
+pub use crate::route::collation::Collation;
+
 use crate::route::consistent_hash::ConsistentHashRule;
 use crate::route::hash::HashRule;
 use crate::route::list::ListRule;
@@ -178,8 +180,9 @@ impl Schema {
 pub enum KeyType {
     /// `key_type = "int"`: a signed 64-bit integer.
     Int,
-    /// `key_type = "string"`: text compared case-insensitively, trailing spaces ignored.
-    String,
+    /// `key_type = "string"`: text compared under a collation (`collation` in the rules,
+    /// `utf8mb4_general_ci` when absent).
+    String(Collation),
     /// `key_type = "date"`: a DATE.
     Date,
     /// `key_type = "datetime"`: a DATETIME (microseconds kept).
@@ -191,7 +194,7 @@ impl KeyType {
     pub fn name(self) -> &'static str {
         match self {
             KeyType::Int => "int",
-            KeyType::String => "string",
+            KeyType::String(_) => "string",
             KeyType::Date => "date",
             KeyType::DateTime => "datetime",
         }

@@ -73,6 +73,8 @@ pub struct RawTable {
     pub algorithm: Opt<String>,
     pub key: Opt<String>,
     pub key_type: Opt<String>,
+    /// The string key column's collation (`utf8mb4_general_ci` when absent).
+    pub collation: Opt<String>,
     /// `true` (the key column), a column name, or `false`: checked in `build`.
     pub auto_increment: Opt<toml::Value>,
     pub shards: Opt<Vec<Spanned<String>>>,

@@ -87,11 +87,11 @@ pub fn stable_hash(bytes: &[u8]) -> u64 {
 }
 
 /// The canonical bytes of a key for its type: an int as its 8 little-endian bytes, a string
-/// as its normalized UTF-8 bytes. Date keys are refused by [`ConsistentHashRule::build`].
+/// as its weight string under the column's collation (so equal strings share a point). Date keys are refused by [`ConsistentHashRule::build`].
 fn key_point(key: &Key) -> Option<Point> {
     match key {
         Key::Int(i) => Some(Point(stable_hash(&i.to_le_bytes()))),
-        Key::Str(s) => Some(Point(stable_hash(s.as_bytes()))),
+        Key::Str(s) => Some(Point(stable_hash(s.weights()))),
         Key::Date(_) | Key::DateTime(_) => None,
     }
 }
@@ -140,7 +140,7 @@ impl ConsistentHashRule {
     /// Validates the key type and `virtual_nodes` (1..=10000, default 160) and builds the ring
     /// over the table's shards.
     pub fn build(cx: &mut TableCx<'_, '_>, raw: &RawTable, shards: Vec<ShardId>) -> Option<Self> {
-        if !matches!(cx.key_type(), KeyType::Int | KeyType::String) {
+        if !matches!(cx.key_type(), KeyType::Int | KeyType::String(_)) {
             let msg = format!(
                 "algorithm consistent_hash does not take key_type = \"{}\": use algorithm = \"range\" for dates",
                 cx.key_type().name()

@@ -5,8 +5,10 @@
 //! we refuse the value instead of guessing (see [`Key::coerce`]).
 
 mod date;
+mod text;
 
 pub use date::{Date, DateTime};
+pub use text::StrKey;
 
 use super::RouteError;
 use crate::config::KeyType;
@@ -18,19 +20,13 @@ use std::fmt;
 pub enum Key {
     /// An integer key (`key_type = "int"`).
     Int(i64),
-    /// A string key, normalized by [`normalize`] (lowercase, trailing spaces removed).
-    Str(String),
+    /// A string key: its text and its weight string under the column's collation, which
+    /// alone decides equality, order and placement.
+    Str(StrKey),
     /// A DATE key.
     Date(Date),
     /// A DATETIME key.
     DateTime(DateTime),
-}
-
-/// Normalizes a string key as MySQL's default collations compare it: they are
-/// case-insensitive and PAD SPACE, so `'Paris '` equals `'PARIS'` equals `'paris'`.
-/// Lowercasing is Unicode's simple lowercase mapping; accents are kept (`'é'` is not `'e'`).
-pub fn normalize(s: &str) -> String {
-    s.trim_end_matches(' ').to_lowercase()
 }
 
 impl Key {
@@ -38,7 +34,7 @@ impl Key {
     pub fn key_type(&self) -> KeyType {
         match self {
             Key::Int(_) => KeyType::Int,
-            Key::Str(_) => KeyType::String,
+            Key::Str(k) => KeyType::String(k.collation()),
             Key::Date(_) => KeyType::Date,
             Key::DateTime(_) => KeyType::DateTime,
         }
@@ -49,7 +45,8 @@ impl Key {
     /// - `Int`: integers; UInt up to `i64::MAX`; doubles/floats with an integral value; text
     ///   holding an integer, with surrounding spaces, a sign and a fraction of zeros allowed
     ///   (`' 42'`, `'+42'`, `'42.0'`). Other text (`'42abc'`, `'4.2e1'`, `'42.5'`) is refused.
-    /// - `String`: UTF-8 text, normalized by [`normalize`]; numbers as their decimal text.
+    /// - `String`: text (UTF-8 for `utf8mb4_*` collations, any bytes for `binary`), weighed by
+    ///   the key type's collation; numbers as their decimal text.
     /// - `Date`: `'YYYY-MM-DD'`, or a datetime text / DATE value whose time is midnight
     ///   (MySQL compares a DATE column with a datetime as a datetime, so only midnight can be
     ///   equal to a date; other times are refused rather than truncated, which would misplace
@@ -84,16 +81,19 @@ impl Key {
                     .ok_or_else(|| bad("text is not an integer")),
                 _ => Err(bad("a date or time is not an integer")),
             },
-            KeyType::String => match v {
-                Value::Bytes(b) => std::str::from_utf8(b)
-                    .map(|s| Key::Str(normalize(s)))
-                    .map_err(|_| bad("not valid UTF-8")),
-                Value::Int(i) => Ok(Key::Str(i.to_string())),
-                Value::UInt(u) => Ok(Key::Str(u.to_string())),
-                Value::Double(d) => Ok(Key::Str(float_text(*d))),
-                Value::Float(f) => Ok(Key::Str(float_text(f64::from(*f)))),
-                _ => Err(bad("a date or time is not a string key")),
-            },
+            KeyType::String(c) => {
+                let text = match v {
+                    Value::Bytes(b) => b.clone(),
+                    Value::Int(i) => i.to_string().into_bytes(),
+                    Value::UInt(u) => u.to_string().into_bytes(),
+                    Value::Double(d) => float_text(*d).into_bytes(),
+                    Value::Float(f) => float_text(f64::from(*f)).into_bytes(),
+                    _ => return Err(bad("a date or time is not a string key")),
+                };
+                StrKey::new(c, text)
+                    .map(Key::Str)
+                    .ok_or_else(|| bad("not valid UTF-8"))
+            }
             KeyType::Date => {
                 let dt = datetime_of(v).ok_or_else(|| bad("expected 'YYYY-MM-DD'"))?;
                 if dt.is_midnight() {
@@ -117,8 +117,10 @@ impl Key {
             (KeyType::Int, other) => {
                 Err(format!("expected an integer, found {}", other.type_str()))
             }
-            (KeyType::String, toml::Value::String(s)) => Ok(Key::Str(normalize(s))),
-            (KeyType::String, other) => {
+            (KeyType::String(c), toml::Value::String(s)) => StrKey::new(c, s.clone().into_bytes())
+                .map(Key::Str)
+                .ok_or_else(|| "not valid UTF-8".to_string()),
+            (KeyType::String(_), other) => {
                 Err(format!("expected a string, found {}", other.type_str()))
             }
             (KeyType::Date, v) => match config_text(v).as_deref().and_then(Date::parse) {
@@ -201,7 +203,7 @@ impl fmt::Display for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Key::Int(i) => write!(f, "{i}"),
-            Key::Str(s) => write!(f, "'{}'", s.replace('\'', "''")),
+            Key::Str(s) => write!(f, "{s}"),
             Key::Date(d) => write!(f, "'{d}'"),
             Key::DateTime(d) => write!(f, "'{d}'"),
         }

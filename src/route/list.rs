@@ -1,10 +1,11 @@
 //! `list`: explicit key values per shard, plus an optional `default_shard` for the rest.
-//! String values are normalized like keys (lowercase, trailing spaces removed), so
-//! `"Paris"` and `"paris "` are the same value, and listing both is an error.
+//! String values are weighed like keys, under the column's collation: with the default
+//! `utf8mb4_general_ci`, `"Paris"`, `"paris "` and `"PÀRIS"` are the same value, and listing two
+//! of them is an error.
 
 use super::Key;
 use crate::config::raw::RawTable;
-use crate::config::{ShardId, TableCx};
+use crate::config::{KeyType, ShardId, TableCx};
 use std::collections::HashMap;
 use std::ops::Range;
 
@@ -38,7 +39,7 @@ impl ListRule {
         let kt = cx.key_type();
         let mut values: HashMap<Key, ShardId> = HashMap::new();
         // Where each value was first listed: (path, span), for duplicate messages.
-        let mut seen: HashMap<Key, (String, Range<usize>)> = HashMap::new();
+        let mut seen: HashMap<Key, (String, Range<usize>, Key)> = HashMap::new();
         for (i, item) in list.get_ref().iter().enumerate() {
             let sub = format!(".lists[{i}]");
             let entry = item.get_ref();
@@ -73,15 +74,25 @@ impl ListRule {
                         continue;
                     }
                 };
-                if let Some((first, span)) = seen.get(&key) {
+                if let Some((first, span, first_key)) = seen.get(&key) {
+                    // Equal keys written differently are equal under the collation: say so.
+                    let same = match (key.to_string(), first_key.key_type()) {
+                        (text, KeyType::String(c)) if text != first_key.to_string() => {
+                            format!(" as {first_key} (equal under collation {})", c.name())
+                        }
+                        _ => String::new(),
+                    };
                     let msg = format!(
-                        "value {key} is already listed at lists{first} (line {}); each value belongs to one shard",
+                        "value {key} is already listed at lists{first} (line {}){same}; each value belongs to one shard",
                         cx.line(span.start)
                     );
                     cx.error(Some(v.span()), &at, msg);
                     continue;
                 }
-                seen.insert(key.clone(), (format!("[{i}].values[{j}]"), v.span()));
+                seen.insert(
+                    key.clone(),
+                    (format!("[{i}].values[{j}]"), v.span(), key.clone()),
+                );
                 if let Some(s) = shard {
                     values.insert(key, s);
                 }
@@ -133,11 +144,14 @@ lists = [
   { shard = "s2", values = ["東京", "Москва", "42"] },
 ]"#,
         );
-        let s = |v: Value| t.shard_for_key(&Key::coerce(KeyType::String, &v).expect("key"));
+        let kt = KeyType::String(crate::config::Collation::GeneralCi);
+        assert_eq!(t.key_type, kt, "utf8mb4_general_ci when the rule names none");
+        let s = |v: Value| t.shard_for_key(&Key::coerce(kt, &v).expect("key"));
         let cases: &[(&str, usize)] = &[
             ("paris", 0), ("PARIS", 0), ("Paris  ", 0), ("lyon", 0), ("LYON", 0), ("berlin", 1),
             ("MÜNCHEN", 1), ("münchen", 1), ("zürich", 1), ("東京", 2), ("москва", 2), ("МОСКВА", 2),
-            ("42", 2), ("rome", 3), ("", 3), (" paris", 3), ("pariss", 3), ("munchen", 3),
+            ("42", 2), ("rome", 3), ("", 3), (" paris", 3), ("pariss", 3), ("munchen", 1),
+            ("MUNCHEN ", 1), ("zurich", 1), ("pâris", 0), ("Москва", 2),
         ];
         for &(k, want) in cases {
             assert_eq!(s(Value::Bytes(k.into())), Ok(want), "key {k:?}");

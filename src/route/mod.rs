@@ -1,4 +1,6 @@
-//! Sharding algorithms: one file per algorithm, plus the typed shard key they all work on.
+//! Sharding algorithms: one file per algorithm, plus the typed shard key they all work on and
+//! the collations string keys are weighed by (`collation`: a key's placement is a function of
+//! its weight string, so keys the column calls equal share a shard).
 //!
 //! The statement router (which turns an analysed statement into a plan) lives elsewhere; this
 //! module only answers "which shard holds this key" for one table rule.
@@ -6,6 +8,7 @@
 // No unwrap/expect on the request path (tests may use them).
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod collation;
 pub mod consistent_hash;
 pub mod hash;
 pub mod key;

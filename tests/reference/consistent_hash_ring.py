@@ -1,7 +1,16 @@
 # Independent reference of shardgate's consistent_hash placement (FNV-1a 64 + splitmix64
 # finisher, vnode chain and ring lookup as consistent_hash_ring 0.8 does them), used to
 # compute the golden vectors in src/route/consistent_hash_tests.rs. Run: python3 consistent_hash_ring.py
-import struct, bisect
+# String keys are placed by their utf8mb4_general_ci weight string, read here from the committed
+# table src/route/collation/general_ci.bin (checked against MariaDB by tests/collation_table.rs):
+# 2 big-endian bytes per BMP code point, 0xFFFD for every other character, trailing space
+# weights (0x0020) removed.
+import struct, bisect, os
+TABLE=open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../src/route/collation/general_ci.bin"),"rb").read()
+def weights(s):
+    w=b"".join(TABLE[2*ord(c):2*ord(c)+2] if ord(c)<0x10000 else b"\xff\xfd" for c in s)
+    while w.endswith(b"\x00\x20"): w=w[:-2]
+    return w
 M=2**64-1
 def fnv(b):
     h=0xcbf29ce484222325
@@ -30,5 +39,5 @@ def get(r,key):
 r=ring(["s0","s1"],160)
 ints=[0,1,2,3,42,99,100,1000,123456,-1,-42,2**63-1,-2**63,7,8]
 print(", ".join(f"({k}, {get(r,struct.pack('<q',k))})" for k in ints))
-strs=["alice","bob","carol","Alice","ALICE ","paris","zürich","東京","москва","","token-1","token-2","token-3","😀","a b"]
-print(", ".join(f'("{k}", {get(r,k.rstrip(" ").lower().encode())})' for k in strs))
+strs=["alice","bob","carol","Alice","ALICE ","paris","zürich","東京","москва","","token-1","token-2","token-3","😀","a b","Émile","emile","EMILE ","Straße","strase","strasse","São Paulo","sao paulo"]
+print(", ".join(f'("{k}", {get(r,weights(k))})' for k in strs))

@@ -1,9 +1,16 @@
 //! `Key::coerce`: values route the way MySQL compares them.
 
 use super::*;
+use crate::route::collation::Collation;
 
 fn b(s: &str) -> Value {
     Value::Bytes(s.as_bytes().to_vec())
+}
+
+const CI: KeyType = KeyType::String(Collation::GeneralCi);
+
+fn gci(s: &str) -> Key {
+    Key::Str(StrKey::of_str(Collation::GeneralCi, s))
 }
 
 fn int(v: Value) -> Result<Key, RouteError> {
@@ -66,23 +73,46 @@ fn int_refusals() {
 }
 
 #[test]
-fn strings_are_normalized_like_mysql_default_collations() {
-    let s = |v: Value| Key::coerce(KeyType::String, &v);
-    for v in ["paris", "Paris", "PARIS", "Paris ", "paris   "] {
-        assert_eq!(s(b(v)), Ok(Key::Str("paris".into())), "{v:?}");
+fn strings_compare_by_the_collation() {
+    let s = |v: Value| Key::coerce(CI, &v);
+    for v in [
+        "paris", "Paris", "PARIS", "Paris ", "paris   ", "pàris", "PÂRIS ",
+    ] {
+        assert_eq!(s(b(v)), Ok(gci("paris")), "{v:?}");
     }
-    assert_eq!(
-        s(b(" paris")),
-        Ok(Key::Str(" paris".into())),
-        "leading spaces count"
-    );
-    assert_eq!(s(b("ZÜRICH")), Ok(Key::Str("zürich".into())));
-    assert_eq!(s(Value::Int(42)), Ok(Key::Str("42".into())));
-    assert_eq!(s(Value::UInt(7)), Ok(Key::Str("7".into())));
-    assert_eq!(s(Value::Double(42.0)), Ok(Key::Str("42".into())));
-    assert_eq!(s(Value::Double(0.5)), Ok(Key::Str("0.5".into())));
+    assert_ne!(s(b(" paris")), Ok(gci("paris")), "leading spaces count");
+    assert_eq!(s(b("ZÜRICH")), Ok(gci("zurich")));
+    // general_ci: ß weighs like s (not ss), every character outside the BMP like U+FFFD.
+    assert_eq!(s(b("Straße")), Ok(gci("strase")));
+    assert_ne!(s(b("Straße")), Ok(gci("strasse")));
+    assert_eq!(s(b("😀")), Ok(gci("\u{FFFD}")));
+    // PAD SPACE order: a tab weighs less than the space 'a' is padded with.
+    assert!(gci("a\t") < gci("a"));
+    assert!(gci("a") < gci("a!"));
+    assert_eq!(s(Value::Int(42)), Ok(gci("42")));
+    assert_eq!(s(Value::UInt(7)), Ok(gci("7")));
+    assert_eq!(s(Value::Double(42.0)), Ok(gci("42")));
+    assert_eq!(s(Value::Double(0.5)), Ok(gci("0.5")));
     assert!(s(Value::Bytes(vec![0xff, 0xfe])).is_err());
     assert!(s(Value::NULL).is_err());
+    assert_eq!(
+        s(b("Émile ")).map(|k| k.to_string()),
+        Ok("'Émile '".to_string()),
+        "messages show the text as given"
+    );
+}
+
+#[test]
+fn bin_and_binary_collations() {
+    let bin = |v: &str| Key::coerce(KeyType::String(Collation::Bin), &b(v));
+    assert_eq!(bin("Paris  "), bin("Paris"));
+    assert_ne!(bin("Paris"), bin("paris"));
+    assert_ne!(bin("é"), bin("e"));
+    let raw = |v: Value| Key::coerce(KeyType::String(Collation::Binary), &v);
+    assert_ne!(raw(b("a ")), raw(b("a")), "binary is NO PAD");
+    assert!(raw(b("a")).expect("a") < raw(b("a ")).expect("a "));
+    let k = raw(Value::Bytes(vec![0xff, 0x00])).expect("any bytes");
+    assert_eq!(k.to_string(), "X'FF00'");
 }
 
 #[test]
@@ -138,10 +168,8 @@ fn config_values() {
         |s: &str| toml::from_str::<toml::Table>(&format!("v = {s}")).expect("toml")["v"].clone();
     assert_eq!(Key::from_config(KeyType::Int, &v("5")), Ok(Key::Int(5)));
     assert!(Key::from_config(KeyType::Int, &v("\"5\"")).is_err());
-    assert_eq!(
-        Key::from_config(KeyType::String, &v("\"Lyon \"")),
-        Ok(Key::Str("lyon".into()))
-    );
+    assert_eq!(Key::from_config(CI, &v("\"Lyon \"")), Ok(gci("lyon")));
+    assert_eq!(Key::from_config(CI, &v("\"Lyón\"")), Ok(gci("lyon")));
     let date = Ok(Key::Date(Date::new(2026, 1, 1).expect("date")));
     assert_eq!(Key::from_config(KeyType::Date, &v("\"2026-01-01\"")), date);
     assert_eq!(Key::from_config(KeyType::Date, &v("2026-01-01")), date);

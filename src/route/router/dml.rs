@@ -1,10 +1,16 @@
 //! SELECT, UPDATE and DELETE routing. Each table instance gets the shards its own shard-key
-//! predicates allow (a predicate binds to an instance, not a table name). Instances of
-//! co-located tables (the same table, or one `[[schemas.colocated]]` group) whose join equates
-//! their keys form a component: every row combination of a component lives on one shard, so
-//! the component may run on every shard it needs in parallel, its shard set being the
-//! intersection of its instances' sets. Several components, or anything but plain joined
-//! tables, must land on one shard.
+//! predicates allow (a predicate binds to an instance, not a table name; see
+//! [`crate::sql::scopes`] for which WHERE and ON conditions restrict which instance). Key
+//! equalities between co-located instances (the same table, or one `[[schemas.colocated]]`
+//! group) narrow those sets further: both ways for an inner join, one way from an outer join's
+//! preserved side to its nullable side and from an enclosing query to a correlated subquery.
+//!
+//! The statement runs on one shard when every sharded instance's rows that can take part live
+//! on that shard and every unsharded or broadcast table is there too, whatever its constructs
+//! (subqueries, derived tables, UNION, window functions). Otherwise it runs on several shards
+//! only as one scope of plain joined tables whose sharded instances the key equalities tie
+//! into one component (every row combination then lives on one shard), and never with window
+//! functions; anything else is refused with 1235 naming the construct.
 
 use super::select::scatter_select;
 use super::{
@@ -77,16 +83,11 @@ pub(super) fn route_dml(inp: &RouteInput<'_>) -> Result<Plan> {
         return pick_common(inp, &anywhere, write);
     }
     let components = components(&sc, &placed, &sharded);
+    // The shards the statement needs: where each sharded instance's rows that take part live.
+    let sets = effective_sets(&sc, &placed);
     let mut shards: BTreeSet<ShardId> = BTreeSet::new();
-    for members in &components {
-        let mut set: Option<BTreeSet<ShardId>> = None;
-        for &i in members {
-            set = Some(match set {
-                None => placed[i].shards.clone(),
-                Some(s) => s.intersection(&placed[i].shards).copied().collect(),
-            });
-        }
-        shards.extend(set.unwrap_or_default());
+    for &i in &sharded {
+        shards.extend(sets[i].iter().copied());
     }
     let fits = |s: &ShardId| anywhere.iter().all(|p| p.shards.contains(s));
     let multi = placed.len() > 1 || !sc.flat;
@@ -144,6 +145,11 @@ pub(super) fn route_dml(inp: &RouteInput<'_>) -> Result<Plan> {
             },
             write,
         });
+    }
+    if sc.window {
+        return Err(ProxyError::NotSupported(
+            "window functions across shards (each shard would compute them over its own rows only: give the shard key so that the statement routes to one shard)".into(),
+        ));
     }
     scatter_select(inp, targets, multi)
 }
@@ -295,8 +301,51 @@ fn pick_common(inp: &RouteInput<'_>, anywhere: &[&Placed], write: bool) -> Resul
     }
 }
 
+/// Where the rows of each instance that can take part in the answer live (for a sharded
+/// instance; the others keep their placement): the shards its own conditions allow, narrowed
+/// through the key equalities that tie it to co-located instances. Both ways for `key_joins`
+/// (every combination that takes part has equal keys), one way for `follows` (a follower's
+/// rows that take part have the key of an anchor row that does: a LEFT JOIN's nullable side,
+/// a correlated subquery's table), until nothing changes.
+fn effective_sets(sc: &Scopes, placed: &[Placed]) -> Vec<BTreeSet<ShardId>> {
+    let mut sets: Vec<BTreeSet<ShardId>> = placed.iter().map(|p| p.shards.clone()).collect();
+    let tied = |x: usize, y: usize| match (
+        placed.get(x).and_then(|p| p.sharded.as_ref()),
+        placed.get(y).and_then(|p| p.sharded.as_ref()),
+    ) {
+        (Some(rx), Some(ry)) => co_located((&placed[x].schema, rx), (&placed[y].schema, ry)),
+        _ => false,
+    };
+    let edges: Vec<(usize, usize, bool)> = sc
+        .key_joins
+        .iter()
+        .map(|&(x, y)| (x, y, true))
+        .chain(sc.follows.iter().map(|&(x, y)| (x, y, false)))
+        .filter(|&(x, y, _)| tied(x, y))
+        .collect();
+    // Sets only shrink, so this ends.
+    loop {
+        let mut changed = false;
+        for &(x, y, both) in &edges {
+            let meet: BTreeSet<ShardId> = sets[x].intersection(&sets[y]).copied().collect();
+            if meet.len() != sets[y].len() {
+                sets[y] = meet.clone();
+                changed = true;
+            }
+            if both && meet.len() != sets[x].len() {
+                sets[x] = meet;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    sets
+}
+
 /// The sharded instances grouped into components: co-located instances that the statement's
-/// joins tie together by their keys (union-find over `key_joins`).
+/// joins tie together by their keys (union-find over `key_joins` and `follows`).
 fn components(sc: &Scopes, placed: &[Placed], sharded: &[usize]) -> Vec<Vec<usize>> {
     let mut parent: Vec<usize> = (0..placed.len()).collect();
     fn root(parent: &mut [usize], mut i: usize) -> usize {
@@ -306,7 +355,7 @@ fn components(sc: &Scopes, placed: &[Placed], sharded: &[usize]) -> Vec<Vec<usiz
         }
         i
     }
-    for &(x, y) in &sc.key_joins {
+    for &(x, y) in sc.key_joins.iter().chain(&sc.follows) {
         let (Some(rx), Some(ry)) = (
             placed.get(x).and_then(|p| p.sharded.as_ref()),
             placed.get(y).and_then(|p| p.sharded.as_ref()),
@@ -340,7 +389,13 @@ fn scatter_refusal(
     shards: &BTreeSet<ShardId>,
 ) -> Option<String> {
     if !sc.flat {
-        return Some("a JOIN, subquery or UNION whose tables span several shards (give the shard key so that every table routes to one shard)".into());
+        let what = match sc.constructs.as_slice() {
+            [] => "a statement of several scopes".to_string(),
+            names => names.join(" with "),
+        };
+        return Some(format!(
+            "{what} across shards (the table instances it reads are on several shards: give each one's shard key so that all route to the same shard)"
+        ));
     }
     if let [first, second, ..] = components {
         let (a, b) = (&placed[first[0]].name, &placed[second[0]].name);

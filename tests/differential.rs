@@ -418,6 +418,23 @@ fn data_inserts() -> Vec<String> {
             "({id}, {name}, {city}, {code}, {balance}, {big}, {score}, {visits}, {points}, {tag}, {born}, {created}, {region})"
         ));
     }
+    // Edge rows, one per shard in turn (ids 1001.. hash to s2, s0, s1, ...): values that f64
+    // cannot tell apart, so a merge that compares or adds through f64 gets them wrong.
+    let nines = "9".repeat(50);
+    let edges = [
+        (format!("{nines}.0000000001"), "999999999999999999.99", "18446744073709551613"),
+        (format!("{nines}.0000000002"), "999999999999999999.98", "18446744073709551614"),
+        (format!("{nines}.0000000003"), "-999999999999999999.99", "18446744073709551615"),
+        (format!("-{nines}.9999999999"), "-999999999999999999.98", "9007199254740993"),
+        ("0.0000000001".to_string(), "0.01", "9007199254740992"),
+        ("-0.0000000001".to_string(), "-0.01", "0"),
+    ];
+    for (i, (big, balance, points)) in edges.iter().enumerate() {
+        rows.push(format!(
+            "({}, 'Edge', 'Edge', 'edge', {balance}, {big}, 0.5, 0, {points}, X'00', '2000-01-01', '2026-02-01 00:00:00', 1)",
+            1001 + i
+        ));
+    }
     batch(
         "customers",
         "id, name, city, code, balance, big, score, visits, points, tag, born, created, region_id",
@@ -452,6 +469,15 @@ fn data_inserts() -> Vec<String> {
             items.push(format!("({item_id}, {id}, {customer}, {p}, {iq}, {price})"));
             item_id += 1;
         }
+    }
+    // Edge orders on three shards: amounts 17 digits before the point, cents apart.
+    for (i, cents) in [97, 98, 99].iter().enumerate() {
+        rows.push(format!(
+            "({}, {}, 1, 'edge', 1, 99999999999999999.{cents}, {nines}.000000000{}, 0.5, 18446744073709551615, '2026-02-01 00:00:00')",
+            2001 + i,
+            1001 + i,
+            i + 1
+        ));
     }
     batch(
         "orders",

@@ -50,3 +50,15 @@ SELECT COUNT(DISTINCT product_id), SUM(DISTINCT qty), AVG(DISTINCT qty) FROM ord
 SELECT COUNT(DISTINCT customer_id) FROM orders;
 SELECT GROUP_CONCAT(id ORDER BY id SEPARATOR ',') FROM customers WHERE id < 30;
 SELECT GROUP_CONCAT(name ORDER BY name, id SEPARATOR ' | ') FROM customers WHERE id BETWEEN 1 AND 40;
+-- The edge rows (customers 1001-1006, orders 2001-2003, one per shard in turn): values f64
+-- cannot tell apart.
+SELECT id, big FROM customers WHERE id > 1000 ORDER BY big {ASC|DESC}, id;
+SELECT id, balance FROM customers WHERE id > 1000 ORDER BY balance {ASC|DESC}, id;
+SELECT id, points FROM customers WHERE id > 1000 ORDER BY points {ASC|DESC}, id;
+SELECT {MIN|MAX|SUM}(big), {MIN|MAX|SUM}(balance) FROM customers WHERE id > 1000;
+SELECT MIN(points), MAX(points), SUM(points) FROM customers WHERE id > 1000;
+SELECT id, amount, total FROM orders WHERE id > 2000 ORDER BY amount DESC, id;
+SELECT id, total FROM orders WHERE id > 2000 ORDER BY total DESC, id;
+SELECT MAX(amount), MIN(amount), SUM(amount), MAX(total), SUM(total) FROM orders WHERE id > 2000;
+SELECT DISTINCT amount FROM orders WHERE id > 2000;
+SELECT DISTINCT big FROM customers WHERE id > 1000;

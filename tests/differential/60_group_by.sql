@@ -19,7 +19,7 @@ SELECT product_id, SUM(DISTINCT qty) FROM orders GROUP BY product_id ORDER BY pr
 SELECT product_id, GROUP_CONCAT(id ORDER BY id SEPARATOR ',') FROM orders WHERE id < 300 GROUP BY product_id ORDER BY product_id;
 SELECT product_id, GROUP_CONCAT(DISTINCT qty ORDER BY qty DESC) FROM orders GROUP BY product_id ORDER BY product_id;
 SELECT region_id, GROUP_CONCAT(name ORDER BY name, id SEPARATOR '|') FROM customers WHERE id < 200 GROUP BY region_id ORDER BY region_id;
-SELECT region_id, GROUP_CONCAT(id) FROM customers WHERE id < 50 GROUP BY region_id ORDER BY region_id;
+SELECT region_id, GROUP_CONCAT(id ORDER BY id DESC) FROM customers WHERE id < 50 GROUP BY region_id ORDER BY region_id;
 SELECT region_id, {STDDEV|STDDEV_POP|VARIANCE|VAR_SAMP}(balance), {STDDEV|VAR_POP}(points) FROM customers GROUP BY region_id ORDER BY region_id;
 SELECT product_id, BIT_AND(flags), BIT_OR(flags), BIT_XOR(flags) FROM orders GROUP BY product_id ORDER BY product_id;
 SELECT customer_id, COUNT(*), SUM(amount) FROM orders GROUP BY customer_id;

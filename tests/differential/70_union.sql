@@ -22,6 +22,6 @@ SELECT id FROM customers WHERE id = 7 UNION ALL SELECT id FROM customers WHERE i
 SELECT id FROM customers WHERE id IN (7, 8) UNION SELECT id FROM customers WHERE id IN (8, 9) ORDER BY id;
 SELECT id FROM notes UNION ALL SELECT id FROM customers WHERE id < 5;
 SELECT id, name FROM customers WHERE id < 30 UNION ALL SELECT id, name FROM customers WHERE id > 990 ORDER BY name, id;
-SELECT id, city FROM customers WHERE id < 30 UNION ALL SELECT id, city FROM shops ORDER BY city, id LIMIT 20;
+SELECT id, city, 'c' AS src FROM customers WHERE id < 30 UNION ALL SELECT id, city, 's' FROM shops ORDER BY city, id, src LIMIT 20;
 SELECT id FROM customers WHERE id < 5 EXCEPT SELECT customer_id FROM orders;
 SELECT id FROM customers WHERE id < 50 INTERSECT SELECT customer_id FROM orders;

@@ -3,8 +3,10 @@
 //! in the text protocol and in the binary protocol (a server-prepared statement), answers
 //! compared.
 //!
-//! **The corpus** is the `.sql` files in `tests/differential/` (every file but the ones
-//! starting with `_`). One statement per entry; an entry ends with `;` at the end of a line and
+//! **The corpus** is the `.sql` files in `tests/differential/`, read queries, and then the
+//! files in `tests/differential/writes/`, run in order after the reads (text protocol only), each
+//! OK packet compared (affected rows, info, warnings) and afterwards every table's rows and the
+//! placement. One statement per entry; an entry ends with `;` at the end of a line and
 //! may span lines (they are joined with one space). Lines starting with `--` are comments. To
 //! add a query, write it into the file of its topic. Two shorthands:
 //!
@@ -422,10 +424,26 @@ fn data_inserts() -> Vec<String> {
     // cannot tell apart, so a merge that compares or adds through f64 gets them wrong.
     let nines = "9".repeat(50);
     let edges = [
-        (format!("{nines}.0000000001"), "999999999999999999.99", "18446744073709551613"),
-        (format!("{nines}.0000000002"), "999999999999999999.98", "18446744073709551614"),
-        (format!("{nines}.0000000003"), "-999999999999999999.99", "18446744073709551615"),
-        (format!("-{nines}.9999999999"), "-999999999999999999.98", "9007199254740993"),
+        (
+            format!("{nines}.0000000001"),
+            "999999999999999999.99",
+            "18446744073709551613",
+        ),
+        (
+            format!("{nines}.0000000002"),
+            "999999999999999999.98",
+            "18446744073709551614",
+        ),
+        (
+            format!("{nines}.0000000003"),
+            "-999999999999999999.99",
+            "18446744073709551615",
+        ),
+        (
+            format!("-{nines}.9999999999"),
+            "-999999999999999999.98",
+            "9007199254740993",
+        ),
         ("0.0000000001".to_string(), "0.01", "9007199254740992"),
         ("-0.0000000001".to_string(), "-0.01", "0"),
     ];
@@ -601,19 +619,17 @@ fn corpus_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/differential")
 }
 
-fn load_corpus() -> Vec<Entry> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(corpus_dir())
+/// The entries of every `.sql` file of `dir` (not its subdirectories), files in name order.
+fn load_entries(dir: &Path, prefix: &str) -> Vec<Entry> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .expect("tests/differential")
         .map(|e| e.expect("dir entry").path())
-        .filter(|p| {
-            p.extension().is_some_and(|e| e == "sql")
-                && !p.file_name().unwrap().to_string_lossy().starts_with('_')
-        })
+        .filter(|p| p.extension().is_some_and(|e| e == "sql"))
         .collect();
     files.sort();
     let mut out = Vec::new();
     for path in files {
-        let file = path.file_name().unwrap().to_string_lossy().into_owned();
+        let file = format!("{prefix}{}", path.file_name().unwrap().to_string_lossy());
         let text = std::fs::read_to_string(&path).expect("read corpus file");
         let mut cur: Vec<&str> = Vec::new();
         let mut mask: Vec<String> = Vec::new();
@@ -697,7 +713,8 @@ enum Answer {
         columns: Vec<String>,
         rows: Vec<String>,
     },
-    Ok,
+    /// An OK packet: affected rows, info string, warning count.
+    Ok(String),
 }
 
 fn render(v: &Value) -> String {
@@ -752,18 +769,24 @@ async fn run(c: &mut Conn, sql: &str, binary: bool, mask: &[String], sort: bool)
                 Err(mysql_async::Error::Server(e)) => return Answer::Error(e.code, e.message),
                 Err(e) => return Answer::Error(0, format!("client: {e}")),
             };
+            let ok = format!(
+                "affected={} info={:?} warnings={}",
+                res.affected_rows(),
+                res.info(),
+                res.warnings()
+            );
             // A single statement: drain anything left (none expected).
             let _ = res.drop_result().await;
-            (cols, rows)
+            (cols, rows, ok)
         }};
     }
-    let (cols, rows) = if binary {
+    let (cols, rows, ok) = if binary {
         collect!(c.exec_iter(sql, ()).await)
     } else {
         collect!(c.query_iter(sql).await)
     };
     if cols.is_empty() {
-        return Answer::Ok;
+        return Answer::Ok(ok);
     }
     let masked: Vec<bool> = cols
         .iter()
@@ -1042,10 +1065,14 @@ async fn differential() {
 
     // A query written twice (e.g. by two templates) runs once.
     let mut seen = BTreeSet::new();
-    let corpus: Vec<Entry> = load_corpus()
+    let corpus: Vec<Entry> = load_entries(&corpus_dir(), "")
         .into_iter()
         .filter(|e| seen.insert(e.sql.clone()))
         .collect();
+    let writes = load_entries(&corpus_dir().join("writes"), "writes/");
+    for w in &writes {
+        seen.insert(w.sql.clone());
+    }
     let known = known_mismatches();
     for k in known.keys() {
         assert!(
@@ -1110,6 +1137,68 @@ async fn differential() {
                 }
             }
         }
+    }
+
+    // Writes, in order, text protocol: the OK packets compared, then every table's rows.
+    for e in &writes {
+        let want = run(&mut plain, &e.sql, false, &[], true).await;
+        let got = tokio::time::timeout(QUERY_TIMEOUT, run(&mut proxy, &e.sql, false, &[], true))
+            .await
+            .unwrap_or_else(|_| Answer::Error(0, format!("no answer within {QUERY_TIMEOUT:?}")));
+        let t = tallies.entry((e.file.clone(), "text")).or_default();
+        match (judge(&want, &got), known.get(&e.sql)) {
+            (Verdict::Match, None) => t.matched += 1,
+            (Verdict::Mismatch(d), Some(reason)) => {
+                t.known += 1;
+                println!("known mismatch ({reason}): {}\n{d}", e.sql);
+            }
+            (Verdict::Mismatch(d), None) => {
+                t.mismatched += 1;
+                failures.push(format!("[text] {}: `{}`\n{d}", e.file, e.sql));
+            }
+            (Verdict::Refused(m), _) => {
+                t.refused += 1;
+                failures.push(format!(
+                    "[text] {}: `{}` refused ({m}): the servers now hold different rows; keep to writes the proxy supports",
+                    e.file, e.sql
+                ));
+            }
+            (Verdict::Match, Some(_)) => {
+                t.matched += 1;
+                failures.push(format!(
+                    "[text] {}: `{}` is listed in known_mismatches.txt but no longer mismatches: remove it from known_mismatches.txt",
+                    e.file, e.sql
+                ));
+            }
+        }
+    }
+    if !writes.is_empty() {
+        for table in [
+            "customers",
+            "orders",
+            "order_items",
+            "events",
+            "shops",
+            "sessions",
+            "products",
+            "regions",
+            "notes",
+        ] {
+            let sql = format!("SELECT * FROM {table} ORDER BY id");
+            let want = run(&mut plain, &sql, false, &[], false).await;
+            let got = run(&mut proxy, &sql, false, &[], false).await;
+            if want != got {
+                failures.push(format!(
+                    "after the writes, {table} differs:\n{}",
+                    diff_text(&want, &got)
+                ));
+            }
+        }
+        check_placement(&mut plain).await;
+        println!(
+            "{} writes run, tables compared, placement checked again",
+            writes.len()
+        );
     }
 
     println!(

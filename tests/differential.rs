@@ -15,11 +15,24 @@
 //!   have no other use in the corpus.
 //! - `-- @mask: Col1, Col2` before an entry replaces the values of those result columns by `*`
 //!   on both sides (their metadata is still compared): for values that differ between any two
-//!   servers (creation times, statistics such as `Rows` or `Cardinality`).
+//!   servers (creation times, statistics such as `Rows` or `Cardinality`), and for the text of
+//!   a `_ci` group (DISTINCT/GROUP BY/UNION), whose spelling is any member's.
 //!
 //! Write ORDER BY to be total (end it with a unique key): with an ORDER BY on the outermost
-//! statement rows are compared as ordered lists, otherwise as multisets. LIMIT without a total
-//! ORDER BY picks arbitrary rows: do not write it.
+//! statement rows are compared as ordered lists, otherwise as multisets (SHOW COLUMNS/INDEX and
+//! DESCRIBE keep the definition's order). LIMIT without a total ORDER BY, GROUP_CONCAT without
+//! its own total ORDER BY, or a `_ci` group's text shown unmasked have more than one right
+//! answer: do not write them. A query written twice (two templates) runs once.
+//!
+//! **The data** is generated here (`data_inserts`, a seeded splitmix64): ~1000 customers, 2000
+//! orders, their items, 900 events across three months, 300 shops, 600 sessions, broadcast
+//! products and regions, unsharded notes; NULLs, accents, case and trailing-space variants,
+//! negative numbers, DECIMAL(65,10) values of up to 50 digits, BIGINT UNSIGNED near 2^64, and
+//! a few edge rows (customers 1001-1006, orders 2001-2003) that f64 cannot tell apart. The
+//! same multi-row INSERTs go through the proxy and to the plain server.
+//!
+//! Run it alone with `cargo test --release --test differential -- --nocapture`: it prints each
+//! refusal with its message, each known mismatch, and a per-file summary for both protocols.
 //!
 //! **What counts.** Per query and protocol, the plain server's answer is the reference:
 //! - *match*: the same column metadata (name, type, length, flags, character set, decimals) and

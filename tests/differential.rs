@@ -18,6 +18,10 @@
 //!   servers (creation times, statistics such as `Rows` or `Cardinality`), and for the text of
 //!   a `_ci` group (DISTINCT/GROUP BY/UNION), whose spelling is any member's.
 //!
+//! - `-- @params: 7, 'Paris', DATE '2026-02-01', NULL` before an entry binds those values to its
+//!   `?` markers: the entry runs in the binary protocol only, and is named in messages and in
+//!   known_mismatches.txt as `<query> -- @params: <values>`.
+//!
 //! Write ORDER BY to be total (end it with a unique key): with an ORDER BY on the outermost
 //! statement rows are compared as ordered lists, otherwise as multisets (SHOW COLUMNS/INDEX and
 //! DESCRIBE keep the definition's order). LIMIT without a total ORDER BY, GROUP_CONCAT without
@@ -610,6 +614,42 @@ struct Entry {
     file: String,
     sql: String,
     mask: Vec<String>,
+    /// `-- @params:` as written, and the values: the entry runs in the binary protocol only.
+    params: Option<(String, Vec<Value>)>,
+}
+
+impl Entry {
+    /// How the entry is named in messages and in known_mismatches.txt.
+    fn name(&self) -> String {
+        match &self.params {
+            None => self.sql.clone(),
+            Some((raw, _)) => format!("{} -- @params: {raw}", self.sql),
+        }
+    }
+}
+
+/// Values of a `-- @params:` line: `NULL`, `'text'`, integers (past i64: unsigned), numbers with
+/// a point (DOUBLE), `DATE 'YYYY-MM-DD'`, separated by commas (no comma inside a value).
+fn parse_params(raw: &str) -> Vec<Value> {
+    raw.split(',')
+        .map(|v| {
+            let v = v.trim();
+            if v.eq_ignore_ascii_case("NULL") {
+                Value::NULL
+            } else if let Some(d) = v.strip_prefix("DATE '").and_then(|d| d.strip_suffix('\'')) {
+                let n: Vec<u32> = d.split('-').map(|x| x.parse().expect("date")).collect();
+                Value::Date(n[0] as u16, n[1] as u8, n[2] as u8, 0, 0, 0, 0)
+            } else if let Some(t) = v.strip_prefix('\'').and_then(|t| t.strip_suffix('\'')) {
+                Value::Bytes(t.as_bytes().to_vec())
+            } else if let Ok(i) = v.parse::<i64>() {
+                Value::Int(i)
+            } else if let Ok(u) = v.parse::<u64>() {
+                Value::UInt(u)
+            } else {
+                Value::Double(v.parse().unwrap_or_else(|_| panic!("bad parameter {v}")))
+            }
+        })
+        .collect()
 }
 
 /// Expands every `{a|b|c}` group of `s` (cartesian product, left to right).
@@ -646,8 +686,13 @@ fn load_entries(dir: &Path, prefix: &str) -> Vec<Entry> {
         let text = std::fs::read_to_string(&path).expect("read corpus file");
         let mut cur: Vec<&str> = Vec::new();
         let mut mask: Vec<String> = Vec::new();
+        let mut params: Option<(String, Vec<Value>)> = None;
         for line in text.lines() {
             let t = line.trim();
+            if let Some(p) = t.strip_prefix("-- @params:") {
+                params = Some((p.trim().to_string(), parse_params(p)));
+                continue;
+            }
             if let Some(m) = t.strip_prefix("-- @mask:") {
                 mask = m.split(',').map(|c| c.trim().to_string()).collect();
                 continue;
@@ -665,10 +710,12 @@ fn load_entries(dir: &Path, prefix: &str) -> Vec<Entry> {
                         file: file.clone(),
                         sql,
                         mask: mask.clone(),
+                        params: params.clone(),
                     });
                 }
                 cur.clear();
                 mask.clear();
+                params = None;
             }
         }
         assert!(cur.is_empty(), "{file}: last entry lacks its `;`");
@@ -768,7 +815,13 @@ fn column_text(c: &mysql_async::Column) -> String {
     )
 }
 
-async fn run(c: &mut Conn, sql: &str, binary: bool, mask: &[String], sort: bool) -> Answer {
+async fn run(
+    c: &mut Conn,
+    sql: &str,
+    params: Option<&[Value]>,
+    mask: &[String],
+    sort: bool,
+) -> Answer {
     macro_rules! collect {
         ($res:expr) => {{
             let mut res = match $res {
@@ -793,8 +846,13 @@ async fn run(c: &mut Conn, sql: &str, binary: bool, mask: &[String], sort: bool)
             (cols, rows, ok)
         }};
     }
-    let (cols, rows, ok) = if binary {
-        collect!(c.exec_iter(sql, ()).await)
+    let (cols, rows, ok) = if let Some(params) = params {
+        let p = if params.is_empty() {
+            mysql_async::Params::Empty
+        } else {
+            mysql_async::Params::Positional(params.to_vec())
+        };
+        collect!(c.exec_iter(sql, p).await)
     } else {
         collect!(c.query_iter(sql).await)
     };
@@ -1080,11 +1138,11 @@ async fn differential() {
     let mut seen = BTreeSet::new();
     let corpus: Vec<Entry> = load_entries(&corpus_dir(), "")
         .into_iter()
-        .filter(|e| seen.insert(e.sql.clone()))
+        .filter(|e| seen.insert(e.name()))
         .collect();
     let writes = load_entries(&corpus_dir().join("writes"), "writes/");
     for w in &writes {
-        seen.insert(w.sql.clone());
+        seen.insert(w.name());
     }
     let known = known_mismatches();
     for k in known.keys() {
@@ -1100,16 +1158,22 @@ async fn differential() {
     let mut refusals: BTreeMap<String, usize> = BTreeMap::new();
     for e in &corpus {
         let sort = !ordered(&e.sql);
-        for (proto, binary) in [("text", false), ("binary", true)] {
+        let name = e.name();
+        let protocols: &[(&str, Option<&[Value]>)] = match &e.params {
+            None => &[("text", None), ("binary", Some(&[]))],
+            Some((_, values)) => &[("binary", Some(values))],
+        };
+        for &(proto, params) in protocols {
+            let binary = params.is_some();
             let want = tokio::time::timeout(
                 QUERY_TIMEOUT,
-                run(&mut plain, &e.sql, binary, &e.mask, sort),
+                run(&mut plain, &e.sql, params, &e.mask, sort),
             )
             .await
-            .unwrap_or_else(|_| panic!("the plain server timed out on `{}`", e.sql));
+            .unwrap_or_else(|_| panic!("the plain server timed out on `{name}`"));
             let got = tokio::time::timeout(
                 QUERY_TIMEOUT,
-                run(&mut proxy, &e.sql, binary, &e.mask, sort),
+                run(&mut proxy, &e.sql, params, &e.mask, sort),
             )
             .await
             .unwrap_or_else(|_| Answer::Error(0, format!("no answer within {QUERY_TIMEOUT:?}")));
@@ -1119,33 +1183,33 @@ async fn differential() {
                 proxy = common::client(addr, DB).await;
             }
             let t = tallies.entry((e.file.clone(), proto)).or_default();
-            let listed = known.get(&e.sql);
+            let listed = known.get(&name);
             match judge(&want, &got) {
                 Verdict::Match | Verdict::Refused(_) if listed.is_some() => {
                     failures.push(format!(
-                        "[{proto}] {}: `{}` is listed in known_mismatches.txt but no longer mismatches: remove it from known_mismatches.txt",
-                        e.file, e.sql
+                        "[{proto}] {}: `{name}` is listed in known_mismatches.txt but no longer mismatches: remove it from known_mismatches.txt",
+                        e.file
                     ));
                     t.matched += 1;
                 }
                 Verdict::Match => t.matched += 1,
                 Verdict::Refused(m) => {
                     t.refused += 1;
-                    if !binary {
-                        println!("refused {}: {} -- {m}", e.file, e.sql);
+                    if !binary || e.params.is_some() {
+                        println!("refused {}: {name} -- {m}", e.file);
                     }
                     *refusals.entry(m).or_default() += 1;
                 }
                 Verdict::Mismatch(d) => {
                     if let Some(reason) = listed {
                         t.known += 1;
-                        if !binary {
+                        if !binary || e.params.is_some() {
                             let cause = reason.split(':').next().unwrap_or_default();
-                            println!("known mismatch ({cause}): {}", e.sql);
+                            println!("known mismatch ({cause}): {name}");
                         }
                     } else {
                         t.mismatched += 1;
-                        failures.push(format!("[{proto}] {}: `{}`\n{d}", e.file, e.sql));
+                        failures.push(format!("[{proto}] {}: `{name}`\n{d}", e.file));
                     }
                 }
             }
@@ -1154,12 +1218,12 @@ async fn differential() {
 
     // Writes, in order, text protocol: the OK packets compared, then every table's rows.
     for e in &writes {
-        let want = run(&mut plain, &e.sql, false, &[], true).await;
-        let got = tokio::time::timeout(QUERY_TIMEOUT, run(&mut proxy, &e.sql, false, &[], true))
+        let want = run(&mut plain, &e.sql, None, &[], true).await;
+        let got = tokio::time::timeout(QUERY_TIMEOUT, run(&mut proxy, &e.sql, None, &[], true))
             .await
             .unwrap_or_else(|_| Answer::Error(0, format!("no answer within {QUERY_TIMEOUT:?}")));
         let t = tallies.entry((e.file.clone(), "text")).or_default();
-        match (judge(&want, &got), known.get(&e.sql)) {
+        match (judge(&want, &got), known.get(&e.name())) {
             (Verdict::Match, None) => t.matched += 1,
             (Verdict::Mismatch(d), Some(reason)) => {
                 t.known += 1;
@@ -1198,8 +1262,8 @@ async fn differential() {
             "notes",
         ] {
             let sql = format!("SELECT * FROM {table} ORDER BY id");
-            let want = run(&mut plain, &sql, false, &[], false).await;
-            let got = run(&mut proxy, &sql, false, &[], false).await;
+            let want = run(&mut plain, &sql, None, &[], false).await;
+            let got = run(&mut proxy, &sql, None, &[], false).await;
             if want != got {
                 failures.push(format!(
                     "after the writes, {table} differs:\n{}",

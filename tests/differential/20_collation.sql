@@ -1,0 +1,57 @@
+-- Sorting by text across shards: the merge must order as the servers do (utf8mb4_general_ci
+-- is accent- and case-insensitive and PAD SPACE; utf8mb4_bin compares code points), with
+-- explicit COLLATE honoured. Every ORDER BY ends with the unique key.
+
+SELECT id, name FROM customers WHERE id IN (8, 198, 260, 524, 642, 954) ORDER BY name, id;
+SELECT id, name FROM customers ORDER BY name, id;
+SELECT id, name FROM customers ORDER BY name DESC, id;
+SELECT id, name FROM customers ORDER BY name, id DESC;
+SELECT id, city FROM customers ORDER BY city, id;
+SELECT id, city FROM customers ORDER BY city DESC, id DESC;
+SELECT id, city, name FROM customers ORDER BY city, name, id;
+SELECT id, code FROM customers ORDER BY code, id;
+SELECT id, code FROM customers ORDER BY code DESC, id;
+SELECT id, name FROM customers ORDER BY name COLLATE utf8mb4_bin, id;
+SELECT id, name FROM customers ORDER BY name COLLATE utf8mb4_bin DESC, id;
+SELECT id, city FROM customers ORDER BY city COLLATE utf8mb4_bin, id;
+SELECT id, status FROM orders ORDER BY status COLLATE utf8mb4_bin, id;
+SELECT id, status FROM orders ORDER BY status, id;
+SELECT id, status FROM orders ORDER BY status DESC, id;
+SELECT id, code FROM customers ORDER BY code COLLATE utf8mb4_general_ci, id;
+SELECT id, name FROM customers ORDER BY name COLLATE utf8mb4_unicode_ci, id;
+SELECT id, name FROM customers ORDER BY name COLLATE utf8mb4_unicode_520_ci, id;
+SELECT id, name FROM customers ORDER BY name COLLATE utf8mb4_nopad_bin, id;
+SELECT id, name FROM customers ORDER BY {name|city|code} , id LIMIT 5 OFFSET {0|1|400|990};
+SELECT id, name FROM customers ORDER BY name, id LIMIT 5 OFFSET 1000;
+SELECT id, city FROM customers ORDER BY city, id LIMIT {3|10|20} OFFSET {100|500};
+SELECT id, status FROM orders ORDER BY status COLLATE utf8mb4_bin, id LIMIT 10 OFFSET {0|300|1500};
+SELECT id, name FROM customers WHERE name IS NULL OR name = '' ORDER BY name, id;
+SELECT id, name, city FROM customers WHERE city IS NULL ORDER BY name DESC, id;
+SELECT id, LOWER(name) AS l FROM customers ORDER BY l, id;
+SELECT id, CONCAT(name, city) AS nc FROM customers ORDER BY nc, id;
+SELECT id, name FROM customers ORDER BY UPPER(name), id;
+SELECT id, name FROM customers ORDER BY CAST(name AS BINARY), id;
+SELECT id, tag FROM customers ORDER BY tag, id;
+SELECT id, tag FROM customers ORDER BY tag DESC, id;
+SELECT id, name FROM shops ORDER BY name, id;
+SELECT id, city, name FROM shops ORDER BY city, name, id;
+SELECT id, name, category FROM products ORDER BY category, name, id;
+SELECT id, name FROM regions ORDER BY name, id;
+SELECT id, kind FROM events ORDER BY kind, id;
+SELECT id, kind FROM events ORDER BY kind COLLATE utf8mb4_bin DESC, id;
+SELECT DISTINCT name COLLATE utf8mb4_bin AS n FROM customers;
+SELECT DISTINCT city COLLATE utf8mb4_bin AS c FROM customers ORDER BY c;
+SELECT DISTINCT status COLLATE utf8mb4_bin AS s FROM orders ORDER BY s;
+SELECT DISTINCT kind COLLATE utf8mb4_bin FROM events;
+SELECT DISTINCT CAST(name AS BINARY) FROM customers;
+SELECT COUNT(DISTINCT name) FROM customers;
+SELECT COUNT(DISTINCT city) FROM customers;
+SELECT COUNT(DISTINCT status) FROM orders;
+SELECT COUNT(DISTINCT name COLLATE utf8mb4_bin) FROM customers;
+SELECT COUNT(*) FROM (SELECT DISTINCT name FROM customers) t;
+SELECT COUNT(*) FROM (SELECT DISTINCT city FROM customers) t;
+SELECT MIN(CAST(name AS BINARY)), MAX(CAST(name AS BINARY)) FROM customers;
+SELECT MIN(code COLLATE utf8mb4_bin) FROM customers WHERE code <> 'c3';
+SELECT id, name FROM customers WHERE name > 'Emile' ORDER BY name, id LIMIT 20;
+SELECT id, name FROM customers WHERE name BETWEEN 'a' AND 'f' ORDER BY name, id;
+SELECT id, city FROM customers WHERE city IN ('São Paulo', 'Shanghai') ORDER BY city, id;

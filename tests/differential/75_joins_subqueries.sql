@@ -1,0 +1,42 @@
+-- Joins with broadcast tables (pushed down), across shards (executed or refused), and
+-- uncorrelated subqueries.
+
+SELECT c.id, r.name FROM customers c JOIN regions r ON r.id = c.region_id;
+SELECT c.id, r.name FROM customers c JOIN regions r ON r.id = c.region_id ORDER BY r.name, c.id;
+SELECT c.id, r.name FROM customers c LEFT JOIN regions r ON r.id = c.region_id WHERE c.id < 100;
+SELECT r.name, COUNT(*) FROM customers c JOIN regions r ON r.id = c.region_id GROUP BY r.id, r.name ORDER BY r.id;
+SELECT o.id, p.name, p.price FROM orders o JOIN products p ON p.id = o.product_id WHERE o.id < 200;
+SELECT o.id, p.category FROM orders o JOIN products p ON p.id = o.product_id ORDER BY o.id LIMIT 50;
+SELECT COUNT(*), SUM(p.price * o.qty) FROM orders o JOIN products p ON p.id = o.product_id;
+SELECT o.id, i.id, p.name FROM orders o JOIN order_items i ON i.customer_id = o.customer_id AND i.order_id = o.id JOIN products p ON p.id = i.product_id WHERE o.customer_id = 7;
+SELECT o.id, i.id FROM orders o JOIN order_items i ON i.customer_id = o.customer_id AND i.order_id = o.id;
+SELECT COUNT(*) FROM orders o JOIN order_items i ON i.customer_id = o.customer_id;
+SELECT o.id, i.id FROM orders o JOIN order_items i ON i.customer_id = o.customer_id AND i.order_id = o.id ORDER BY o.id, i.id LIMIT 40;
+SELECT o.customer_id, COUNT(*) FROM orders o JOIN order_items i ON i.customer_id = o.customer_id AND i.order_id = o.id GROUP BY o.customer_id;
+SELECT c.id, o.id FROM customers c JOIN orders o ON o.customer_id = c.id;
+SELECT c.id, o.id FROM customers c JOIN orders o ON o.customer_id = c.id WHERE c.id IN (7, 8, 9);
+SELECT c.name, o.id FROM customers c JOIN orders o ON o.customer_id = c.id WHERE o.id < 20;
+SELECT COUNT(*) FROM customers c JOIN orders o ON o.customer_id = c.id;
+SELECT c.id, s.id FROM customers c JOIN sessions s ON s.user_id = c.id WHERE c.id < 20;
+SELECT e.id, c.name FROM events e JOIN customers c ON c.id = e.customer_id WHERE e.id < 20;
+SELECT s.id, sh.id FROM shops sh JOIN sessions s ON s.id = sh.id WHERE sh.id < 10;
+SELECT n.id, c.name FROM notes n JOIN customers c ON c.id = n.customer_id;
+SELECT n.id, r.name FROM notes n JOIN regions r ON r.id = n.id;
+SELECT id, name FROM customers WHERE id IN (SELECT customer_id FROM orders WHERE amount > 9990000000000);
+SELECT id FROM customers WHERE id IN (SELECT customer_id FROM notes);
+SELECT id FROM customers WHERE id NOT IN (SELECT customer_id FROM orders) AND id < 100;
+SELECT id FROM orders WHERE product_id IN (SELECT id FROM products WHERE category = 'books');
+SELECT id FROM orders WHERE product_id IN (SELECT id FROM products WHERE category = 'books') ORDER BY id LIMIT 30;
+SELECT id, amount FROM orders WHERE amount > (SELECT AVG(amount) FROM orders) ORDER BY amount DESC, id LIMIT 10;
+SELECT id FROM customers WHERE balance = (SELECT MAX(balance) FROM customers);
+SELECT (SELECT COUNT(*) FROM customers), (SELECT COUNT(*) FROM orders);
+SELECT (SELECT MAX(id) FROM customers) AS m;
+SELECT id FROM customers WHERE region_id = (SELECT id FROM regions WHERE name = 'Bayern');
+SELECT id FROM customers c WHERE EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = c.id AND o.qty > 18) AND c.id < 200;
+SELECT id, (SELECT name FROM regions r WHERE r.id = c.region_id) AS rn FROM customers c WHERE id < 50;
+SELECT id, (SELECT COUNT(*) FROM orders o WHERE o.customer_id = c.id) AS n FROM customers c WHERE id < 50;
+SELECT t.region_id, t.n FROM (SELECT region_id, COUNT(*) AS n FROM customers GROUP BY region_id) t ORDER BY t.region_id;
+SELECT MAX(t.n) FROM (SELECT customer_id, COUNT(*) AS n FROM orders GROUP BY customer_id) t;
+SELECT t.id FROM (SELECT id FROM customers ORDER BY id DESC LIMIT 5) t;
+WITH big AS (SELECT id FROM orders WHERE amount > 9000000000000) SELECT COUNT(*) FROM big;
+WITH c AS (SELECT id, region_id FROM customers) SELECT region_id, COUNT(*) FROM c GROUP BY region_id;

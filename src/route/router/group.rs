@@ -172,8 +172,9 @@ pub(super) fn grouped_select(
         },
         None => Vec::new(),
     };
-    // Every group must be complete before LIMIT and ORDER BY apply: the merge does both.
-    q.order_by = None;
+    // Every group must be complete before LIMIT applies: the merge applies it (and sorts
+    // again). The shards keep the ORDER BY, which also keeps the result's column flags those
+    // of the plain statement (a sort after grouping changes them).
     q.limit_clause = None;
     let SetExpr::Select(sel) = q.body.as_mut() else {
         return Err(ProxyError::NotSupported(

@@ -16,7 +16,12 @@
 //! - `-- @mask: Col1, Col2` before an entry replaces the values of those result columns by `*`
 //!   on both sides (their metadata is still compared): for values that differ between any two
 //!   servers (creation times, statistics such as `Rows` or `Cardinality`), and for the text of
-//!   a `_ci` group (DISTINCT/GROUP BY/UNION), whose spelling is any member's.
+//!   a `_ci` group (DISTINCT/GROUP BY/UNION), whose spelling is any member's. A masked
+//!   column's key flags are not compared either (see `@plan-flags`).
+//! - `-- @plan-flags` before an entry: the key flags of its columns (PRI/UNIQUE/MULTIPLE/PART
+//!   key, NUM) are not compared. They follow the server's plan: a DISTINCT read from an index
+//!   reports them, one through a temporary table does not, and the hidden weight-string
+//!   columns of a cross-shard DISTINCT make the shards use a temporary table.
 //!
 //! - `-- @params: 7, 'Paris', DATE '2026-02-01', NULL` before an entry binds those values to its
 //!   `?` markers: the entry runs in the binary protocol only, and is named in messages and in
@@ -614,6 +619,8 @@ struct Entry {
     file: String,
     sql: String,
     mask: Vec<String>,
+    /// `-- @plan-flags`: the key flags of every column are not compared.
+    plan_flags: bool,
     /// `-- @params:` as written, and the values: the entry runs in the binary protocol only.
     params: Option<(String, Vec<Value>)>,
 }
@@ -687,8 +694,13 @@ fn load_entries(dir: &Path, prefix: &str) -> Vec<Entry> {
         let mut cur: Vec<&str> = Vec::new();
         let mut mask: Vec<String> = Vec::new();
         let mut params: Option<(String, Vec<Value>)> = None;
+        let mut plan_flags = false;
         for line in text.lines() {
             let t = line.trim();
+            if t == "-- @plan-flags" {
+                plan_flags = true;
+                continue;
+            }
             if let Some(p) = t.strip_prefix("-- @params:") {
                 params = Some((p.trim().to_string(), parse_params(p)));
                 continue;
@@ -710,11 +722,13 @@ fn load_entries(dir: &Path, prefix: &str) -> Vec<Entry> {
                         file: file.clone(),
                         sql,
                         mask: mask.clone(),
+                        plan_flags,
                         params: params.clone(),
                     });
                 }
                 cur.clear();
                 mask.clear();
+                plan_flags = false;
                 params = None;
             }
         }
@@ -803,13 +817,27 @@ fn render(v: &Value) -> String {
     }
 }
 
-fn column_text(c: &mysql_async::Column) -> String {
+/// A column's metadata as text; `plan_flags`: without the key flags, which follow the
+/// server's plan (an index scan reports the column's MULTIPLE_KEY/PART_KEY flags, a temporary
+/// table does not and may add NUM_FLAG).
+fn column_text(c: &mysql_async::Column, plan_flags: bool) -> String {
+    use mysql_async::consts::ColumnFlags as F;
+    let mut flags = c.flags();
+    if plan_flags {
+        flags.remove(
+            F::PRI_KEY_FLAG
+                | F::UNIQUE_KEY_FLAG
+                | F::MULTIPLE_KEY_FLAG
+                | F::PART_KEY_FLAG
+                | F::NUM_FLAG,
+        );
+    }
     format!(
         "{} {:?}({}) flags={:?} cs={} dec={}",
         c.name_str(),
         c.column_type(),
         c.column_length(),
-        c.flags(),
+        flags,
         c.character_set(),
         c.decimals()
     )
@@ -820,6 +848,7 @@ async fn run(
     sql: &str,
     params: Option<&[Value]>,
     mask: &[String],
+    plan_flags: bool,
     sort: bool,
 ) -> Answer {
     macro_rules! collect {
@@ -884,7 +913,13 @@ async fn run(
         out_rows.sort();
     }
     Answer::Rows {
-        columns: cols.iter().map(column_text).collect(),
+        columns: cols
+            .iter()
+            .map(|c| {
+                let masked = mask.iter().any(|m| m.eq_ignore_ascii_case(&c.name_str()));
+                column_text(c, plan_flags || masked)
+            })
+            .collect(),
         rows: out_rows,
     }
 }
@@ -1167,13 +1202,13 @@ async fn differential() {
             let binary = params.is_some();
             let want = tokio::time::timeout(
                 QUERY_TIMEOUT,
-                run(&mut plain, &e.sql, params, &e.mask, sort),
+                run(&mut plain, &e.sql, params, &e.mask, e.plan_flags, sort),
             )
             .await
             .unwrap_or_else(|_| panic!("the plain server timed out on `{name}`"));
             let got = tokio::time::timeout(
                 QUERY_TIMEOUT,
-                run(&mut proxy, &e.sql, params, &e.mask, sort),
+                run(&mut proxy, &e.sql, params, &e.mask, e.plan_flags, sort),
             )
             .await
             .unwrap_or_else(|_| Answer::Error(0, format!("no answer within {QUERY_TIMEOUT:?}")));
@@ -1218,10 +1253,13 @@ async fn differential() {
 
     // Writes, in order, text protocol: the OK packets compared, then every table's rows.
     for e in &writes {
-        let want = run(&mut plain, &e.sql, None, &[], true).await;
-        let got = tokio::time::timeout(QUERY_TIMEOUT, run(&mut proxy, &e.sql, None, &[], true))
-            .await
-            .unwrap_or_else(|_| Answer::Error(0, format!("no answer within {QUERY_TIMEOUT:?}")));
+        let want = run(&mut plain, &e.sql, None, &[], false, true).await;
+        let got = tokio::time::timeout(
+            QUERY_TIMEOUT,
+            run(&mut proxy, &e.sql, None, &[], false, true),
+        )
+        .await
+        .unwrap_or_else(|_| Answer::Error(0, format!("no answer within {QUERY_TIMEOUT:?}")));
         let t = tallies.entry((e.file.clone(), "text")).or_default();
         match (judge(&want, &got), known.get(&e.name())) {
             (Verdict::Match, None) => t.matched += 1,
@@ -1262,8 +1300,8 @@ async fn differential() {
             "notes",
         ] {
             let sql = format!("SELECT * FROM {table} ORDER BY id");
-            let want = run(&mut plain, &sql, None, &[], false).await;
-            let got = run(&mut proxy, &sql, None, &[], false).await;
+            let want = run(&mut plain, &sql, None, &[], false, false).await;
+            let got = run(&mut proxy, &sql, None, &[], false, false).await;
             if want != got {
                 failures.push(format!(
                     "after the writes, {table} differs:\n{}",

@@ -44,6 +44,7 @@ SELECT id, visits * 2, balance * -1, points - 1, score / 4, big + 1 FROM custome
 SELECT id, CONCAT(name, '/', city), LENGTH(name), CHAR_LENGTH(name), UPPER(name), HEX(tag) FROM customers WHERE id <= 30;
 SELECT DISTINCT region_id FROM customers;
 SELECT DISTINCT product_id FROM orders;
+-- @plan-flags
 SELECT DISTINCT customer_id FROM orders WHERE customer_id < 20;
 SELECT DISTINCT category COLLATE utf8mb4_bin FROM products;
 SELECT DISTINCT status COLLATE utf8mb4_bin FROM orders;

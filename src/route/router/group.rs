@@ -6,8 +6,8 @@
 //! A GROUP BY that contains the shard key needs none of this: each group lives on one shard.
 
 use super::RouteInput;
+use super::select::{Hidden, order_exprs, select_items};
 use crate::error::{ProxyError, Result};
-use crate::merge::compare::weight_sql;
 use crate::plan::{Merge, Plan, RowMerge, Target};
 use crate::rewrite;
 use crate::sql::analyze::{Agg, Item, OrderRef};
@@ -163,15 +163,7 @@ pub(super) fn grouped_select(
             "this statement across shards".into(),
         ));
     };
-    let order_exprs: Vec<Expr> = match &q.order_by {
-        Some(ob) => match &ob.kind {
-            sqlparser::ast::OrderByKind::Expressions(v) => {
-                v.iter().map(|o| o.expr.clone()).collect()
-            }
-            _ => Vec::new(),
-        },
-        None => Vec::new(),
-    };
+    let order_exprs = order_exprs(q);
     // Every group must be complete before LIMIT applies: the merge applies it (and sorts
     // again). The shards keep the ORDER BY, which also keeps the result's column flags those
     // of the plain statement (a sort after grouping changes them).
@@ -181,39 +173,13 @@ pub(super) fn grouped_select(
             "this statement across shards".into(),
         ));
     };
-    let items: Vec<Option<Expr>> = sel
-        .projection
-        .iter()
-        .map(|p| match p {
-            SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
-                Some(e.clone())
-            }
-            _ => None,
-        })
-        .collect();
-    let mut extra: Vec<SelectItem> = Vec::new();
-    let mut add = |e: Expr, merge: &mut RowMerge| -> usize {
-        extra.push(SelectItem::UnnamedExpr(e));
-        merge.hidden += 1;
-        merge.hidden - 1
-    };
-    let weigh = |r: OrderRef,
-                 e: &Expr,
-                 merge: &mut RowMerge,
-                 add: &mut dyn FnMut(Expr, &mut RowMerge) -> usize| {
-        if matches!(e, Expr::Value(_)) || merge.weights.iter().any(|(x, _)| *x == r) {
-            return;
-        }
-        let [w, p] = weight_sql(&e.to_string());
-        let k = add(rewrite::raw_sql(&w), merge);
-        add(rewrite::raw_sql(&p), merge);
-        merge.weights.push((r, k));
-    };
+    let items = select_items(sel);
+    let mut extra = Hidden::default();
     let mut keys = Vec::with_capacity(group.len());
     for g in &group {
-        let k = add(g.clone(), &mut merge);
+        let k = extra.add(g.clone(), &mut merge);
         keys.push(k);
-        weigh(OrderRef::Hidden(k), g, &mut merge, &mut add);
+        extra.weigh(OrderRef::Hidden(k), g, &mut merge);
     }
     if let Some(gk) = &mut merge.group_keys {
         *gk = keys.clone();
@@ -223,7 +189,7 @@ pub(super) fn grouped_select(
             continue;
         };
         match g {
-            Agg::Min | Agg::Max => weigh(OrderRef::Position(p), e, &mut merge, &mut add),
+            Agg::Min | Agg::Max => extra.weigh(OrderRef::Position(p), e, &mut merge),
             Agg::Avg => {
                 let Expr::Function(f) = e else {
                     return Err(ProxyError::NotSupported(format!("{e} across shards")));
@@ -233,8 +199,8 @@ pub(super) fn grouped_select(
                     f.name = ObjectName(vec![ObjectNamePart::Identifier(Ident::new(name))]);
                     Expr::Function(f)
                 };
-                let k = add(renamed("SUM"), &mut merge);
-                add(renamed("COUNT"), &mut merge);
+                let k = extra.add(renamed("SUM"), &mut merge);
+                extra.add(renamed("COUNT"), &mut merge);
                 merge.averages.push((p, k));
             }
             _ => {}
@@ -263,10 +229,10 @@ pub(super) fn grouped_select(
             }
         };
         if let Some(e) = e {
-            weigh(r, &e, &mut merge, &mut add);
+            extra.weigh(r, &e, &mut merge);
         }
     }
-    sel.projection.extend(extra);
+    extra.append_to(sel);
     let sql = stmt.to_string();
     for t in &mut targets {
         t.sql = Some(sql.clone());

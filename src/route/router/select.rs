@@ -8,9 +8,9 @@ use crate::merge::compare::weight_sql;
 use crate::plan::{Merge, Plan, RowMerge, Target};
 use crate::rewrite;
 use crate::sql::ValueRef;
-use crate::sql::analyze::{Agg, Item, OrderRef};
+use crate::sql::analyze::{Item, OrderRef};
 use mysql_async::Value;
-use sqlparser::ast::{Expr, OrderByKind, SelectItem, SetExpr, Statement};
+use sqlparser::ast::{Expr, OrderByKind, Query, Select, SelectItem, SetExpr, Statement};
 
 /// The plan of a SELECT read on every one of `targets` and merged (refused with 1235 when the
 /// merge cannot be exact). `multi_table`: a join (of co-located tables, or
@@ -51,29 +51,17 @@ pub fn scatter_select(
             return grouped_select(inp, targets, Vec::new());
         }
     }
-    let mut aggs = Vec::new();
-    let mut plain = false;
-    for item in &shape.items {
-        match item {
-            _ if key_grouped => {}
-            Item::Agg(g) => aggs.push(*g),
-            Item::Unmergeable(what) => return Err(ProxyError::NotSupported(what.clone())),
-            Item::Plain | Item::Wildcard => plain = true,
-        }
-    }
-    if !aggs.is_empty() && plain {
-        return Err(ProxyError::NotSupported(
-            "aggregates mixed with plain columns without GROUP BY across shards".into(),
-        ));
-    }
-    if !aggs.is_empty() && shape.distinct {
-        return Err(ProxyError::NotSupported(
-            "SELECT DISTINCT with aggregates across shards".into(),
-        ));
+    // Aggregates went to grouped_select above, unless each group is on one shard.
+    if !key_grouped
+        && let Some(Item::Unmergeable(what)) = shape
+            .items
+            .iter()
+            .find(|i| matches!(i, Item::Unmergeable(_)))
+    {
+        return Err(ProxyError::NotSupported(what.clone()));
     }
     let mut merge = RowMerge {
         order_by: shape.order_by.clone(),
-        aggregates: (!aggs.is_empty()).then_some(aggs),
         distinct: shape.distinct,
         ..Default::default()
     };
@@ -88,26 +76,11 @@ pub fn scatter_select(
     let mut stmt = a.stmt.clone();
     rewrite::inline_params(&mut stmt, inp.params);
     if let Statement::Query(q) = &mut stmt {
-        let order_exprs: Vec<Expr> = match &q.order_by {
-            Some(ob) => match &ob.kind {
-                OrderByKind::Expressions(v) => v.iter().map(|o| o.expr.clone()).collect(),
-                _ => Vec::new(),
-            },
-            None => Vec::new(),
-        };
+        let order_exprs = order_exprs(q);
         if let SetExpr::Select(sel) = q.body.as_mut() {
-            let items: Vec<Option<Expr>> = sel
-                .projection
-                .iter()
-                .map(|p| match p {
-                    SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
-                        Some(e.clone())
-                    }
-                    _ => None,
-                })
-                .collect();
+            let items = select_items(sel);
             let first_wildcard = items.iter().position(Option::is_none);
-            let mut extra: Vec<SelectItem> = Vec::new();
+            let mut extra = Hidden::default();
             // Sort keys that are not selected, and selected items named after a `*` (whose
             // position in the result the `*` hides): added as hidden columns.
             for i in 0..merge.order_by.len() {
@@ -116,57 +89,33 @@ pub fn scatter_select(
                 if (hidden.contains(&i) || named_after_wildcard)
                     && let Some(e) = order_exprs.get(i)
                 {
-                    extra.push(SelectItem::UnnamedExpr(e.clone()));
-                    merge.order_by[i].0 = OrderRef::Hidden(merge.hidden);
-                    merge.hidden += 1;
+                    merge.order_by[i].0 = OrderRef::Hidden(extra.add(e.clone(), &mut merge));
                 }
             }
             // Text is compared by the servers' weight strings (see merge::compare).
-            let mut weigh = |r: OrderRef, e: &Expr, merge: &mut RowMerge| {
-                if matches!(e, Expr::Value(_)) || merge.weights.iter().any(|(x, _)| *x == r) {
-                    return;
-                }
-                for sql in weight_sql(&e.to_string()) {
-                    extra.push(SelectItem::UnnamedExpr(rewrite::raw_sql(&sql)));
-                }
-                merge.weights.push((r, merge.hidden));
-                merge.hidden += 2;
-            };
-            if merge.aggregates.is_none() {
-                for i in 0..merge.order_by.len() {
-                    let r = merge.order_by[i].0.clone();
-                    let e = match &r {
-                        // A number is a position in the result: the item, unless a `*` comes
-                        // first (then the result's columns are unknown here).
-                        OrderRef::Position(p) if first_wildcard.is_none_or(|w| w > *p) => {
-                            items.get(*p).cloned().flatten()
-                        }
-                        OrderRef::Position(_) => None,
-                        _ => order_exprs.get(i).cloned(),
-                    };
-                    if let Some(e) = e {
-                        weigh(r, &e, &mut merge);
+            for i in 0..merge.order_by.len() {
+                let r = merge.order_by[i].0.clone();
+                let e = match &r {
+                    // A number is a position in the result: the item, unless a `*` comes
+                    // first (then the result's columns are unknown here).
+                    OrderRef::Position(p) if first_wildcard.is_none_or(|w| w > *p) => {
+                        items.get(*p).cloned().flatten()
                     }
+                    OrderRef::Position(_) => None,
+                    _ => order_exprs.get(i).cloned(),
+                };
+                if let Some(e) = e {
+                    extra.weigh(r, &e, &mut merge);
                 }
             }
             if shape.distinct && first_wildcard.is_none() {
                 for (p, e) in items.iter().enumerate() {
                     if let Some(e) = e {
-                        weigh(OrderRef::Position(p), e, &mut merge);
+                        extra.weigh(OrderRef::Position(p), e, &mut merge);
                     }
                 }
             }
-            if let Some(aggs) = merge.aggregates.clone() {
-                for (p, g) in aggs.iter().enumerate() {
-                    if matches!(g, Agg::Min | Agg::Max)
-                        && let Some(Some(e)) = items.get(p)
-                    {
-                        weigh(OrderRef::Position(p), e, &mut merge);
-                    }
-                }
-            }
-            if !extra.is_empty() {
-                sel.projection.extend(extra);
+            if extra.append_to(sel) {
                 rewritten = Some(stmt.clone());
             }
         }
@@ -193,6 +142,59 @@ pub fn scatter_select(
         merge: Merge::Rows(merge),
         write: false,
     })
+}
+
+/// Columns a scatter read adds after the SELECT list for the merge (see [`RowMerge::hidden`]).
+#[derive(Default)]
+pub(super) struct Hidden(Vec<SelectItem>);
+
+impl Hidden {
+    /// Adds `e` as a hidden column; returns its index among the hidden columns.
+    pub(super) fn add(&mut self, e: Expr, merge: &mut RowMerge) -> usize {
+        self.0.push(SelectItem::UnnamedExpr(e));
+        merge.hidden += 1;
+        merge.hidden - 1
+    }
+
+    /// Adds the weight-string columns ([`weight_sql`]) by which the merge compares key `r`,
+    /// the expression `e`, if it is text (once per key; a literal needs none).
+    pub(super) fn weigh(&mut self, r: OrderRef, e: &Expr, merge: &mut RowMerge) {
+        if matches!(e, Expr::Value(_)) || merge.weights.iter().any(|(x, _)| *x == r) {
+            return;
+        }
+        let [w, p] = weight_sql(&e.to_string());
+        let k = self.add(rewrite::raw_sql(&w), merge);
+        self.add(rewrite::raw_sql(&p), merge);
+        merge.weights.push((r, k));
+    }
+
+    /// Appends the hidden columns to the SELECT list; whether there were any.
+    pub(super) fn append_to(self, sel: &mut Select) -> bool {
+        let any = !self.0.is_empty();
+        sel.projection.extend(self.0);
+        any
+    }
+}
+
+/// The SELECT list's expressions (None for `*` and `t.*`).
+pub(super) fn select_items(sel: &Select) -> Vec<Option<Expr>> {
+    sel.projection
+        .iter()
+        .map(|p| match p {
+            SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
+                Some(e.clone())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// The ORDER BY expressions of a query.
+pub(super) fn order_exprs(q: &Query) -> Vec<Expr> {
+    match q.order_by.as_ref().map(|ob| &ob.kind) {
+        Some(OrderByKind::Expressions(v)) => v.iter().map(|o| o.expr.clone()).collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// The (offset, count) of a LIMIT clause with its bound values.

@@ -26,6 +26,9 @@ pub struct Target {
 }
 
 /// How results are combined.
+// A plan is built once per statement (or cached and cloned): the size of the Rows variant
+// costs nothing worth a Box and the churn at every construction site.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Merge {
     /// A single target: its result goes to the client as it is.
@@ -67,7 +70,35 @@ pub struct RowMerge {
     /// also have weights); rows with equal keys fold into one (by `aggregates`).
     pub group_keys: Option<Vec<usize>>,
     /// For each AVG column: the hidden column `k` with SUM of its argument (`k + 1`: COUNT).
-    pub averages: Vec<(usize, usize)>,
+    pub averages: Vec<(OrderRef, usize)>,
+    /// Hidden columns folded by an aggregate like visible ones (the aggregates inside an
+    /// expression, a HAVING or an ORDER BY): hidden column `k` and its aggregate.
+    pub hidden_aggs: Vec<(usize, Agg)>,
+    /// For each VARIANCE/STDDEV column: the hidden column `k` with COUNT of its argument
+    /// (`k + 1`: SUM, `k + 2`: the sum of its squares, `k + 3`: VAR_POP).
+    pub variances: Vec<(OrderRef, usize)>,
+    /// For each COUNT/SUM/AVG(DISTINCT ...) column: the hidden columns holding its arguments
+    /// (the shards also group by them, so each shard returns each distinct value once per group).
+    pub distincts: Vec<(OrderRef, Vec<usize>)>,
+    /// Columns computed after the fold from merged aggregates and group keys
+    /// (`SUM(a) / COUNT(*)`): a backend evaluates each expression with the merged values put in
+    /// as literals of their own types, so the arithmetic is the server's.
+    pub computed: Vec<(OrderRef, Template)>,
+    /// HAVING across shards: evaluated like `computed` on the merged groups, which are kept when
+    /// it is true.
+    pub having: Option<Template>,
+}
+
+/// An expression whose inputs are columns of a merged row: SQL text with holes.
+pub type Template = Vec<Part>;
+
+/// One piece of a [`Template`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum Part {
+    /// SQL text, as written.
+    Sql(String),
+    /// The value of a column of the merged row, as a literal of its type.
+    Col(OrderRef),
 }
 
 impl Plan {
@@ -160,8 +191,25 @@ impl fmt::Display for Merge {
                             Agg::Max => "MAX",
                             Agg::Avg => "AVG of SUM and COUNT",
                             Agg::First => "group value",
+                            Agg::BitAnd => "BIT_AND",
+                            Agg::BitOr => "BIT_OR",
+                            Agg::BitXor => "BIT_XOR",
+                            Agg::Var { .. } => "variance of COUNT, SUM and sum of squares",
+                            Agg::CountDistinct => "count of distinct values",
+                            Agg::SumDistinct => "sum of distinct values",
+                            Agg::AvgDistinct => "average of distinct values",
                         })
                         .collect();
+                    if !m.computed.is_empty() {
+                        parts.push(format!(
+                            "{} expression{} of the merged aggregates evaluated by a backend",
+                            m.computed.len(),
+                            if m.computed.len() == 1 { "" } else { "s" }
+                        ));
+                    }
+                    if m.having.is_some() {
+                        parts.push("HAVING on the merged groups".into());
+                    }
                     parts[0] = match &m.group_keys {
                         Some(k) => format!(
                             "group by {} hidden key column{} ({})",

@@ -18,6 +18,10 @@
 //!   servers (creation times, statistics such as `Rows` or `Cardinality`), and for the text of
 //!   a `_ci` group (DISTINCT/GROUP BY/UNION), whose spelling is any member's. A masked
 //!   column's key flags are not compared either (see `@plan-flags`).
+//! - `-- @approx: Col1, Col2` before an entry compares those columns' values as numbers rounded
+//!   to 12 significant digits (their metadata is still compared): for STDDEV/VARIANCE, which
+//!   the server accumulates in double precision in row order (so its last digits depend on the
+//!   plan) and the proxy combines from the shards' exact partial sums.
 //! - `-- @plan-flags` before an entry: the key flags of its columns (PRI/UNIQUE/MULTIPLE/PART
 //!   key, NUM) are not compared. They follow the server's plan: a DISTINCT read from an index
 //!   reports them, one through a temporary table does not, and the hidden weight-string
@@ -619,6 +623,8 @@ struct Entry {
     file: String,
     sql: String,
     mask: Vec<String>,
+    /// `-- @approx:` columns, compared rounded to 12 significant digits.
+    approx: Vec<String>,
     /// `-- @plan-flags`: the key flags of every column are not compared.
     plan_flags: bool,
     /// `-- @params:` as written, and the values: the entry runs in the binary protocol only.
@@ -693,6 +699,7 @@ fn load_entries(dir: &Path, prefix: &str) -> Vec<Entry> {
         let text = std::fs::read_to_string(&path).expect("read corpus file");
         let mut cur: Vec<&str> = Vec::new();
         let mut mask: Vec<String> = Vec::new();
+        let mut approx: Vec<String> = Vec::new();
         let mut params: Option<(String, Vec<Value>)> = None;
         let mut plan_flags = false;
         for line in text.lines() {
@@ -709,6 +716,10 @@ fn load_entries(dir: &Path, prefix: &str) -> Vec<Entry> {
                 mask = m.split(',').map(|c| c.trim().to_string()).collect();
                 continue;
             }
+            if let Some(m) = t.strip_prefix("-- @approx:") {
+                approx = m.split(',').map(|c| c.trim().to_string()).collect();
+                continue;
+            }
             if t.is_empty() || t.starts_with("--") {
                 continue;
             }
@@ -722,12 +733,14 @@ fn load_entries(dir: &Path, prefix: &str) -> Vec<Entry> {
                         file: file.clone(),
                         sql,
                         mask: mask.clone(),
+                        approx: approx.clone(),
                         plan_flags,
                         params: params.clone(),
                     });
                 }
                 cur.clear();
                 mask.clear();
+                approx.clear();
                 plan_flags = false;
                 params = None;
             }
@@ -848,6 +861,7 @@ async fn run(
     sql: &str,
     params: Option<&[Value]>,
     mask: &[String],
+    approx: &[String],
     plan_flags: bool,
     sort: bool,
 ) -> Answer {
@@ -892,17 +906,24 @@ async fn run(
         .iter()
         .map(|c| mask.iter().any(|m| m.eq_ignore_ascii_case(&c.name_str())))
         .collect();
+    let near: Vec<bool> = cols
+        .iter()
+        .map(|c| approx.iter().any(|m| m.eq_ignore_ascii_case(&c.name_str())))
+        .collect();
     let mut out_rows: Vec<String> = rows
         .into_iter()
         .map(|r| {
             r.unwrap_raw()
                 .into_iter()
-                .zip(&masked)
-                .map(|(v, m)| {
+                .zip(masked.iter().zip(&near))
+                .map(|(v, (m, n))| {
+                    let v = v.unwrap_or(Value::NULL);
                     if *m {
                         "*".to_string()
+                    } else if *n && let Some(f) = approx_number(&v) {
+                        format!("~{f:.11e}")
                     } else {
-                        render(&v.unwrap_or(Value::NULL))
+                        render(&v)
                     }
                 })
                 .collect::<Vec<_>>()
@@ -921,6 +942,18 @@ async fn run(
             })
             .collect(),
         rows: out_rows,
+    }
+}
+
+/// A numeric value (text or binary protocol) as a double, for `@approx` columns.
+fn approx_number(v: &Value) -> Option<f64> {
+    match v {
+        Value::Double(d) => Some(*d),
+        Value::Float(f) => Some(f64::from(*f)),
+        Value::Int(i) => Some(*i as f64),
+        Value::UInt(u) => Some(*u as f64),
+        Value::Bytes(b) => std::str::from_utf8(b).ok()?.trim().parse().ok(),
+        _ => None,
     }
 }
 
@@ -1202,13 +1235,29 @@ async fn differential() {
             let binary = params.is_some();
             let want = tokio::time::timeout(
                 QUERY_TIMEOUT,
-                run(&mut plain, &e.sql, params, &e.mask, e.plan_flags, sort),
+                run(
+                    &mut plain,
+                    &e.sql,
+                    params,
+                    &e.mask,
+                    &e.approx,
+                    e.plan_flags,
+                    sort,
+                ),
             )
             .await
             .unwrap_or_else(|_| panic!("the plain server timed out on `{name}`"));
             let got = tokio::time::timeout(
                 QUERY_TIMEOUT,
-                run(&mut proxy, &e.sql, params, &e.mask, e.plan_flags, sort),
+                run(
+                    &mut proxy,
+                    &e.sql,
+                    params,
+                    &e.mask,
+                    &e.approx,
+                    e.plan_flags,
+                    sort,
+                ),
             )
             .await
             .unwrap_or_else(|_| Answer::Error(0, format!("no answer within {QUERY_TIMEOUT:?}")));
@@ -1253,10 +1302,10 @@ async fn differential() {
 
     // Writes, in order, text protocol: the OK packets compared, then every table's rows.
     for e in &writes {
-        let want = run(&mut plain, &e.sql, None, &[], false, true).await;
+        let want = run(&mut plain, &e.sql, None, &[], &[], false, true).await;
         let got = tokio::time::timeout(
             QUERY_TIMEOUT,
-            run(&mut proxy, &e.sql, None, &[], false, true),
+            run(&mut proxy, &e.sql, None, &[], &[], false, true),
         )
         .await
         .unwrap_or_else(|_| Answer::Error(0, format!("no answer within {QUERY_TIMEOUT:?}")));
@@ -1300,8 +1349,8 @@ async fn differential() {
             "notes",
         ] {
             let sql = format!("SELECT * FROM {table} ORDER BY id");
-            let want = run(&mut plain, &sql, None, &[], false, false).await;
-            let got = run(&mut proxy, &sql, None, &[], false, false).await;
+            let want = run(&mut plain, &sql, None, &[], &[], false, false).await;
+            let got = run(&mut proxy, &sql, None, &[], &[], false, false).await;
             if want != got {
                 failures.push(format!(
                     "after the writes, {table} differs:\n{}",

@@ -38,7 +38,58 @@ pub(super) async fn run_plan(
     } else {
         run_targets(sh, st, plan, sql, params).await?
     };
+    if let Merge::Rows(m) = &plan.merge
+        && crate::merge::eval::needed(m)
+    {
+        return merge_with_eval(sh, st, plan, m, outcomes, use_txn).await;
+    }
     crate::merge::merge(&plan.merge, outcomes)
+}
+
+/// A merge whose expressions over merged aggregates (and HAVING) one backend evaluates: fold,
+/// evaluate on the plan's first shard (in the session's transaction when there is one, with
+/// the session's settings), then sort and limit.
+async fn merge_with_eval(
+    sh: &Shared,
+    st: &mut SessionState,
+    plan: &Plan,
+    m: &crate::plan::RowMerge,
+    outcomes: Vec<Outcome>,
+    use_txn: bool,
+) -> Result<Outcome> {
+    use crate::merge;
+    let mut folded = merge::fold(m, merge::row_sets(outcomes)?)?;
+    let shard = plan.targets.first().map(|t| t.shard).unwrap_or(0);
+    let mut values = Vec::new();
+    for q in merge::eval::queries(m, &folded)? {
+        let one = Plan {
+            targets: vec![Target {
+                shard,
+                sql: Some(q.clone()),
+            }],
+            merge: Merge::Pass,
+            write: false,
+        };
+        let out = if use_txn {
+            run_targets_txn(sh, st, &one, &q, None).await?
+        } else {
+            run_targets(sh, st, &one, &q, None).await?
+        };
+        match out.into_iter().next() {
+            Some(Outcome::Rows(r)) => {
+                folded.warnings = folded.warnings.saturating_add(r.warnings);
+                folded.warning_list.extend(r.warning_list);
+                values.extend(r.rows.into_iter().next().unwrap_or_default());
+            }
+            _ => {
+                return Err(ProxyError::Transaction(
+                    "the evaluation of merged expressions returned no row".into(),
+                ));
+            }
+        }
+    }
+    merge::eval::apply(m, &mut folded, values)?;
+    Ok(Outcome::Rows(merge::finish(m, folded)?))
 }
 
 /// Runs `pre` then `sql` on one connection of `shard` (joining the session's transaction as any

@@ -32,6 +32,9 @@ pub fn value_text(v: &Value, col: Option<&ColumnDef>) -> Vec<u8> {
         Value::Int(i) => write!(out, "{i}"),
         Value::UInt(u) => write!(out, "{u}"),
         Value::Float(f) => write!(out, "{f}"),
+        Value::Double(d) if decimals < 31 && d.is_finite() => {
+            write!(out, "{}", fixed_decimals(*d, decimals))
+        }
         Value::Double(d) => write!(out, "{d}"),
         Value::Date(y, m, d, h, mi, s, us) => {
             let is_date = col.is_some_and(|c| c.col_type == ColumnType::MYSQL_TYPE_DATE);
@@ -58,6 +61,20 @@ pub fn value_text(v: &Value, col: Option<&ColumnDef>) -> Vec<u8> {
         }
     };
     out
+}
+
+/// A double shown with a fixed number of decimals, as the server shows a DOUBLE result of
+/// fixed scale (`STDDEV(int_col)` has 4): the shortest digits that read back as the value,
+/// rounded half up to that many decimals (zeros past the shortest digits, not the binary
+/// expansion).
+fn fixed_decimals(d: f64, decimals: u8) -> String {
+    use std::str::FromStr;
+    match bigdecimal::BigDecimal::from_str(&format!("{d:e}")) {
+        Ok(b) => b
+            .with_scale_round(i64::from(decimals), bigdecimal::RoundingMode::HalfUp)
+            .to_plain_string(),
+        Err(_) => format!("{d:.*}", usize::from(decimals)),
+    }
 }
 
 fn parse_i64(b: &[u8]) -> i64 {

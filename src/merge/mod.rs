@@ -14,6 +14,7 @@ use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 
 pub mod compare;
+pub mod eval;
 
 /// Merges the outcomes of a plan's targets (in target order).
 pub fn merge(spec: &Merge, outcomes: Vec<Outcome>) -> Result<Outcome> {
@@ -60,25 +61,7 @@ pub fn merge(spec: &Merge, outcomes: Vec<Outcome>) -> Result<Outcome> {
             }
             Ok(Outcome::Ok(total))
         }
-        Merge::Rows(m) => {
-            let mut sets = Vec::new();
-            for o in outcomes {
-                match o {
-                    Outcome::Rows(r) => sets.push(r),
-                    Outcome::Stream(_) => {
-                        return Err(ProxyError::Transaction(
-                            "a streamed result cannot be merged".into(),
-                        ));
-                    }
-                    Outcome::Ok(_) | Outcome::Multi(_) => {
-                        return Err(ProxyError::Transaction(
-                            "a shard answered something else than one result set where rows were expected".into(),
-                        ));
-                    }
-                }
-            }
-            Ok(Outcome::Rows(merge_rows(m, sets)?))
-        }
+        Merge::Rows(m) => Ok(Outcome::Rows(merge_rows(m, row_sets(outcomes)?)?)),
     }
 }
 
@@ -143,8 +126,78 @@ fn parse_info(info: &str) -> Vec<(&str, u64)> {
 /// Merges row sets: aggregates fold into one row; otherwise concatenate, de-duplicate, sort,
 /// then apply OFFSET/LIMIT. Refused (1235) when a text key has no weight string to compare
 /// by (e.g. `ORDER BY 2` of a `SELECT *`), or an ENUM/SET column is a sort key (the server
-/// sorts those by their index, which the result does not carry).
+/// sorts those by their index, which the result does not carry). A merge with expressions a
+/// backend computes ([`eval::needed`]) goes through [`fold`], [`eval`] and [`finish`] instead.
 pub fn merge_rows(m: &RowMerge, sets: Vec<RowSet>) -> Result<RowSet> {
+    if eval::needed(m) {
+        return Err(ProxyError::Transaction(
+            "a merge that computes expressions needs a backend to evaluate them".into(),
+        ));
+    }
+    finish(m, fold(m, sets)?)
+}
+
+/// The shards' rows combined, before the final sort, DISTINCT and LIMIT ([`finish`]): groups
+/// folded into one row each, or the shards' sorted runs merged.
+pub struct Folded {
+    pub columns: std::sync::Arc<Vec<ColumnDef>>,
+    pub rows: Vec<Vec<Value>>,
+    pub warnings: u16,
+    pub warning_list: Vec<Vec<Value>>,
+}
+
+/// The row sets of the shards' outcomes (refused when a shard answered something else).
+pub fn row_sets(outcomes: Vec<Outcome>) -> Result<Vec<RowSet>> {
+    let mut sets = Vec::new();
+    for o in outcomes {
+        match o {
+            Outcome::Rows(r) => sets.push(r),
+            Outcome::Stream(_) => {
+                return Err(ProxyError::Transaction(
+                    "a streamed result cannot be merged".into(),
+                ));
+            }
+            Outcome::Ok(_) | Outcome::Multi(_) => {
+                return Err(ProxyError::Transaction(
+                    "a shard answered something else than one result set where rows were expected"
+                        .into(),
+                ));
+            }
+        }
+    }
+    Ok(sets)
+}
+
+/// The sort keys of the ORDER BY, checked (text needs weight strings, ENUM/SET is refused).
+fn sort_keys(m: &RowMerge, keys: &Keys<'_>) -> Result<Vec<(KeyCol, bool)>> {
+    m.order_by
+        .iter()
+        .map(|(r, asc)| {
+            let k = keys.of(r)?;
+            if k.kind == Kind::Enum {
+                return Err(ProxyError::NotSupported(
+                    "ORDER BY an ENUM or SET column across shards (the server sorts them by their position in the type, which the proxy does not see: ORDER BY CAST(col AS CHAR) or col+0)".into(),
+                ));
+            }
+            keys.comparable(&k, "ORDER BY")?;
+            Ok((k, *asc))
+        })
+        .collect()
+}
+
+/// The group key columns of a GROUP BY merge.
+fn group_key_cols(keys: &Keys<'_>, group_keys: &[usize]) -> Result<Vec<KeyCol>> {
+    group_keys
+        .iter()
+        .map(|k| {
+            let key = keys.of(&OrderRef::Hidden(*k))?;
+            keys.comparable(&key, "GROUP BY").map(|()| key)
+        })
+        .collect()
+}
+
+/// First step of a merge: groups folded (aggregates), or sorted runs merged.
+pub fn fold(m: &RowMerge, sets: Vec<RowSet>) -> Result<Folded> {
     let columns = sets.first().map(|s| s.columns.clone()).unwrap_or_default();
     let warnings = sets
         .iter()
@@ -157,29 +210,9 @@ pub fn merge_rows(m: &RowMerge, sets: Vec<RowSet>) -> Result<RowSet> {
         warning_list.extend(s.warning_list);
     }
     let keys = Keys::new(m, &columns)?;
-    let sort: Vec<(KeyCol, bool)> = m
-        .order_by
-        .iter()
-        .map(|(r, asc)| {
-            let k = keys.of(r)?;
-            if k.kind == Kind::Enum {
-                return Err(ProxyError::NotSupported(
-                    "ORDER BY an ENUM or SET column across shards (the server sorts them by their position in the type, which the proxy does not see: ORDER BY CAST(col AS CHAR) or col+0)".into(),
-                ));
-            }
-            keys.comparable(&k, "ORDER BY")?;
-            Ok((k, *asc))
-        })
-        .collect::<Result<_>>()?;
-    let mut rows = match (&m.aggregates, &m.group_keys) {
+    let rows = match (&m.aggregates, &m.group_keys) {
         (Some(aggs), Some(group_keys)) => {
-            let gkeys: Vec<KeyCol> = group_keys
-                .iter()
-                .map(|k| {
-                    let key = keys.of(&OrderRef::Hidden(*k))?;
-                    keys.comparable(&key, "GROUP BY").map(|()| key)
-                })
-                .collect::<Result<_>>()?;
+            let gkeys = group_key_cols(&keys, group_keys)?;
             let mut index: HashMap<Vec<Vec<u8>>, usize> = HashMap::new();
             let mut groups: Vec<Vec<Vec<Value>>> = Vec::new();
             for row in runs.into_iter().flatten() {
@@ -195,25 +228,18 @@ pub fn merge_rows(m: &RowMerge, sets: Vec<RowSet>) -> Result<RowSet> {
                     }
                 }
             }
-            let mut rows = groups
+            groups
                 .into_iter()
-                .map(|g| fold(m, aggs, &keys, &columns, g))
-                .collect::<Result<Vec<_>>>()?;
-            // Without ORDER BY, MariaDB returns groups in the order of their keys.
-            let by: Vec<(KeyCol, bool)> = if sort.is_empty() {
-                gkeys.iter().map(|k| (*k, true)).collect()
-            } else {
-                sort.clone()
-            };
-            rows.sort_by(|a, b| order(a, b, &by, &columns));
-            rows
+                .map(|g| fold_group(m, aggs, &keys, &columns, g))
+                .collect::<Result<Vec<_>>>()?
         }
         (Some(aggs), None) => {
             let all: Vec<Vec<Value>> = runs.into_iter().flatten().collect();
-            vec![fold(m, aggs, &keys, &columns, all)?]
+            vec![fold_group(m, aggs, &keys, &columns, all)?]
         }
-        (None, _) if !sort.is_empty() => {
+        (None, _) if !m.order_by.is_empty() => {
             // Each shard sorted its rows (the ORDER BY went to every shard): merge the runs.
+            let sort = sort_keys(m, &keys)?;
             let wanted = match m.limit {
                 Some(l) if !m.distinct => {
                     usize::try_from(m.offset.saturating_add(l)).unwrap_or(usize::MAX)
@@ -224,6 +250,39 @@ pub fn merge_rows(m: &RowMerge, sets: Vec<RowSet>) -> Result<RowSet> {
         }
         (None, _) => runs.into_iter().flatten().collect(),
     };
+    Ok(Folded {
+        columns,
+        rows,
+        warnings,
+        warning_list,
+    })
+}
+
+/// Last step of a merge: folded groups sorted (by the ORDER BY, else by their keys as the
+/// server returns them), DISTINCT, OFFSET/LIMIT, hidden columns dropped.
+pub fn finish(m: &RowMerge, f: Folded) -> Result<RowSet> {
+    let Folded {
+        columns,
+        mut rows,
+        warnings,
+        warning_list,
+    } = f;
+    let keys = Keys::new(m, &columns)?;
+    if m.aggregates.is_some() {
+        let mut by = sort_keys(m, &keys)?;
+        if by.is_empty()
+            && let Some(group_keys) = &m.group_keys
+        {
+            // Without ORDER BY, MariaDB returns groups in the order of their keys.
+            by = group_key_cols(&keys, group_keys)?
+                .into_iter()
+                .map(|k| (k, true))
+                .collect();
+        }
+        if !by.is_empty() {
+            rows.sort_by(|a, b| order(a, b, &by, &columns));
+        }
+    }
     if m.distinct {
         let visible: Vec<KeyCol> = (0..columns.len().saturating_sub(m.hidden))
             .map(|i| {
@@ -407,9 +466,10 @@ fn resolve(r: &OrderRef, cols: &[ColumnDef], hidden: usize) -> Option<usize> {
 }
 
 /// Folds rows that belong together (every shard's row of an aggregate-only SELECT, or one
-/// group's rows) into one: each column by its aggregate; hidden columns come from the first
-/// row, except the weight strings of a MIN/MAX column, which come from the row chosen.
-fn fold(
+/// group's rows) into one: each column by its aggregate (visible columns by `aggs`, hidden ones
+/// by [`RowMerge::hidden_aggs`]); other hidden columns come from the first row, except the
+/// weight strings of a MIN/MAX column, which come from the row chosen.
+fn fold_group(
     m: &RowMerge,
     aggs: &[Agg],
     keys: &Keys<'_>,
@@ -419,42 +479,126 @@ fn fold(
     let mut out: Vec<Value> = rows.first().cloned().unwrap_or_default();
     out.resize(cols.len(), Value::NULL);
     let hidden_at = |k: usize| resolve(&OrderRef::Hidden(k), cols, m.hidden);
-    for (i, agg) in aggs.iter().enumerate() {
+    let at = |r: &OrderRef| resolve(r, cols, m.hidden);
+    let mut work: Vec<(usize, Agg)> = aggs.iter().copied().enumerate().collect();
+    for (k, g) in &m.hidden_aggs {
+        if let Some(i) = hidden_at(*k) {
+            work.push((i, *g));
+        }
+    }
+    let ints = |c: usize| -> i128 {
+        rows.iter()
+            .filter_map(|r| r.get(c))
+            .filter_map(as_i128)
+            .sum::<i128>()
+    };
+    let missing = |what: &str| {
+        ProxyError::Transaction(format!("{what} across shards without its partial columns"))
+    };
+    for (i, agg) in work {
         let col = cols.get(i);
         let v = match agg {
             Agg::First => continue,
-            Agg::Count => Value::Int(
-                rows.iter()
-                    .filter_map(|r| r.get(i))
-                    .filter_map(as_i128)
-                    .sum::<i128>()
-                    .try_into()
-                    .unwrap_or(i64::MAX),
-            ),
+            Agg::Count => Value::Int(ints(i).try_into().unwrap_or(i64::MAX)),
             Agg::Sum => sum(rows.iter().filter_map(|r| r.get(i)), col),
+            Agg::BitAnd | Agg::BitOr | Agg::BitXor => {
+                let mut acc: u64 = if agg == Agg::BitAnd { u64::MAX } else { 0 };
+                for v in rows.iter().filter_map(|r| r.get(i)) {
+                    let Some(x) = as_i128(v) else { continue };
+                    let x = x as u64;
+                    acc = match agg {
+                        Agg::BitAnd => acc & x,
+                        Agg::BitOr => acc | x,
+                        _ => acc ^ x,
+                    };
+                }
+                Value::UInt(acc)
+            }
             Agg::Avg => {
                 let Some((s, c)) = m
                     .averages
                     .iter()
-                    .find(|(p, _)| *p == i)
+                    .find(|(r, _)| at(r) == Some(i))
                     .and_then(|(_, k)| Some((hidden_at(*k)?, hidden_at(k + 1)?)))
                 else {
-                    return Err(ProxyError::Transaction(
-                        "AVG across shards without its SUM and COUNT columns".into(),
-                    ));
+                    return Err(missing("AVG"));
                 };
                 average(
                     sum(rows.iter().filter_map(|r| r.get(s)), cols.get(s)),
-                    rows.iter()
-                        .filter_map(|r| r.get(c))
-                        .filter_map(as_i128)
-                        .sum::<i128>(),
+                    ints(c),
                     col,
                 )
             }
+            Agg::Var { sample, root } => {
+                let Some(parts) =
+                    m.variances
+                        .iter()
+                        .find(|(r, _)| at(r) == Some(i))
+                        .and_then(|(_, k)| {
+                            Some([
+                                hidden_at(*k)?,
+                                hidden_at(k + 1)?,
+                                hidden_at(k + 2)?,
+                                hidden_at(k + 3)?,
+                            ])
+                        })
+                else {
+                    return Err(missing("VARIANCE/STDDEV"));
+                };
+                variance(&rows, parts, cols, sample, root)
+            }
+            Agg::CountDistinct | Agg::SumDistinct | Agg::AvgDistinct => {
+                let Some(args) =
+                    m.distincts
+                        .iter()
+                        .find(|(r, _)| at(r) == Some(i))
+                        .and_then(|(_, ks)| {
+                            ks.iter().map(|k| hidden_at(*k)).collect::<Option<Vec<_>>>()
+                        })
+                else {
+                    return Err(missing("an aggregate of DISTINCT values"));
+                };
+                let arg_keys: Vec<KeyCol> = args.iter().map(|a| keys.at(*a)).collect();
+                for k in &arg_keys {
+                    keys.comparable(k, "COUNT/SUM/AVG(DISTINCT)")?;
+                }
+                let mut seen = HashSet::new();
+                let mut values: Vec<&Vec<Value>> = Vec::new();
+                for r in &rows {
+                    if arg_keys
+                        .iter()
+                        .any(|k| matches!(r.get(k.idx), None | Some(Value::NULL)))
+                    {
+                        continue;
+                    }
+                    let form: Vec<Vec<u8>> = arg_keys
+                        .iter()
+                        .map(|k| eq_form(r, k, cols.get(k.idx)))
+                        .collect();
+                    if seen.insert(form) {
+                        values.push(r);
+                    }
+                }
+                match agg {
+                    Agg::CountDistinct => Value::Int(values.len().try_into().unwrap_or(i64::MAX)),
+                    _ => {
+                        let a = arg_keys[0];
+                        // The server adds distinct values in ascending order (it matters for
+                        // doubles only).
+                        values.sort_by(|x, y| cmp_key(x, y, &a, cols.get(a.idx)));
+                        let kind_col = cols.get(a.idx);
+                        let total = sum(values.iter().filter_map(|r| r.get(a.idx)), kind_col);
+                        if agg == Agg::SumDistinct {
+                            rescale(total, col)
+                        } else {
+                            average(total, values.len() as i128, col)
+                        }
+                    }
+                }
+            }
             Agg::Min | Agg::Max => {
                 let k = keys.at(i);
-                keys.comparable(&k, if *agg == Agg::Min { "MIN()" } else { "MAX()" })?;
+                keys.comparable(&k, if agg == Agg::Min { "MIN()" } else { "MAX()" })?;
                 let mut best: Option<&Vec<Value>> = None;
                 for r in rows
                     .iter()
@@ -464,7 +608,7 @@ fn fold(
                         None => true,
                         Some(b) => {
                             let o = cmp_key(r, b, &k, col);
-                            if *agg == Agg::Min {
+                            if agg == Agg::Min {
                                 o == Ordering::Less
                             } else {
                                 o == Ordering::Greater
@@ -490,6 +634,83 @@ fn fold(
         }
     }
     Ok(out)
+}
+
+/// A sum printed with the result column's scale (SUM(DISTINCT x) of a DECIMAL or integer
+/// column); doubles unchanged.
+fn rescale(v: Value, col: Option<&ColumnDef>) -> Value {
+    if col.is_some_and(|c| compare::kind(c) == Kind::Double) || matches!(v, Value::NULL) {
+        return v;
+    }
+    match compare::as_decimal(&v) {
+        Some(d) => {
+            let scale = col
+                .map(|c| i64::from(c.decimals))
+                .filter(|d| *d <= 30)
+                .unwrap_or(0);
+            Value::Bytes(d.with_scale(scale).to_plain_string().into_bytes())
+        }
+        None => v,
+    }
+}
+
+/// VAR_POP/VAR_SAMP (and their square roots, STDDEV_POP/STDDEV_SAMP) of the values whose
+/// per-shard COUNT, SUM, sum of squares and VAR_POP are at `[n, s, q, v]` in `rows`: for
+/// integers and DECIMAL exactly from the counts and sums, rounded once to a double at the end;
+/// for FLOAT/DOUBLE (whose sums are rounded) by combining the shards' own variances (Chan's
+/// parallel formula, numerically stable like the server's running computation). NULL without
+/// values (and for a sample of one value), as the server answers.
+fn variance(
+    rows: &[Vec<Value>],
+    [n, s, q, v]: [usize; 4],
+    cols: &[ColumnDef],
+    sample: bool,
+    root: bool,
+) -> Value {
+    let count = |r: &Vec<Value>| r.get(n).and_then(as_i128).unwrap_or(0);
+    let total: i128 = rows.iter().map(count).sum();
+    if total == 0 || (sample && total == 1) {
+        return Value::NULL;
+    }
+    let div = if sample { total - 1 } else { total };
+    let double = cols
+        .get(s)
+        .is_some_and(|c| compare::kind(c) == Kind::Double);
+    let var = if double {
+        let parts: Vec<(f64, f64, f64)> = rows
+            .iter()
+            .filter(|r| count(r) > 0)
+            .map(|r| {
+                let f = |i: usize| r.get(i).and_then(compare::as_f64).unwrap_or(0.0);
+                (count(r) as f64, f(s), f(v))
+            })
+            .collect();
+        let nt = total as f64;
+        let mean = parts.iter().map(|(_, s, _)| s).sum::<f64>() / nt;
+        let m2: f64 = parts
+            .iter()
+            .map(|(n, s, v)| {
+                let d = s / n - mean;
+                v * n + n * d * d
+            })
+            .sum();
+        m2 / div as f64
+    } else {
+        let dec = |i: usize| {
+            rows.iter()
+                .filter_map(|r| r.get(i))
+                .filter_map(compare::as_decimal)
+                .sum::<BigDecimal>()
+        };
+        let (sum, squares) = (dec(s), dec(q));
+        let num = squares - (&sum * &sum) / BigDecimal::from(total);
+        (num / BigDecimal::from(div))
+            .to_string()
+            .parse::<f64>()
+            .unwrap_or(f64::NAN)
+    };
+    let var = var.max(0.0);
+    Value::Double(if root { var.sqrt() } else { var })
 }
 
 /// AVG from the total SUM and COUNT: NULL for no rows; a double for FLOAT/DOUBLE arguments;

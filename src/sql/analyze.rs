@@ -50,6 +50,22 @@ pub enum Agg {
     Avg,
     /// Not an aggregate: a grouped query's plain column, the group's value (the first row's).
     First,
+    /// BIT_AND, BIT_OR, BIT_XOR: the shards' partial results combined with the same operation.
+    BitAnd,
+    BitOr,
+    BitXor,
+    /// The variance family: `sample` divides by n - 1 (VAR_SAMP, STDDEV_SAMP), `root` takes the
+    /// square root (STD, STDDEV, STDDEV_POP, STDDEV_SAMP). The shards return COUNT, SUM and the
+    /// sum of squares of the argument, which the merge combines exactly.
+    Var {
+        sample: bool,
+        root: bool,
+    },
+    /// COUNT(DISTINCT ...), SUM(DISTINCT x), AVG(DISTINCT x): the shards group by the
+    /// arguments as well and return them; the merge keeps each distinct value once.
+    CountDistinct,
+    SumDistinct,
+    AvgDistinct,
 }
 
 /// One item of a SELECT list, as the merge sees it.
@@ -57,6 +73,9 @@ pub enum Agg {
 pub enum Item {
     /// A mergeable aggregate.
     Agg(Agg),
+    /// An expression over aggregates and group keys (`SUM(a) / COUNT(*)`): the merge combines
+    /// its aggregates, then has a backend evaluate the expression over the merged values.
+    Computed,
     /// An aggregate the proxy cannot merge across shards (AVG, COUNT(DISTINCT), nested, ...).
     Unmergeable(String),
     /// A plain expression or column.
@@ -392,26 +411,56 @@ fn hex(h: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-fn agg_of(e: &Expr) -> Option<Result<Agg, String>> {
+/// The aggregate a function call computes, as the merge combines it: None when `e` is not an
+/// aggregate call; an error naming the construct for aggregates the proxy cannot combine.
+pub fn agg_of(e: &Expr) -> Option<Result<Agg, String>> {
     let Expr::Function(f) = e else { return None };
     let name = f.name.to_string().to_ascii_uppercase();
-    let agg = match name.as_str() {
-        "COUNT" => Agg::Count,
-        "SUM" => Agg::Sum,
-        "MIN" => Agg::Min,
-        "MAX" => Agg::Max,
-        "AVG" => Agg::Avg,
-        "GROUP_CONCAT" | "STD" | "STDDEV" | "STDDEV_POP" | "STDDEV_SAMP" | "VARIANCE"
-        | "VAR_POP" | "VAR_SAMP" | "BIT_AND" | "BIT_OR" | "BIT_XOR" | "JSON_ARRAYAGG"
-        | "JSON_OBJECTAGG" => return Some(Err(format!("{name}() across shards"))),
+    let distinct = matches!(&f.args, FunctionArguments::List(list) if list
+        .duplicate_treatment
+        .is_some_and(|d| d.to_string().eq_ignore_ascii_case("DISTINCT")));
+    let agg = match (name.as_str(), distinct) {
+        ("COUNT", false) => Agg::Count,
+        ("COUNT", true) => Agg::CountDistinct,
+        ("SUM", false) => Agg::Sum,
+        ("SUM", true) => Agg::SumDistinct,
+        ("AVG", false) => Agg::Avg,
+        ("AVG", true) => Agg::AvgDistinct,
+        // The smallest of the distinct values is the smallest value.
+        ("MIN", _) => Agg::Min,
+        ("MAX", _) => Agg::Max,
+        ("BIT_AND", false) => Agg::BitAnd,
+        ("BIT_OR", false) => Agg::BitOr,
+        ("BIT_XOR", false) => Agg::BitXor,
+        ("STD" | "STDDEV" | "STDDEV_POP", false) => Agg::Var {
+            sample: false,
+            root: true,
+        },
+        ("STDDEV_SAMP", false) => Agg::Var {
+            sample: true,
+            root: true,
+        },
+        ("VARIANCE" | "VAR_POP", false) => Agg::Var {
+            sample: false,
+            root: false,
+        },
+        ("VAR_SAMP", false) => Agg::Var {
+            sample: true,
+            root: false,
+        },
+        ("GROUP_CONCAT" | "JSON_ARRAYAGG" | "JSON_OBJECTAGG", _) => {
+            return Some(Err(format!("{name}() across shards")));
+        }
+        (
+            "BIT_AND" | "BIT_OR" | "BIT_XOR" | "STD" | "STDDEV" | "STDDEV_POP" | "STDDEV_SAMP"
+            | "VARIANCE" | "VAR_POP" | "VAR_SAMP",
+            true,
+        ) => return Some(Err(format!("{name}(DISTINCT ...) across shards"))),
         _ => return None,
     };
-    if let FunctionArguments::List(list) = &f.args
-        && list
-            .duplicate_treatment
-            .is_some_and(|d| d.to_string().eq_ignore_ascii_case("DISTINCT"))
-    {
-        return Some(Err(format!("{name}(DISTINCT ...) across shards")));
+    if f.over.is_some() {
+        // A window function, not an aggregate (refused across shards elsewhere).
+        return None;
     }
     Some(Ok(agg))
 }
@@ -422,18 +471,23 @@ fn item_of(e: &Expr) -> Item {
         Some(Err(what)) => return Item::Unmergeable(what),
         None => {}
     }
-    let mut nested = None;
+    let mut nested: Option<Option<String>> = None;
     let _ = visit_expressions(e, |sub| {
-        if let Some(r) = agg_of(sub) {
-            nested = Some(match r {
-                Ok(_) => format!("an aggregate inside an expression ({e}) across shards"),
-                Err(what) => what,
-            });
-            return ControlFlow::Break(());
+        match agg_of(sub) {
+            Some(Ok(_)) => nested = Some(nested.clone().flatten()),
+            Some(Err(what)) => {
+                nested = Some(Some(what));
+                return ControlFlow::Break(());
+            }
+            None => {}
         }
         ControlFlow::Continue(())
     });
-    nested.map(Item::Unmergeable).unwrap_or(Item::Plain)
+    match nested {
+        None => Item::Plain,
+        Some(None) => Item::Computed,
+        Some(Some(what)) => Item::Unmergeable(what),
+    }
 }
 
 fn select_shape(q: &Query) -> SelectShape {

@@ -45,7 +45,8 @@ SELECT id, -id AS m FROM customers ORDER BY m, id LIMIT 10;
 SELECT id, points + 1 FROM customers WHERE points < 18446744073709551615 ORDER BY id LIMIT 10;
 SELECT {BIT_AND|BIT_OR|BIT_XOR}(flags) FROM orders;
 SELECT {BIT_AND|BIT_OR|BIT_XOR}(visits) FROM customers;
-SELECT {STDDEV|STDDEV_POP|STDDEV_SAMP|VARIANCE|VAR_POP|VAR_SAMP}({balance|score|visits}) FROM customers;
+-- @approx: v
+SELECT {STDDEV|STDDEV_POP|STDDEV_SAMP|VARIANCE|VAR_POP|VAR_SAMP}({balance|score|visits}) AS v FROM customers;
 SELECT COUNT(DISTINCT product_id), SUM(DISTINCT qty), AVG(DISTINCT qty) FROM orders;
 SELECT COUNT(DISTINCT customer_id) FROM orders;
 SELECT GROUP_CONCAT(id ORDER BY id SEPARATOR ',') FROM customers WHERE id < 30;

@@ -42,13 +42,17 @@ pub fn scatter_select(
         if let Some(g) = group {
             return grouped_select(inp, targets, g);
         }
+        if shape
+            .items
+            .iter()
+            .any(|i| matches!(i, Item::Agg(_) | Item::Computed))
+        {
+            return grouped_select(inp, targets, Vec::new());
+        }
         if shape.having {
             return Err(ProxyError::NotSupported(
-                "HAVING without GROUP BY across shards".into(),
+                "HAVING without GROUP BY or aggregates across shards".into(),
             ));
-        }
-        if shape.items.iter().any(|i| matches!(i, Item::Agg(_))) {
-            return grouped_select(inp, targets, Vec::new());
         }
     }
     // Aggregates went to grouped_select above, unless each group is on one shard.

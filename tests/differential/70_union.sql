@@ -78,3 +78,4 @@ SELECT id, name, name FROM customers WHERE id < 5 UNION ALL SELECT id, name, cit
 SELECT c.id FROM customers c JOIN orders o ON o.id = c.id UNION ALL SELECT id FROM shops;
 SELECT id FROM customers WHERE id IN (SELECT customer_id FROM orders) UNION SELECT id FROM shops;
 SELECT id, ROW_NUMBER() OVER (ORDER BY id) FROM customers UNION ALL SELECT id, 1 FROM shops;
+SELECT SQL_CALC_FOUND_ROWS id FROM customers WHERE id < 5 UNION ALL SELECT customer_id FROM orders WHERE id < 5 ORDER BY 1 LIMIT 2;

@@ -183,9 +183,6 @@ impl Walk<'_, '_> {
 
     /// A SELECT reading sharded tables: row-local, or refused.
     fn branch(&mut self, s: &Select) -> Result<Rows> {
-        if s.into.is_some() {
-            return refuse("SELECT ... INTO in a UNION across shards");
-        }
         let grouped = match &s.group_by {
             GroupByExpr::All(_) => true,
             GroupByExpr::Expressions(v, _) => !v.is_empty(),
@@ -283,15 +280,20 @@ pub(super) fn union_select(
     if !q.locks.is_empty() || q.fetch.is_some() || q.for_clause.is_some() {
         return refuse("a locking or FETCH clause on a UNION across shards");
     }
-    let mut calc = false;
+    // Both would make a shard answer something else than rows to merge.
+    let (mut calc, mut into) = (false, false);
     walk_selects(&q.body, &mut |s| {
         calc |= s
             .select_modifiers
             .as_ref()
-            .is_some_and(|m| m.sql_calc_found_rows)
+            .is_some_and(|m| m.sql_calc_found_rows);
+        into |= s.into.is_some();
     });
     if calc {
         return refuse("SQL_CALC_FOUND_ROWS on a UNION across shards");
+    }
+    if into {
+        return refuse("SELECT ... INTO on a UNION across shards");
     }
     let mut blank = (**q).clone();
     blank.order_by = None;

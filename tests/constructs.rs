@@ -76,6 +76,10 @@ const ANSWERED: &[&str] = &[
     "SELECT id FROM customers WHERE id = 7 UNION ALL SELECT id FROM customers WHERE id = 7",
     "SELECT id FROM customers WHERE id = 1 UNION SELECT customer_id FROM orders WHERE customer_id = 3 ORDER BY id DESC",
     "SELECT name FROM regions UNION SELECT name FROM customers WHERE id = 4 ORDER BY name",
+    // UNION of rows of several shards: each shard runs it, the merge combines.
+    "SELECT id FROM customers WHERE id = 7 UNION ALL SELECT id FROM customers WHERE id = 8 ORDER BY id",
+    "SELECT name FROM regions UNION ALL SELECT name FROM customers UNION SELECT CONCAT(name, '') FROM customers ORDER BY 1 LIMIT 2, 5",
+    "SELECT c.id, o.amount FROM customers c JOIN orders o ON o.customer_id = c.id UNION ALL SELECT id, qty FROM order_items ORDER BY 2 DESC, 1 LIMIT 6",
     // Co-located joins pinned on one side only (inner and outer).
     "SELECT o.id, i.id, i.qty FROM orders o JOIN order_items i ON i.customer_id = o.customer_id AND i.order_id = o.id WHERE o.customer_id = 7 ORDER BY o.id, i.id",
     "SELECT o.id, i.id FROM orders o LEFT JOIN order_items i ON i.customer_id = o.customer_id AND i.order_id = o.id WHERE o.customer_id = 7 ORDER BY o.id, i.id",
@@ -134,8 +138,12 @@ const REFUSED: &[(&str, &str)] = &[
         "a subquery across shards",
     ),
     (
-        "SELECT id FROM customers WHERE id = 7 UNION ALL SELECT id FROM customers WHERE id = 8",
-        "UNION across shards",
+        "SELECT id FROM customers WHERE id = 7 EXCEPT SELECT id FROM customers WHERE id = 8",
+        "EXCEPT across shards",
+    ),
+    (
+        "SELECT id FROM customers WHERE id = 7 UNION ALL SELECT customer_id FROM orders GROUP BY customer_id",
+        "GROUP BY or an aggregate in a SELECT of a UNION across shards",
     ),
     (
         "SELECT t.id FROM (SELECT id FROM orders) t",

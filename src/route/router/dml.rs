@@ -28,18 +28,18 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 /// One table instance, placed.
-struct Placed {
+pub(super) struct Placed {
     /// The table as the statement names it, for messages.
-    name: String,
+    pub(super) name: String,
     /// The logical schema it is in.
-    schema: String,
+    pub(super) schema: String,
     /// The rule of a sharded table (None: unsharded or broadcast).
-    sharded: Option<Arc<TableRule>>,
+    pub(super) sharded: Option<Arc<TableRule>>,
     /// A broadcast table (a copy on each of `shards`).
-    broadcast: bool,
+    pub(super) broadcast: bool,
     /// Sharded: the shards its predicates allow. Otherwise: the shards holding it (an
     /// unsharded table's default shard, a broadcast table's copies).
-    shards: BTreeSet<ShardId>,
+    pub(super) shards: BTreeSet<ShardId>,
 }
 
 /// Whether two sharded instances place equal keys on the same shard: one table, or tables
@@ -91,11 +91,14 @@ pub(super) fn route_dml(inp: &RouteInput<'_>) -> Result<Plan> {
     }
     let fits = |s: &ShardId| anywhere.iter().all(|p| p.shards.contains(s));
     let multi = placed.len() > 1 || !sc.flat;
-    if multi
-        && !(shards.len() <= 1 && shards.iter().all(fits))
-        && let Some(why) = scatter_refusal(&sc, &placed, &components, &shards)
-    {
-        return Err(ProxyError::NotSupported(why));
+    if multi && !(shards.len() <= 1 && shards.iter().all(fits)) {
+        // A UNION of several shards' rows has its own rules (see `super::union`).
+        if !write && super::union::is_union(&a.stmt) {
+            return super::union::union_select(inp, &key);
+        }
+        if let Some(why) = scatter_refusal(&sc, &placed, &components, &shards) {
+            return Err(ProxyError::NotSupported(why));
+        }
     }
     if shards.is_empty() {
         // No shard can hold a matching row: ask one shard (where every other table is too),
@@ -171,6 +174,14 @@ fn place(inp: &RouteInput<'_>, sc: &Scopes) -> Result<Vec<Placed>> {
             all.push((t, &Cond::Any));
         }
     }
+    place_all(inp, all)
+}
+
+/// Places each (table, the condition restricting it).
+pub(super) fn place_all(
+    inp: &RouteInput<'_>,
+    all: Vec<(&TableName, &Cond)>,
+) -> Result<Vec<Placed>> {
     let mut placed = Vec::with_capacity(all.len());
     for (t, cond) in all {
         let (schema, rule) = resolve(inp.rules, inp.schema, t)?;
@@ -307,7 +318,7 @@ fn pick_common(inp: &RouteInput<'_>, anywhere: &[&Placed], write: bool) -> Resul
 /// (every combination that takes part has equal keys), one way for `follows` (a follower's
 /// rows that take part have the key of an anchor row that does: a LEFT JOIN's nullable side,
 /// a correlated subquery's table), until nothing changes.
-fn effective_sets(sc: &Scopes, placed: &[Placed]) -> Vec<BTreeSet<ShardId>> {
+pub(super) fn effective_sets(sc: &Scopes, placed: &[Placed]) -> Vec<BTreeSet<ShardId>> {
     let mut sets: Vec<BTreeSet<ShardId>> = placed.iter().map(|p| p.shards.clone()).collect();
     let tied = |x: usize, y: usize| match (
         placed.get(x).and_then(|p| p.sharded.as_ref()),
@@ -346,7 +357,7 @@ fn effective_sets(sc: &Scopes, placed: &[Placed]) -> Vec<BTreeSet<ShardId>> {
 
 /// The sharded instances grouped into components: co-located instances that the statement's
 /// joins tie together by their keys (union-find over `key_joins` and `follows`).
-fn components(sc: &Scopes, placed: &[Placed], sharded: &[usize]) -> Vec<Vec<usize>> {
+pub(super) fn components(sc: &Scopes, placed: &[Placed], sharded: &[usize]) -> Vec<Vec<usize>> {
     let mut parent: Vec<usize> = (0..placed.len()).collect();
     fn root(parent: &mut [usize], mut i: usize) -> usize {
         while parent[i] != i {
@@ -382,7 +393,7 @@ fn components(sc: &Scopes, placed: &[Placed], sharded: &[usize]) -> Vec<Vec<usiz
 /// the statement is not on), or None when it can: one scope of plain tables whose sharded
 /// instances form one component, every other table on each of the shards, and no outer join
 /// keeping rows that are on every shard (each shard would return them).
-fn scatter_refusal(
+pub(super) fn scatter_refusal(
     sc: &Scopes,
     placed: &[Placed],
     components: &[Vec<usize>],

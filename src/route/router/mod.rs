@@ -18,6 +18,7 @@ mod dml;
 mod group;
 mod insert;
 mod select;
+mod union;
 
 use dml::route_dml;
 use insert::route_insert;

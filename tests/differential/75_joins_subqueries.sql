@@ -99,3 +99,15 @@ SELECT COUNT(*) FROM customers WHERE id NOT IN (SELECT customer_id FROM orders W
 SELECT id FROM customers WHERE name = (SELECT name FROM customers WHERE id = ?) ORDER BY id;
 -- @params: 0
 SELECT id FROM customers WHERE balance > (SELECT balance FROM customers WHERE id < ?);
+SELECT id FROM events WHERE at IN (SELECT ordered_at FROM orders) ORDER BY id;
+SELECT id FROM customers WHERE created IN (SELECT at FROM events) ORDER BY id;
+SELECT id FROM customers WHERE tag IN (SELECT tag FROM customers WHERE id < 100 OR id > 1000) ORDER BY id;
+SELECT id FROM customers WHERE name IN (SELECT name FROM customers WHERE id < 40) AND id < 300 ORDER BY id;
+SELECT id FROM shops WHERE city IN (SELECT city FROM customers WHERE id < 50) ORDER BY id;
+SELECT id FROM events WHERE day IN (SELECT born FROM customers WHERE id < 300) ORDER BY id;
+SELECT id FROM events WHERE day = (SELECT MAX(day) FROM events WHERE kind = 'click') ORDER BY id;
+SELECT id FROM sessions WHERE user_id IN (SELECT id FROM customers WHERE id < 20) ORDER BY id;
+SELECT id FROM customers WHERE score > ALL (SELECT weight FROM orders WHERE id < 50) ORDER BY id;
+SELECT id FROM customers WHERE id IN (SELECT customer_id FROM orders WHERE id < 10) OR id IN (SELECT customer_id FROM order_items WHERE id < 10) ORDER BY id;
+SELECT id FROM customers WHERE big > (SELECT AVG(big) FROM customers) AND id < 100 ORDER BY id;
+SELECT id FROM customers WHERE points >= (SELECT MAX(flags) FROM orders WHERE id < 100) ORDER BY id;

@@ -68,6 +68,9 @@ const ANSWERED: &[&str] = &[
     "SELECT id, name FROM customers WHERE id = 3 AND id IN (SELECT customer_id FROM orders WHERE customer_id = 3)",
     "SELECT id FROM customers WHERE id = 4 AND region IN (SELECT code FROM regions WHERE name LIKE 'A%')",
     "SELECT (SELECT SUM(amount) FROM orders WHERE customer_id = 7), (SELECT name FROM customers WHERE id = 9)",
+    // Uncorrelated subqueries on other shards: evaluated first, their values inlined.
+    "SELECT COUNT(*) FROM customers WHERE id = 7 AND EXISTS (SELECT 1 FROM customers c2 WHERE c2.id = 8)",
+    "SELECT COUNT(*) FROM customers WHERE id = 7 AND EXISTS (SELECT 1 FROM customers WHERE id = 8)",
     // Derived tables.
     "SELECT t.id FROM (SELECT id FROM orders WHERE customer_id = 3) t ORDER BY t.id",
     "SELECT t.n, t.s FROM (SELECT COUNT(*) AS n, SUM(amount) AS s FROM orders WHERE customer_id IN (2, 4)) t",
@@ -126,14 +129,6 @@ const REFUSED: &[(&str, &str)] = &[
         "join of sharded",
     ),
     (
-        "SELECT COUNT(*) FROM customers WHERE id = 7 AND EXISTS (SELECT 1 FROM customers c2 WHERE c2.id = 8)",
-        "a subquery across shards",
-    ),
-    (
-        "SELECT COUNT(*) FROM customers WHERE id = 7 AND EXISTS (SELECT 1 FROM customers WHERE id = 8)",
-        "a subquery across shards",
-    ),
-    (
         "SELECT c.id, (SELECT COUNT(*) FROM orders o WHERE o.customer_id = c.id) FROM customers c",
         "a subquery across shards",
     ),
@@ -144,6 +139,10 @@ const REFUSED: &[(&str, &str)] = &[
     (
         "SELECT id FROM customers WHERE id = 7 UNION ALL SELECT customer_id FROM orders GROUP BY customer_id",
         "GROUP BY or an aggregate in a SELECT of a UNION across shards",
+    ),
+    (
+        "SELECT COUNT(*) FROM customers c WHERE EXISTS (SELECT 1 FROM customers c2 WHERE c2.id = c.id + 1)",
+        "a correlated subquery",
     ),
     (
         "SELECT t.id FROM (SELECT id FROM orders) t",

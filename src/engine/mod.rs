@@ -11,6 +11,7 @@ mod prepared;
 mod program;
 mod proxy_views;
 pub mod sessions;
+mod subquery;
 mod system_schema;
 pub mod vars;
 
@@ -351,7 +352,7 @@ pub(crate) fn run_sql_boxed<'a>(
     })
 }
 
-fn run_prefixed_boxed<'a>(
+pub(super) fn run_prefixed_boxed<'a>(
     sh: &'a Shared,
     st: &'a mut SessionState,
     sql: &'a str,
@@ -488,7 +489,7 @@ async fn run_sql_prefixed(
         None => Vec::new(),
     };
     let pinned = st.txn.pinned();
-    let mut plan = router::route(&RouteInput {
+    let routed = router::route(&RouteInput {
         rules: &sh.rules,
         schema: st.schema.as_deref(),
         analysis: &analysis,
@@ -497,7 +498,17 @@ async fn run_sql_prefixed(
         pinned: &pinned,
         no_auto_value_on_zero,
         columns: cols,
-    })?;
+    });
+    let mut plan = match routed {
+        Ok(p) => p,
+        // Subqueries across shards: evaluated first when uncorrelated (see `subquery`).
+        Err(ProxyError::NotSupported(why))
+            if analysis.select.as_ref().is_some_and(|s| s.multi_table) =>
+        {
+            return subquery::run(sh, st, &analysis, bound, prefix, why).await;
+        }
+        Err(e) => return Err(e),
+    };
     if let Some(p) = prefix {
         wrap_targets(&mut plan, sql, &analysis, params, |body| {
             format!("{p}{body}")

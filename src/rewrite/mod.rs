@@ -4,6 +4,7 @@
 
 pub mod info_schema;
 pub mod session;
+pub mod typed;
 
 use mysql_async::Value as MyValue;
 use sqlparser::ast::{

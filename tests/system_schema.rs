@@ -477,3 +477,388 @@ async fn create_and_drop_database_of_logical_schemas_only() {
     assert_eq!(code(&e), 1044);
     assert_eq!(databases_on(1, &other).await, vec![other.clone()]);
 }
+
+/// Statistics of a schema with every placement: `big` and `numbered` spread over both shards
+/// (the proxy numbers `numbered`), `dims` broadcast, `solo` unsharded (s0), `far` on s1 only.
+const STATS: &str = r#"
+[[schemas.tables]]
+names = ["big"]
+algorithm = "hash"
+key = "id"
+key_type = "int"
+
+[[schemas.tables]]
+names = ["numbered"]
+algorithm = "hash"
+key = "id"
+key_type = "int"
+auto_increment = true
+
+[[schemas.tables]]
+names = ["dims"]
+algorithm = "broadcast"
+
+[[schemas.tables]]
+names = ["far"]
+algorithm = "hash"
+key = "id"
+key_type = "int"
+shards = ["s1"]
+"#;
+
+/// One shard's numbers for a table: rows, data, index, free, auto_increment.
+type Numbers = [Option<u64>; 5];
+
+/// Each table's numbers as shard `s` reports them directly.
+async fn numbers_on(s: usize, db: &str) -> std::collections::BTreeMap<String, Numbers> {
+    let rows: Vec<Row> = direct(s)
+        .await
+        .exec(
+            "SELECT TABLE_NAME, TABLE_ROWS, DATA_LENGTH, INDEX_LENGTH, DATA_FREE, AUTO_INCREMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME <> 'shardgate_sequences'",
+            (db,),
+        )
+        .await
+        .unwrap();
+    rows.into_iter()
+        .map(|r| {
+            let n = |i: usize| r.get::<Option<u64>, _>(i).unwrap();
+            (r.get(0).unwrap(), [n(1), n(2), n(3), n(4), n(5)])
+        })
+        .collect()
+}
+
+/// Each index column's cardinality on shard `s`: (table, index, seq) -> cardinality.
+async fn cardinality_on(
+    s: usize,
+    db: &str,
+) -> std::collections::BTreeMap<(String, String, u64), Option<i64>> {
+    let rows: Vec<Row> = direct(s)
+        .await
+        .exec(
+            "SELECT TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX, CARDINALITY FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME <> 'shardgate_sequences'",
+            (db,),
+        )
+        .await
+        .unwrap();
+    rows.into_iter()
+        .map(|r| {
+            (
+                (r.get(0).unwrap(), r.get(1).unwrap(), r.get(2).unwrap()),
+                r.get(3).unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn sum(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x + y),
+        (x, None) | (None, x) => x,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statistics_add_up_over_the_shards() {
+    let db = "is_stats";
+    let (_addr, mut c) = setup(db, STATS).await;
+    for sql in [
+        "CREATE TABLE big (id BIGINT PRIMARY KEY, grp INT, pad VARCHAR(100), KEY k_grp (grp)) ENGINE=InnoDB",
+        "CREATE TABLE numbered (id BIGINT PRIMARY KEY AUTO_INCREMENT, v INT) ENGINE=InnoDB",
+        "CREATE TABLE dims (id INT PRIMARY KEY, name VARCHAR(20)) ENGINE=InnoDB",
+        "CREATE TABLE solo (id INT PRIMARY KEY, v INT, KEY k_v (v)) ENGINE=InnoDB",
+        "CREATE TABLE far (id BIGINT PRIMARY KEY, v INT) ENGINE=InnoDB",
+    ] {
+        c.query_drop(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    let values =
+        |n: usize, f: &dyn Fn(usize) -> String| (1..=n).map(f).collect::<Vec<_>>().join(", ");
+    for sql in [
+        format!(
+            "INSERT INTO big (id, grp, pad) VALUES {}",
+            values(60, &|i| format!(
+                "({i}, {}, REPEAT('x', {}))",
+                i % 7,
+                i % 90
+            ))
+        ),
+        format!(
+            "INSERT INTO numbered (v) VALUES {}",
+            values(9, &|i| format!("({i})"))
+        ),
+        format!(
+            "INSERT INTO dims VALUES {}",
+            values(10, &|i| format!("({i}, 'd{i}')"))
+        ),
+        format!(
+            "INSERT INTO solo VALUES {}",
+            values(45, &|i| format!("({i}, {})", i % 5))
+        ),
+        format!(
+            "INSERT INTO far VALUES {}",
+            values(5, &|i| format!("({i}, {i})"))
+        ),
+    ] {
+        c.query_drop(&sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    // Stable estimates: each shard's statistics recomputed where its tables are.
+    for s in 0..2 {
+        let mut d = direct(s).await;
+        let names: Vec<String> = d
+            .exec(
+                "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?",
+                (db,),
+            )
+            .await
+            .unwrap();
+        for t in names {
+            d.query_drop(format!("ANALYZE TABLE `{db}`.`{t}`"))
+                .await
+                .unwrap();
+        }
+    }
+    // What each shard reports directly, and what the proxy must make of it.
+    let on = [numbers_on(0, db).await, numbers_on(1, db).await];
+    let mut want: std::collections::BTreeMap<String, Numbers> = Default::default();
+    for t in ["big", "numbered"] {
+        let (a, b) = (on[0][t], on[1][t]);
+        want.insert(
+            t.into(),
+            [
+                sum(a[0], b[0]),
+                sum(a[1], b[1]),
+                sum(a[2], b[2]),
+                sum(a[3], b[3]),
+                a[4].max(b[4]),
+            ],
+        );
+    }
+    want.insert("dims".into(), on[0]["dims"]);
+    want.insert("solo".into(), on[0]["solo"]);
+    want.insert("far".into(), on[1]["far"]);
+    assert_eq!(
+        want["big"][0],
+        Some(60),
+        "InnoDB counts small tables exactly"
+    );
+    assert_eq!(want["numbered"][4], Some(10), "one past the largest id");
+    let avg = |n: &Numbers| match (n[0], n[1]) {
+        (Some(0), _) | (Some(_), None) => Some(0),
+        (Some(r), Some(d)) => Some(d / r),
+        (None, _) => None,
+    };
+
+    // information_schema.TABLES: each table once, with the combined numbers.
+    let rows: Vec<Row> = c
+        .query("SELECT TABLE_NAME, TABLE_ROWS, DATA_LENGTH, INDEX_LENGTH, DATA_FREE, AUTO_INCREMENT, AVG_ROW_LENGTH FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME")
+        .await
+        .unwrap();
+    let got: Vec<(String, Numbers, Option<u64>)> = rows
+        .iter()
+        .map(|r| {
+            let n = |i: usize| r.get::<Option<u64>, _>(i).unwrap();
+            (r.get(0).unwrap(), [n(1), n(2), n(3), n(4), n(5)], n(6))
+        })
+        .collect();
+    let expected: Vec<(String, Numbers, Option<u64>)> =
+        want.iter().map(|(t, n)| (t.clone(), *n, avg(n))).collect();
+    assert_eq!(got, expected);
+    // SELECT *, a WHERE on the name, a join-free single row.
+    let row: Row = c
+        .query_first(format!(
+            "SELECT * FROM information_schema.TABLES WHERE TABLE_SCHEMA = '{db}' AND TABLE_NAME = 'big'"
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.get::<Option<u64>, _>("TABLE_ROWS").unwrap(), Some(60));
+    assert_eq!(
+        row.get::<Option<u64>, _>("DATA_LENGTH").unwrap(),
+        want["big"][1]
+    );
+    assert_eq!(row.get::<String, _>("TABLE_NAME").unwrap(), "big");
+    // ORDER BY, LIMIT and WHERE on a statistic see the combined numbers, not one shard's.
+    let mut ranked: Vec<(u64, String)> = want
+        .iter()
+        .map(|(t, n)| (n[0].unwrap_or(0), t.clone()))
+        .collect();
+    ranked.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let top: Vec<String> = c
+        .query("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_ROWS DESC, TABLE_NAME LIMIT 2")
+        .await
+        .unwrap();
+    assert_eq!(top, vec![ranked[0].1.clone(), ranked[1].1.clone()]);
+    assert_eq!(top[0], "big");
+    let most_on_one = on[0]["big"][0].max(on[1]["big"][0]).unwrap_or(0);
+    let over: Vec<String> = c
+        .query(format!(
+            "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_ROWS > {most_on_one} ORDER BY 1"
+        ))
+        .await
+        .unwrap();
+    let mut over_want: Vec<String> = ranked
+        .iter()
+        .filter(|(n, _)| *n > most_on_one)
+        .map(|(_, t)| t.clone())
+        .collect();
+    over_want.sort();
+    assert!(over_want.contains(&"big".to_string()));
+    assert_eq!(over, over_want);
+    let total: Option<String> = c
+        .query_first(
+            "SELECT SUM(TABLE_ROWS) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()",
+        )
+        .await
+        .unwrap();
+    let all: u64 = want.values().filter_map(|n| n[0]).sum();
+    assert_eq!(total, Some(all.to_string()));
+    // Read where the tables live (s0 and s1): combining rows there is still refused.
+    let e = c
+        .query_drop("SELECT t.TABLE_NAME, s.INDEX_NAME FROM information_schema.TABLES t JOIN information_schema.STATISTICS s ON s.TABLE_SCHEMA = t.TABLE_SCHEMA AND s.TABLE_NAME = t.TABLE_NAME WHERE t.TABLE_SCHEMA = DATABASE() ORDER BY t.TABLE_ROWS")
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), 1235);
+
+    // SHOW TABLE STATUS: the same numbers, each table once, by name.
+    let status: Vec<Row> = c.query("SHOW TABLE STATUS").await.unwrap();
+    let got: Vec<(String, Numbers, Option<u64>)> = status
+        .iter()
+        .map(|r| {
+            let n = |k: &str| r.get::<Option<u64>, _>(k).unwrap();
+            (
+                r.get("Name").unwrap(),
+                [
+                    n("Rows"),
+                    n("Data_length"),
+                    n("Index_length"),
+                    n("Data_free"),
+                    n("Auto_increment"),
+                ],
+                n("Avg_row_length"),
+            )
+        })
+        .collect();
+    assert_eq!(got, expected);
+    let like: Vec<Row> = c.query("SHOW TABLE STATUS LIKE 'b%'").await.unwrap();
+    assert_eq!(like.len(), 1);
+    assert_eq!(like[0].get::<Option<u64>, _>("Rows").unwrap(), Some(60));
+    let e = c
+        .query_drop("SHOW TABLE STATUS WHERE Rows > 10")
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), 1235);
+    let named: Vec<Row> = c
+        .query(format!("SHOW TABLE STATUS FROM {db} WHERE Name = 'far'"))
+        .await
+        .unwrap();
+    assert_eq!(named.len(), 1);
+
+    // Cardinality: summed for the spread tables, one copy's (or the one shard's) otherwise.
+    let cards = [cardinality_on(0, db).await, cardinality_on(1, db).await];
+    let mut card_want: Vec<(String, String, u64, Option<i64>)> = Vec::new();
+    for ((t, i, q), c0) in &cards[0] {
+        let v = match t.as_str() {
+            "big" | "numbered" => match (c0, cards[1][&(t.clone(), i.clone(), *q)]) {
+                (Some(a), Some(b)) => Some(a + b),
+                (a, None) => *a,
+                (None, b) => b,
+            },
+            "far" => continue,
+            _ => *c0,
+        };
+        card_want.push((t.clone(), i.clone(), *q, v));
+    }
+    for ((t, i, q), c1) in &cards[1] {
+        if t == "far" {
+            card_want.push((t.clone(), i.clone(), *q, *c1));
+        }
+    }
+    card_want.sort();
+    let mut got: Vec<(String, String, u64, Option<i64>)> = c
+        .query("SELECT TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX, CARDINALITY FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() ORDER BY 1, 2, 3")
+        .await
+        .unwrap();
+    // (ORDER BY follows the view's case-insensitive collation: `k_grp` before `PRIMARY`.)
+    got.sort();
+    assert_eq!(got, card_want);
+    let top: Vec<(String, String)> = c
+        .query("SELECT TABLE_NAME, INDEX_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND CARDINALITY > 40 ORDER BY CARDINALITY DESC, 1")
+        .await
+        .unwrap();
+    assert_eq!(
+        top,
+        vec![
+            ("big".to_string(), "PRIMARY".to_string()),
+            ("solo".into(), "PRIMARY".into())
+        ]
+    );
+    let big_primary = card_want
+        .iter()
+        .find(|w| w.0 == "big" && w.1 == "PRIMARY")
+        .and_then(|w| w.3);
+    assert_eq!(big_primary, Some(60));
+    let index: Vec<Row> = c.query("SHOW INDEX FROM big").await.unwrap();
+    let got: Vec<(String, u64, Option<i64>)> = index
+        .iter()
+        .map(|r| {
+            (
+                r.get("Key_name").unwrap(),
+                r.get("Seq_in_index").unwrap(),
+                r.get("Cardinality").unwrap(),
+            )
+        })
+        .collect();
+    let want_big: Vec<(String, u64, Option<i64>)> = card_want
+        .iter()
+        .filter(|w| w.0 == "big")
+        .map(|w| (w.1.clone(), w.2, w.3))
+        .collect();
+    let mut sorted = got.clone();
+    sorted.sort();
+    assert_eq!(sorted, want_big, "each index column once, summed");
+    let e = c
+        .query_drop("SHOW INDEX FROM big WHERE Cardinality > 1")
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), 1235);
+    // A broadcast table's index: one copy's numbers.
+    let dims: Vec<Row> = c.query("SHOW KEYS FROM dims").await.unwrap();
+    assert_eq!(dims.len(), 1);
+    assert_eq!(
+        dims[0].get::<Option<i64>, _>("Cardinality").unwrap(),
+        cards[0][&("dims".to_string(), "PRIMARY".to_string(), 1)]
+    );
+
+    // Every view and SHOW form lists each logical table once.
+    let tables = ["big", "dims", "far", "numbered", "solo"];
+    for q in [
+        "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() ORDER BY 1",
+        "SELECT DISTINCT TABLE_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND ORDINAL_POSITION = 1 ORDER BY 1",
+        "SELECT TABLE_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND INDEX_NAME = 'PRIMARY' ORDER BY 1",
+        "SELECT TABLE_NAME FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = DATABASE() AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY 1",
+        "SELECT TABLE_NAME FROM information_schema.TABLE_CONSTRAINTS WHERE TABLE_SCHEMA = DATABASE() AND CONSTRAINT_TYPE = 'PRIMARY KEY' ORDER BY 1",
+    ] {
+        let got: Vec<String> = c.query(q).await.unwrap();
+        assert_eq!(got, tables, "{q}");
+    }
+    let full: Vec<(String, String)> = c.query("SHOW FULL TABLES").await.unwrap();
+    let names: Vec<&str> = full.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, tables);
+    let columns = count(
+        &mut c,
+        "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'big'",
+    )
+    .await;
+    assert_eq!(columns, 3);
+    assert_eq!(
+        count(
+            &mut c,
+            "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_NAME = 'big'"
+        )
+        .await,
+        1
+    );
+}

@@ -4,20 +4,28 @@
 //!   logical table once, `shardgate_sequences` hidden): its views are rewritten into derived
 //!   tables that keep each object's rows on the one shard that owns it (see
 //!   [`crate::rewrite::info_schema`]), and read on those shards with the usual scatter merge;
+//!   the statistics of a table spread over several shards (`TABLE_ROWS`, `DATA_LENGTH`, ... of
+//!   TABLES, `CARDINALITY` of STATISTICS) are first read on each of them, combined (see
+//!   [`TableStats`]) and written into the owner's derived table, so that WHERE, ORDER BY and
+//!   aggregates see them;
 //! - `mysql`, `performance_schema` and `sys` for admin users only, unchanged, on the default
 //!   shard (the gate in [`super::admin`] refuses them to others with 1142/1044);
 //! - the SHOW forms that list objects of every schema (`SHOW DATABASES`, `SHOW PROCEDURE
-//!   STATUS`, `SHOW OPEN TABLES`, `SHOW TABLE STATUS`) filtered the same way.
+//!   STATUS`, `SHOW OPEN TABLES`, `SHOW TABLE STATUS`) filtered the same way; `SHOW TABLE
+//!   STATUS` and `SHOW INDEX` of spread tables with their statistics combined the same way.
 
 use super::admin::is_admin;
 use super::local::text_rows;
 use super::{SessionState, Shared, fallback, proxy_views, run_plan, single};
 use crate::backend::sequence::SEQUENCE_TABLE;
-use crate::config::{Rules, ShardId};
+use crate::config::{Algorithm, Rules, Schema, ShardId, TableRule};
 use crate::error::{ProxyError, Result};
-use crate::execute::Outcome;
+use crate::execute::{Outcome, RowSet};
 use crate::plan::Target;
-use crate::rewrite::info_schema::{Owners, SchemaOwners, View, replace_views, view};
+use crate::rewrite::info_schema::{
+    Combined, Owners, STATUS_STAT_COLUMNS, SchemaOwners, TABLE_STAT_COLUMNS, TableStats, View,
+    add_cardinality, lit, replace_views, view,
+};
 use crate::route::router::{RouteInput, scatter_select};
 use crate::sql::analyze::{AnalyzeError, analyze, parse};
 use crate::sql::command::Command;
@@ -26,7 +34,7 @@ use crate::sql::lexer::{Tok, tokens};
 use crate::sql::privilege::{self, system_schema};
 use mysql_async::Value;
 use sqlparser::ast::{Query, Statement};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Whether `user` may make `db` their current schema, when `db` is a system schema (`None`:
 /// it is not one). information_schema: everyone; the others: admins only (1044, as MySQL).
@@ -108,13 +116,270 @@ pub(super) async fn show(
             let column = match (w(1), w(2)) {
                 ("PROCEDURE" | "FUNCTION", "STATUS") => "Db",
                 ("OPEN", "TABLES") => "Database",
-                ("TABLE", "STATUS") => "Name",
+                ("TABLE", "STATUS") => return Some(table_status(sh, st, sql).await),
                 _ => return None,
             };
             Some(filtered(sh, st, sql, column).await)
         }
+        Command::ShowForTable { schema, table } => {
+            let t = tokens(sql, 3);
+            let index = t.iter().skip(1).take(2).any(
+                |x| matches!(x, Tok::Word(w) if matches!(w.as_str(), "INDEX" | "INDEXES" | "KEYS")),
+            );
+            if !index {
+                return None;
+            }
+            let name = crate::sql::analyze::TableName {
+                schema: schema.clone(),
+                name: table.clone(),
+            };
+            let rule = match crate::route::router::resolve(&sh.rules, st.schema.as_deref(), &name) {
+                Ok((_, Some(rule))) if spread(&rule) => rule,
+                // Unsharded, broadcast (one copy is the table), or an error the usual path gives.
+                _ => return None,
+            };
+            Some(show_index(sh, st, sql, &rule.shards).await)
+        }
         _ => None,
     }
+}
+
+/// Whether `rule` spreads its table's rows over several shards (whose statistics then add up):
+/// not a broadcast table, whose every shard holds a whole copy.
+fn spread(rule: &TableRule) -> bool {
+    !matches!(*rule.algorithm, Algorithm::Broadcast) && rule.shards.len() > 1
+}
+
+/// The shard that answers for a table in information_schema and the SHOW forms (see
+/// [`crate::rewrite::info_schema`]): the schema's default shard when it holds the table (an
+/// unsharded table always), else the first shard of its rule.
+fn owner_of(schema: &Schema, rule: Option<&TableRule>) -> ShardId {
+    match rule {
+        Some(r) if !r.shards.contains(&schema.default_shard) => {
+            r.shards.first().copied().unwrap_or(schema.default_shard)
+        }
+        _ => schema.default_shard,
+    }
+}
+
+/// Whether the words after the WHERE of a SHOW statement name one of `columns`.
+fn where_names(sql: &str, columns: &[&str]) -> bool {
+    let t = tokens(sql, usize::MAX);
+    let Some(at) = t.iter().position(|x| *x == Tok::Word("WHERE".into())) else {
+        return false;
+    };
+    t[at..].iter().any(|x| match x {
+        Tok::Word(w) | Tok::Quoted(w) => columns.iter().any(|c| c.eq_ignore_ascii_case(w)),
+        _ => false,
+    })
+}
+
+/// The rows `sql` answers on shard `k` alone.
+async fn rows_on(sh: &Shared, st: &mut SessionState, k: ShardId, sql: &str) -> Result<RowSet> {
+    match run_plan(sh, st, &single(k), sql, None, false, false).await? {
+        Outcome::Rows(r) => Ok(r),
+        _ => Err(ProxyError::NotSupported(format!(
+            "a statement shardgate runs to gather statistics answered no rows: {sql}"
+        ))),
+    }
+}
+
+/// A value of a text or binary result as text.
+fn value_text(v: &Value) -> Option<String> {
+    match v {
+        Value::Bytes(b) => Some(String::from_utf8_lossy(b).into_owned()),
+        Value::Int(i) => Some(i.to_string()),
+        Value::UInt(u) => Some(u.to_string()),
+        _ => None,
+    }
+}
+
+/// A value of a text or binary result as a number (`None`: NULL or not a number).
+fn value_num<T: std::str::FromStr>(v: &Value) -> Option<T> {
+    value_text(v).and_then(|t| t.trim().parse().ok())
+}
+
+/// The position of column `name` in `set`.
+fn column_at(set: &RowSet, name: &str) -> Option<usize> {
+    set.columns
+        .iter()
+        .position(|c| c.name.eq_ignore_ascii_case(name.as_bytes()))
+}
+
+/// `v` as a value of the same representation as `like` (text for the text protocol).
+fn number_like(like: &Value, v: Option<u64>) -> Value {
+    match (v, like) {
+        (None, _) => Value::NULL,
+        (Some(n), Value::Int(_) | Value::UInt(_)) => Value::UInt(n),
+        (Some(n), _) => Value::Bytes(n.to_string().into_bytes()),
+    }
+}
+
+/// `SHOW TABLE STATUS [FROM db] [LIKE | WHERE]` of a logical schema: each table once, the row
+/// of the shard that owns it (as in information_schema), a sharded table's statistics
+/// combined over its shards (see [`TableStats`]), sorted by name as MariaDB lists them.
+async fn table_status(sh: &Shared, st: &mut SessionState, sql: &str) -> Result<Outcome> {
+    let t = crate::sql::lexer::spanned_tokens(sql, 5);
+    let named = match (t.get(3), t.get(4)) {
+        (Some((Tok::Word(w), _)), Some((tok, r))) if w == "FROM" || w == "IN" => match tok {
+            Tok::Word(_) => sql.get(r.clone()).map(str::to_string),
+            Tok::Quoted(q) => Some(q.clone()),
+            _ => None,
+        },
+        _ => None,
+    };
+    let Some(schema) = named
+        .as_deref()
+        .or(st.schema.as_deref())
+        .and_then(|n| sh.rules.schema(n))
+    else {
+        return filtered(sh, st, sql, "Name").await;
+    };
+    if !usable(sh, st).any(|s| s == schema.name) {
+        return filtered(sh, st, sql, "Name").await;
+    }
+    let spread_any = schema.tables().any(|r| spread(r));
+    if spread_any && where_names(sql, &STATUS_STAT_COLUMNS) {
+        return Err(ProxyError::NotSupported(
+            "SHOW TABLE STATUS WHERE on a statistic of a schema with sharded tables (the shards' numbers are combined after the WHERE would run: read information_schema.TABLES instead)".into(),
+        ));
+    }
+    let mut holders: BTreeSet<ShardId> = [schema.default_shard].into();
+    for r in schema.tables() {
+        holders.extend(r.shards.iter().copied());
+    }
+    let mut first: Option<RowSet> = None;
+    let mut kept: Vec<(Vec<u8>, Vec<Value>)> = Vec::new();
+    let mut stats: BTreeMap<Vec<u8>, TableStats> = BTreeMap::new();
+    let mut at: Option<(usize, [Option<usize>; 7])> = None;
+    for k in holders {
+        let set = rows_on(sh, st, k, sql).await?;
+        let (name_at, stat_at) = match at {
+            Some(a) => a,
+            None => {
+                let Some(n) = column_at(&set, "Name") else {
+                    return Ok(Outcome::Rows(set));
+                };
+                let a = (n, STATUS_STAT_COLUMNS.map(|c| column_at(&set, c)));
+                at = Some(a);
+                a
+            }
+        };
+        let mut set = set;
+        for row in std::mem::take(&mut set.rows) {
+            let Some(Value::Bytes(name)) = row.get(name_at).cloned() else {
+                continue;
+            };
+            if name.eq_ignore_ascii_case(SEQUENCE_TABLE.as_bytes()) {
+                continue;
+            }
+            let text = String::from_utf8_lossy(&name).into_owned();
+            let rule = schema.table(&text);
+            if let Some(r) = rule.as_deref()
+                && spread(r)
+                && r.shards.contains(&k)
+            {
+                let v = stat_at.map(|i| i.and_then(|i| row.get(i)).and_then(value_num::<u64>));
+                stats
+                    .entry(name.clone())
+                    .or_default()
+                    .add(&TableStats::from_shard(v));
+            }
+            if owner_of(schema, rule.as_deref()) == k {
+                kept.push((name, row));
+            }
+        }
+        if first.is_none() {
+            first = Some(set);
+        }
+    }
+    let Some(mut set) = first else {
+        return Err(ProxyError::NotSupported(
+            "SHOW TABLE STATUS on no shard".into(),
+        ));
+    };
+    if let Some((_, stat_at)) = at {
+        for (name, row) in &mut kept {
+            let Some(s) = stats.get(name) else { continue };
+            for (i, v) in stat_at.iter().zip(s.values()) {
+                if let Some(cell) = i.and_then(|i| row.get_mut(i)) {
+                    *cell = number_like(cell, v);
+                }
+            }
+        }
+    }
+    // MariaDB lists a schema's tables in the order of their file names: by bytes.
+    kept.sort_by(|a, b| a.0.cmp(&b.0));
+    set.rows = kept.into_iter().map(|(_, r)| r).collect();
+    Ok(Outcome::Rows(set))
+}
+
+/// `SHOW INDEX FROM t` of a table spread over `shards`: the first shard's rows (every shard
+/// has the same definition) with each `Cardinality` summed over the shards (see
+/// [`crate::rewrite::info_schema::Combined::cardinality`]).
+async fn show_index(
+    sh: &Shared,
+    st: &mut SessionState,
+    sql: &str,
+    shards: &[ShardId],
+) -> Result<Outcome> {
+    if where_names(sql, &["Cardinality"]) {
+        return Err(ProxyError::NotSupported(
+            "SHOW INDEX WHERE on Cardinality of a sharded table (the shards' numbers are summed after the WHERE would run: read information_schema.STATISTICS instead)".into(),
+        ));
+    }
+    let mut first: Option<RowSet> = None;
+    let mut sums: BTreeMap<(Vec<u8>, u64), Option<i64>> = BTreeMap::new();
+    let mut at: Option<(usize, usize, usize)> = None;
+    for &k in shards {
+        let set = rows_on(sh, st, k, sql).await?;
+        let (key, seq, card) = match at {
+            Some(a) => a,
+            None => {
+                let (Some(key), Some(seq), Some(card)) = (
+                    column_at(&set, "Key_name"),
+                    column_at(&set, "Seq_in_index"),
+                    column_at(&set, "Cardinality"),
+                ) else {
+                    return Ok(Outcome::Rows(set));
+                };
+                at = Some((key, seq, card));
+                (key, seq, card)
+            }
+        };
+        for row in &set.rows {
+            let (Some(Value::Bytes(name)), Some(n)) =
+                (row.get(key), row.get(seq).and_then(value_num::<u64>))
+            else {
+                continue;
+            };
+            let c = row.get(card).and_then(value_num::<i64>);
+            let e = sums.entry((name.clone(), n)).or_default();
+            *e = add_cardinality(*e, c);
+        }
+        if first.is_none() {
+            first = Some(set);
+        }
+    }
+    let Some(mut set) = first else {
+        return Err(ProxyError::NotSupported("SHOW INDEX on no shard".into()));
+    };
+    if let Some((key, seq, card)) = at {
+        for row in &mut set.rows {
+            let k = match (row.get(key), row.get(seq).and_then(value_num::<u64>)) {
+                (Some(Value::Bytes(name)), Some(n)) => (name.clone(), n),
+                _ => continue,
+            };
+            if let (Some(sum), Some(cell)) = (sums.get(&k), row.get_mut(card)) {
+                *cell = match (sum, &*cell) {
+                    (None, _) => Value::NULL,
+                    (Some(n), Value::Int(_) | Value::UInt(_)) => Value::Int(*n),
+                    (Some(n), _) => Value::Bytes(n.to_string().into_bytes()),
+                };
+            }
+        }
+    }
+    Ok(Outcome::Rows(set))
 }
 
 /// `ALTER {DATABASE | SCHEMA} [name] ...` (which the parser refuses): of a logical schema, on
@@ -370,6 +635,17 @@ async fn read_info_schema(
         };
         scatter_select(&inp, targets, false)?
     };
+    // Statistics of sharded tables, combined over their shards, when the statement reads them.
+    let reads = |v: &str| views.iter().any(|(_, n)| n.eq_ignore_ascii_case(v));
+    let text = inlined.to_string();
+    let want_tables = reads("TABLES") && mentions(&text, &TABLE_STAT_COLUMNS);
+    let want_index = reads("STATISTICS") && mentions(&text, &["CARDINALITY"]);
+    let combined = if want_tables || want_index {
+        let names: Vec<String> = owners.schemas.iter().map(|o| o.name.clone()).collect();
+        combine(sh, st, &names, want_tables, want_index).await?
+    } else {
+        Combined::default()
+    };
     let rows = proxy_views::visible_sessions(sh, st, admin);
     for t in &mut plan.targets {
         let mut stmt = match &t.sql {
@@ -382,11 +658,18 @@ async fn read_info_schema(
         let k = t.shard;
         replace_views(&mut stmt, current_is_info, &mut |name| {
             let body = match view(name) {
-                View::Tables { schema, table } => format!(
-                    "SELECT * FROM information_schema.{} WHERE {}",
-                    name.to_ascii_uppercase(),
-                    owners.tables_predicate(k, schema, table)
-                ),
+                View::Tables { schema, table } => {
+                    let pred = owners.tables_predicate(k, schema, table);
+                    let upper = name.to_ascii_uppercase();
+                    let with_stats = match upper.as_str() {
+                        "TABLES" => combined.tables_body(k, &pred),
+                        "STATISTICS" => combined.statistics_body(k, &pred),
+                        _ => None,
+                    };
+                    with_stats.unwrap_or_else(|| {
+                        format!("SELECT * FROM information_schema.{upper} WHERE {pred}")
+                    })
+                }
                 View::Schemas { schema } => format!(
                     "SELECT * FROM information_schema.{} WHERE {}",
                     name.to_ascii_uppercase(),
@@ -409,6 +692,142 @@ async fn read_info_schema(
     let stream = plan.targets.len() == 1;
     // Not joined to the session's transaction: information_schema is not transactional.
     run_plan(sh, st, &plan, "", None, false, stream).await
+}
+
+/// Whether a statement's text names one of `columns` or selects every column (`*`, not the
+/// one of `COUNT(*)`).
+fn mentions(sql: &str, columns: &[&str]) -> bool {
+    let t = tokens(sql, usize::MAX);
+    t.iter().enumerate().any(|(i, x)| match x {
+        Tok::Word(w) | Tok::Quoted(w) => columns.iter().any(|c| c.eq_ignore_ascii_case(w)),
+        Tok::Sym('*') => {
+            !(i > 0 && t[i - 1] == Tok::Sym('(') && t.get(i + 1) == Some(&Tok::Sym(')')))
+        }
+        _ => false,
+    })
+}
+
+/// The statistics of the sharded tables of `schemas`, read on every shard that holds one and
+/// combined (see [`TableStats`] and [`Combined`]): `tables` those of `TABLES`, `indexes` the
+/// cardinalities of `STATISTICS`.
+async fn combine(
+    sh: &Shared,
+    st: &mut SessionState,
+    schemas: &[String],
+    tables: bool,
+    indexes: bool,
+) -> Result<Combined> {
+    let mut out = Combined::default();
+    let mut holders: BTreeSet<ShardId> = BTreeSet::new();
+    for name in schemas {
+        if let Some(s) = sh.rules.schema(name) {
+            for r in s.tables().filter(|r| spread(r)) {
+                holders.extend(r.shards.iter().copied());
+            }
+        }
+    }
+    if holders.is_empty() {
+        return Ok(out);
+    }
+    let list: Vec<String> = schemas.iter().map(|s| lit(s)).collect();
+    let list = list.join(", ");
+    // The rule of a row's table, when it spreads the table over shards including `k`.
+    let rule_of = |k: ShardId, schema: &str, table: &str| {
+        let s = sh.rules.schema(schema)?;
+        let r = s.table(table)?;
+        (spread(&r) && r.shards.contains(&k)).then(|| owner_of(s, Some(&r)))
+    };
+    for k in holders {
+        if tables {
+            let set = rows_on(
+                sh,
+                st,
+                k,
+                &format!("SELECT * FROM information_schema.TABLES WHERE TABLE_SCHEMA IN ({list})"),
+            )
+            .await?;
+            if out.tables_columns.is_empty() {
+                out.tables_columns = set
+                    .columns
+                    .iter()
+                    .map(|c| String::from_utf8_lossy(&c.name).into_owned())
+                    .collect();
+            }
+            let (Some(sc), Some(tc)) = (
+                column_at(&set, "TABLE_SCHEMA"),
+                column_at(&set, "TABLE_NAME"),
+            ) else {
+                continue;
+            };
+            let at = TABLE_STAT_COLUMNS.map(|c| column_at(&set, c));
+            for row in &set.rows {
+                let (Some(schema), Some(table)) = (
+                    row.get(sc).and_then(value_text),
+                    row.get(tc).and_then(value_text),
+                ) else {
+                    continue;
+                };
+                let Some(owner) = rule_of(k, &schema, &table) else {
+                    continue;
+                };
+                let v = at.map(|i| i.and_then(|i| row.get(i)).and_then(value_num::<u64>));
+                out.tables
+                    .entry((schema, table))
+                    .or_insert((owner, TableStats::default()))
+                    .1
+                    .add(&TableStats::from_shard(v));
+            }
+        }
+        if indexes {
+            let set = rows_on(
+                sh,
+                st,
+                k,
+                &format!(
+                    "SELECT * FROM information_schema.STATISTICS WHERE TABLE_SCHEMA IN ({list})"
+                ),
+            )
+            .await?;
+            if out.statistics_columns.is_empty() {
+                out.statistics_columns = set
+                    .columns
+                    .iter()
+                    .map(|c| String::from_utf8_lossy(&c.name).into_owned())
+                    .collect();
+            }
+            let cols = [
+                "TABLE_SCHEMA",
+                "TABLE_NAME",
+                "INDEX_NAME",
+                "SEQ_IN_INDEX",
+                "CARDINALITY",
+            ]
+            .map(|c| column_at(&set, c));
+            let [Some(sc), Some(tc), Some(ic), Some(qc), Some(cc)] = cols else {
+                continue;
+            };
+            for row in &set.rows {
+                let (Some(schema), Some(table), Some(index), Some(seq)) = (
+                    row.get(sc).and_then(value_text),
+                    row.get(tc).and_then(value_text),
+                    row.get(ic).and_then(value_text),
+                    row.get(qc).and_then(value_num::<u64>),
+                ) else {
+                    continue;
+                };
+                let Some(owner) = rule_of(k, &schema, &table) else {
+                    continue;
+                };
+                let c = row.get(cc).and_then(value_num::<i64>);
+                let e = out
+                    .cardinality
+                    .entry((schema, table, index, seq))
+                    .or_insert((owner, None));
+                e.1 = add_cardinality(e.1, c);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The query of a derived table the proxy wrote.
@@ -434,14 +853,8 @@ fn owners(sh: &Shared, st: &SessionState) -> Vec<SchemaOwners> {
                 s.default_shard,
                 // The default shard owns every table it holds: most schemas then live whole
                 // on one shard, where any statement on information_schema can run.
-                s.tables().map(|r| {
-                    let owner = if r.shards.contains(&s.default_shard) {
-                        s.default_shard
-                    } else {
-                        r.shards.first().copied().unwrap_or(s.default_shard)
-                    };
-                    (r.name.clone(), owner)
-                }),
+                s.tables()
+                    .map(|r| (r.name.clone(), owner_of(s, Some(r.as_ref())))),
             )
         })
         .collect()

@@ -8,7 +8,9 @@
 //! `information_schema`'s own rows by one chosen shard. Run on each owning shard, the rows add
 //! up to one row per logical object, and the statement's own WHERE, ORDER BY and aggregates
 //! work on them as on one server. Views the proxy answers itself (PROCESSLIST, the privilege
-//! views) become derived tables of literal rows the proxy writes.
+//! views) become derived tables of literal rows the proxy writes. In `TABLES` and `STATISTICS`
+//! the owner's statistics of a table spread over several shards are replaced by the numbers
+//! combined over its shards ([`Combined`], [`TableStats`]).
 //!
 //! A derived table rather than an extra WHERE term: it keeps the meaning of outer joins and of
 //! the statement's aliases, and MariaDB merges it into the outer query (its information_schema
@@ -19,7 +21,7 @@ pub use crate::sql::info_schema::{View, view};
 use sqlparser::ast::{
     Ident, ObjectNamePart, Query, Statement, TableAlias, TableFactor, VisitMut, VisitorMut,
 };
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::ControlFlow;
 
 /// The logical objects of one schema and the shard that owns each (see the module docs).
@@ -197,6 +199,233 @@ pub fn lit(s: &str) -> String {
     format!("_utf8mb4 X'{hex}'")
 }
 
+/// The statistics of `information_schema.TABLES` that describe a table's contents rather than
+/// its definition, in the view's column order; `SHOW TABLE STATUS` names them as
+/// [`STATUS_STAT_COLUMNS`]. For a sharded table each is combined over the shards that hold it
+/// (see [`TableStats`]); every other column is the owning shard's.
+pub const TABLE_STAT_COLUMNS: [&str; 7] = [
+    "TABLE_ROWS",
+    "AVG_ROW_LENGTH",
+    "DATA_LENGTH",
+    "MAX_DATA_LENGTH",
+    "INDEX_LENGTH",
+    "DATA_FREE",
+    "AUTO_INCREMENT",
+];
+
+/// [`TABLE_STAT_COLUMNS`] as `SHOW TABLE STATUS` names them.
+pub const STATUS_STAT_COLUMNS: [&str; 7] = [
+    "Rows",
+    "Avg_row_length",
+    "Data_length",
+    "Max_data_length",
+    "Index_length",
+    "Data_free",
+    "Auto_increment",
+];
+
+/// The statistics of one sharded table, combined over the shards holding it: what one server
+/// holding all its rows would report, as far as the shards' own numbers allow.
+///
+/// - `TABLE_ROWS` (`Rows`): the sum of the shards' counts (each an estimate for InnoDB, exact
+///   for MyISAM and Aria, as on one server);
+/// - `DATA_LENGTH`, `MAX_DATA_LENGTH`, `INDEX_LENGTH`, `DATA_FREE`: sums (bytes used, the
+///   capacity, the index bytes and the free bytes of all the copies that hold a part of it);
+/// - `AVG_ROW_LENGTH`: recomputed as the summed data length over the summed rows (0 with no
+///   rows), never an average of averages;
+/// - `AUTO_INCREMENT`: the largest over the shards: the next value no shard has used. Where the
+///   proxy numbers the column from its sequence, ids go to rows in the proxy's order and each
+///   shard's counter follows the largest id it stored, so that is one past the largest id
+///   given (the proxy's next id while a single proxy hands out dense ids).
+///
+/// A column NULL on every shard stays NULL; a NULL on some shards only counts as nothing.
+/// Broadcast tables are not combined: every shard holds a whole copy, one copy's numbers are
+/// the table's.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TableStats {
+    pub rows: Option<u64>,
+    pub data_length: Option<u64>,
+    pub max_data_length: Option<u64>,
+    pub index_length: Option<u64>,
+    pub data_free: Option<u64>,
+    pub auto_increment: Option<u64>,
+}
+
+impl TableStats {
+    /// One shard's numbers, in the order of [`TABLE_STAT_COLUMNS`] (its `AVG_ROW_LENGTH` is
+    /// not used: it is recomputed).
+    pub fn from_shard(v: [Option<u64>; 7]) -> Self {
+        TableStats {
+            rows: v[0],
+            data_length: v[2],
+            max_data_length: v[3],
+            index_length: v[4],
+            data_free: v[5],
+            auto_increment: v[6],
+        }
+    }
+
+    /// Adds another shard's numbers.
+    pub fn add(&mut self, o: &TableStats) {
+        let sum = |a: Option<u64>, b: Option<u64>| match (a, b) {
+            (Some(x), Some(y)) => Some(x.saturating_add(y)),
+            (x, None) | (None, x) => x,
+        };
+        self.rows = sum(self.rows, o.rows);
+        self.data_length = sum(self.data_length, o.data_length);
+        self.max_data_length = sum(self.max_data_length, o.max_data_length);
+        self.index_length = sum(self.index_length, o.index_length);
+        self.data_free = sum(self.data_free, o.data_free);
+        self.auto_increment = match (self.auto_increment, o.auto_increment) {
+            (Some(x), Some(y)) => Some(x.max(y)),
+            (x, None) | (None, x) => x,
+        };
+    }
+
+    /// The summed data length over the summed rows (MariaDB's own definition), 0 with no rows.
+    pub fn avg_row_length(&self) -> Option<u64> {
+        match (self.rows, self.data_length) {
+            (Some(0), _) => Some(0),
+            (Some(r), Some(d)) => Some(d / r),
+            (Some(_), None) => Some(0),
+            (None, _) => None,
+        }
+    }
+
+    /// The combined values, in the order of [`TABLE_STAT_COLUMNS`].
+    pub fn values(&self) -> [Option<u64>; 7] {
+        [
+            self.rows,
+            self.avg_row_length(),
+            self.data_length,
+            self.max_data_length,
+            self.index_length,
+            self.data_free,
+            self.auto_increment,
+        ]
+    }
+}
+
+/// One column of an index: `(schema, table, index, seq_in_index)`.
+pub type IndexColumn = (String, String, String, u64);
+
+/// The statistics of the sharded tables a statement may read, combined over their shards,
+/// each with the shard that owns its row (answers for it in information_schema).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Combined {
+    /// `(schema, table)` → (owner, statistics).
+    pub tables: BTreeMap<(String, String), (usize, TableStats)>,
+    /// `(schema, table, index, seq_in_index)` → (owner, summed CARDINALITY: an estimate of
+    /// the distinct values of the index prefix on each shard; NULL where no shard knows).
+    pub cardinality: BTreeMap<IndexColumn, (usize, Option<i64>)>,
+    /// The columns of `TABLES`, in order, as the backends name them.
+    pub tables_columns: Vec<String>,
+    /// The columns of `STATISTICS`, in order.
+    pub statistics_columns: Vec<String>,
+}
+
+/// Sums two optional cardinalities (NULL only where both are).
+pub fn add_cardinality(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.saturating_add(y)),
+        (x, None) | (None, x) => x,
+    }
+}
+
+impl Combined {
+    /// The body of the derived table standing for `TABLES` on shard `k` (rows kept by `pred`):
+    /// the sharded tables `k` owns carry their combined statistics. `None`: nothing to
+    /// replace there (the plain `SELECT *` does).
+    pub fn tables_body(&self, k: usize, pred: &str) -> Option<String> {
+        let mine: Vec<(&(String, String), &TableStats)> = self
+            .tables
+            .iter()
+            .filter(|(_, (o, _))| *o == k)
+            .map(|(n, (_, s))| (n, s))
+            .collect();
+        if mine.is_empty() || self.tables_columns.is_empty() {
+            return None;
+        }
+        let cols: Vec<String> = self
+            .tables_columns
+            .iter()
+            .map(|c| {
+                let Some(i) = TABLE_STAT_COLUMNS
+                    .iter()
+                    .position(|s| s.eq_ignore_ascii_case(c))
+                else {
+                    return quote(c);
+                };
+                let whens: Vec<String> = mine
+                    .iter()
+                    .map(|((s, t), st)| {
+                        let v = st.values()[i]
+                            .map_or("NULL".to_string(), |n| format!("CAST({n} AS UNSIGNED)"));
+                        format!(
+                            "WHEN `TABLE_SCHEMA` = {} AND `TABLE_NAME` = {} THEN {v}",
+                            lit(s),
+                            lit(t)
+                        )
+                    })
+                    .collect();
+                format!(
+                    "CASE {} ELSE {} END AS {}",
+                    whens.join(" "),
+                    quote(c),
+                    quote(c)
+                )
+            })
+            .collect();
+        Some(format!(
+            "SELECT {} FROM information_schema.TABLES WHERE {pred}",
+            cols.join(", ")
+        ))
+    }
+
+    /// The body of the derived table standing for `STATISTICS` on shard `k`: the indexes of
+    /// the sharded tables `k` owns carry their summed `CARDINALITY`.
+    pub fn statistics_body(&self, k: usize, pred: &str) -> Option<String> {
+        let whens: Vec<String> = self
+            .cardinality
+            .iter()
+            .filter(|(_, (o, _))| *o == k)
+            .map(|((s, t, i, q), (_, c))| {
+                let v = c.map_or("NULL".to_string(), |n| format!("CAST({n} AS SIGNED)"));
+                format!(
+                    "WHEN `TABLE_SCHEMA` = {} AND `TABLE_NAME` = {} AND `INDEX_NAME` = {} AND `SEQ_IN_INDEX` = {q} THEN {v}",
+                    lit(s),
+                    lit(t),
+                    lit(i)
+                )
+            })
+            .collect();
+        if whens.is_empty() || self.statistics_columns.is_empty() {
+            return None;
+        }
+        let whens = whens.join(" ");
+        let cols: Vec<String> = self
+            .statistics_columns
+            .iter()
+            .map(|c| {
+                if c.eq_ignore_ascii_case("CARDINALITY") {
+                    format!("CASE {whens} ELSE {} END AS {}", quote(c), quote(c))
+                } else {
+                    quote(c)
+                }
+            })
+            .collect();
+        Some(format!(
+            "SELECT {} FROM information_schema.STATISTICS WHERE {pred}",
+            cols.join(", ")
+        ))
+    }
+}
+
+/// A column name in back quotes.
+fn quote(c: &str) -> String {
+    format!("`{}`", c.replace('`', "``"))
+}
+
 /// Replaces every relation of `information_schema` in `stmt` (named `information_schema.X`, or
 /// `X` alone when `current_is_info`: the session's schema is information_schema) by the derived
 /// table `derived(X)` returns, aliased as the relation was (or as `X`). `derived` returns
@@ -314,6 +543,91 @@ mod tests {
                 "SELECT * FROM information_schema.TABLES WHERE {p}"
             ))
             .unwrap();
+        }
+    }
+
+    #[test]
+    fn statistics_add_up() {
+        let mut t = TableStats::from_shard([
+            Some(10),
+            Some(999),
+            Some(16384),
+            Some(0),
+            Some(0),
+            Some(4096),
+            Some(21),
+        ]);
+        t.add(&TableStats::from_shard([
+            Some(30),
+            Some(1),
+            Some(32768),
+            Some(0),
+            Some(16384),
+            None,
+            Some(40),
+        ]));
+        assert_eq!(
+            t.values(),
+            [
+                Some(40),
+                Some(1228),
+                Some(49152),
+                Some(0),
+                Some(16384),
+                Some(4096),
+                Some(40)
+            ]
+        );
+        let empty = TableStats::from_shard([Some(0), Some(0), Some(16384), None, None, None, None]);
+        assert_eq!(empty.values()[1], Some(0));
+        assert_eq!(TableStats::default().values(), [None; 7]);
+        assert_eq!(add_cardinality(None, Some(3)), Some(3));
+        assert_eq!(add_cardinality(Some(2), Some(3)), Some(5));
+        assert_eq!(add_cardinality(None, None), None);
+    }
+
+    #[test]
+    fn combined_statistics_replace_the_owners_columns() {
+        let mut c = Combined {
+            tables_columns: ["TABLE_SCHEMA", "TABLE_NAME", "TABLE_ROWS", "AUTO_INCREMENT"]
+                .map(String::from)
+                .to_vec(),
+            statistics_columns: ["TABLE_SCHEMA", "TABLE_NAME", "INDEX_NAME", "CARDINALITY"]
+                .map(String::from)
+                .to_vec(),
+            ..Combined::default()
+        };
+        let mut s = TableStats::default();
+        s.add(&TableStats::from_shard([
+            Some(5),
+            None,
+            Some(10),
+            None,
+            None,
+            None,
+            None,
+        ]));
+        c.tables.insert(("shop".into(), "orders".into()), (1, s));
+        c.cardinality.insert(
+            ("shop".into(), "orders".into(), "PRIMARY".into(), 1),
+            (1, Some(7)),
+        );
+        assert_eq!(c.tables_body(0, "1 = 1"), None);
+        assert_eq!(c.statistics_body(0, "1 = 1"), None);
+        let body = c.tables_body(1, "TABLE_SCHEMA = 'shop'").unwrap();
+        assert_eq!(
+            body,
+            "SELECT `TABLE_SCHEMA`, `TABLE_NAME`, CASE WHEN `TABLE_SCHEMA` = 'shop' AND `TABLE_NAME` = 'orders' THEN CAST(5 AS UNSIGNED) ELSE `TABLE_ROWS` END AS `TABLE_ROWS`, CASE WHEN `TABLE_SCHEMA` = 'shop' AND `TABLE_NAME` = 'orders' THEN NULL ELSE `AUTO_INCREMENT` END AS `AUTO_INCREMENT` FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'shop'"
+        );
+        let stats = c.statistics_body(1, "1 = 1").unwrap();
+        assert!(
+            stats.contains("CASE WHEN `TABLE_SCHEMA` = 'shop' AND `TABLE_NAME` = 'orders' AND `INDEX_NAME` = 'PRIMARY' AND `SEQ_IN_INDEX` = 1 THEN CAST(7 AS SIGNED) ELSE `CARDINALITY` END AS `CARDINALITY`"),
+            "{stats}"
+        );
+        // Both are queries the parser reads back the same.
+        for q in [body, stats] {
+            let parsed = parse(&q).unwrap().remove(0);
+            assert_eq!(parsed.to_string(), q);
         }
     }
 

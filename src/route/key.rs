@@ -47,7 +47,9 @@ impl Key {
     ///   (`' 42'`, `'+42'`, `'42.0'`). Other text (`'42abc'`, `'4.2e1'`, `'42.5'`) is refused.
     /// - `String`: text (UTF-8 for `utf8mb4_*` collations, any bytes for `binary`), weighed by
     ///   the key type's collation; numbers as their decimal text.
-    /// - `Date`: `'YYYY-MM-DD'`, or a datetime text / DATE value whose time is midnight
+    /// - `Date`: `'YYYY-MM-DD'` (also `'YYYY-M-D'` with any punctuation, `'YYYYMMDD'` and the
+    ///   number `YYYYMMDD`, which MariaDB reads as that date), or a datetime text / DATE value
+    ///   whose time is midnight
     ///   (MySQL compares a DATE column with a datetime as a datetime, so only midnight can be
     ///   equal to a date; other times are refused rather than truncated, which would misplace
     ///   an exclusive upper bound).
@@ -95,6 +97,19 @@ impl Key {
                     .ok_or_else(|| bad("not valid UTF-8"))
             }
             KeyType::Date => {
+                // The other forms MariaDB reads as the same date (`'2026-2-1'`, `'2026/02/01'`,
+                // `'20260201'`, `20260201`): unambiguous in a comparison and in a stored value.
+                let relaxed = match v {
+                    Value::Bytes(b) => std::str::from_utf8(b)
+                        .ok()
+                        .and_then(|s| Date::parse_relaxed(s.trim())),
+                    Value::Int(i) => Date::from_number(i128::from(*i)),
+                    Value::UInt(u) => Date::from_number(i128::from(*u)),
+                    _ => None,
+                };
+                if let (None, Some(d)) = (datetime_of(v), relaxed) {
+                    return Ok(Key::Date(d));
+                }
                 let dt = datetime_of(v).ok_or_else(|| bad("expected 'YYYY-MM-DD'"))?;
                 if dt.is_midnight() {
                     Ok(Key::Date(dt.date()))

@@ -24,3 +24,6 @@ SELECT id, name FROM customers ORDER BY name IS NULL DESC, name DESC, id LIMIT 3
 SELECT id, region_id, born FROM customers ORDER BY region_id DESC, born, id LIMIT 50 OFFSET 20;
 SELECT 1 / 0, id FROM customers WHERE id = 7;
 SELECT id, name FROM customers WHERE id IN (SELECT 7) ORDER BY id;
+-- A DATE key in the other forms MariaDB reads as the same date: routed to that date's shard.
+SELECT id, day FROM events WHERE day BETWEEN '2026/1/15' AND 20260201 ORDER BY id;
+SELECT id, day FROM events WHERE day IN ('2026-2-1', '20260202') ORDER BY id;

@@ -58,6 +58,39 @@ impl Date {
         )
     }
 
+    /// A date in the other forms MariaDB reads as exactly that date when it compares a DATE
+    /// column with a string (and stores it in one): `YYYY-M-D` with one- or two-digit month
+    /// and day and any punctuation as separators (`2026-2-1`, `2026/02/01`, `2026.02.01`), and
+    /// `YYYYMMDD` (`20260201`). Not the rules file's format: that stays `YYYY-MM-DD`.
+    pub fn parse_relaxed(s: &str) -> Option<Date> {
+        let b = s.as_bytes();
+        if b.len() == 8 && b.iter().all(u8::is_ascii_digit) {
+            return Date::new(
+                digits(&s[0..4])? as u16,
+                digits(&s[4..6])? as u8,
+                digits(&s[6..8])? as u8,
+            );
+        }
+        let parts: Vec<&str> = s.split(|c: char| c.is_ascii_punctuation()).collect();
+        match parts.as_slice() {
+            [y, m, d]
+                if y.len() == 4 && (1..=2).contains(&m.len()) && (1..=2).contains(&d.len()) =>
+            {
+                Date::new(digits(y)? as u16, digits(m)? as u8, digits(d)? as u8)
+            }
+            _ => None,
+        }
+    }
+
+    /// A number MariaDB reads as a date: `YYYYMMDD` (8 digits).
+    pub fn from_number(n: i128) -> Option<Date> {
+        if !(10_000_101..=99_991_231).contains(&n) {
+            return None;
+        }
+        let n = n as u32;
+        Date::new((n / 10_000) as u16, (n / 100 % 100) as u8, (n % 100) as u8)
+    }
+
     /// Midnight of this date.
     pub fn at_midnight(self) -> DateTime {
         DateTime {

@@ -128,7 +128,30 @@ fn dates() {
     );
     assert!(d(b("2026-02-30")).is_err());
     assert!(d(b("0000-00-00")).is_err());
-    assert!(d(Value::Int(20260701)).is_err());
+    // The other forms MariaDB reads as the same date.
+    for v in [
+        Value::Int(20260701),
+        Value::UInt(20260701),
+        b("20260701"),
+        b("2026-7-1"),
+        b("2026/07/01"),
+        b(" 2026.07.01 "),
+    ] {
+        assert_eq!(d(v.clone()), want, "{v:?}");
+    }
+    for v in [
+        Value::Int(2026071),
+        Value::Int(20260230),
+        b("2026-02-30"),
+        b("2026/2/30"),
+        b("26-7-1"),
+        b("not a date"),
+        b("2026-7-1 10:00"),
+    ] {
+        assert!(d(v.clone()).is_err(), "{v:?}");
+    }
+    // The rules file keeps its one format.
+    assert!(Date::parse("2026/07/01").is_none());
 }
 
 #[test]

@@ -102,6 +102,7 @@ SELECT id FROM customers WHERE balance > (SELECT balance FROM customers WHERE id
 SELECT id FROM events WHERE at IN (SELECT ordered_at FROM orders) ORDER BY id;
 SELECT id FROM customers WHERE created IN (SELECT at FROM events) ORDER BY id;
 SELECT id FROM customers WHERE tag IN (SELECT tag FROM customers WHERE id < 100 OR id > 1000) ORDER BY id;
+-- @plan-flags
 SELECT id FROM customers WHERE name IN (SELECT name FROM customers WHERE id < 40) AND id < 300 ORDER BY id;
 SELECT id FROM shops WHERE city IN (SELECT city FROM customers WHERE id < 50) ORDER BY id;
 SELECT id FROM events WHERE day IN (SELECT born FROM customers WHERE id < 300) ORDER BY id;

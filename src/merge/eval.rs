@@ -13,9 +13,9 @@ use crate::error::{ProxyError, Result};
 use crate::frontend::packets::ColumnDef;
 use crate::frontend::rows::value_text;
 use crate::plan::{Part, RowMerge, Template};
+use crate::rewrite::typed::typed_literal;
 use crate::sql::analyze::OrderRef;
 use mysql_async::Value;
-use mysql_async::consts::ColumnType;
 
 /// How many expressions one evaluation statement computes (one column each).
 const PER_STATEMENT: usize = 500;
@@ -116,12 +116,14 @@ fn render(t: &Template, row: &[Value], cols: &[ColumnDef], hidden: usize) -> Res
     Ok(out)
 }
 
-/// A literal of `v` that the server reads back as the same value of the column's type.
+/// A literal of `v` that the server reads back as the same value of the column's type: the
+/// subquery literals of [`crate::rewrite::typed::typed_literal`], except that DECIMAL keeps
+/// its precision and scale (so overflow and division scales follow the aggregate's type) and
+/// text carries its collation (an expression over merged values may compare it).
 pub fn literal(v: &Value, col: &ColumnDef) -> Result<String> {
     if matches!(v, Value::NULL) {
         return Ok("NULL".into());
     }
-    let text = String::from_utf8_lossy(&value_text(v, Some(col))).into_owned();
     let refuse = |what: &str| {
         Err(ProxyError::NotSupported(format!(
             "an expression over a merged {what} value across shards (`{}`)",
@@ -129,10 +131,6 @@ pub fn literal(v: &Value, col: &ColumnDef) -> Result<String> {
         )))
     };
     match compare::kind(col) {
-        Kind::Int => match compare::as_i128(v) {
-            Some(i) => Ok(format!("{i}")),
-            None => refuse("integer"),
-        },
         Kind::Decimal => match compare::as_decimal(v) {
             Some(d) => {
                 let scale = u32::from(col.decimals).min(38);
@@ -149,36 +147,6 @@ pub fn literal(v: &Value, col: &ColumnDef) -> Result<String> {
             }
             None => refuse("DECIMAL"),
         },
-        Kind::Double => {
-            let f = if col.col_type == ColumnType::MYSQL_TYPE_FLOAT {
-                // A FLOAT is the single-precision value, which expressions widen to double.
-                match v {
-                    Value::Float(x) => Some(f64::from(*x)),
-                    _ => text.trim().parse::<f32>().ok().map(f64::from),
-                }
-            } else {
-                compare::as_f64(v)
-            };
-            match f {
-                Some(f) if f.is_finite() => Ok(format!("{f:e}")),
-                _ => refuse("floating-point"),
-            }
-        }
-        Kind::Temporal => {
-            let ty = match col.col_type {
-                ColumnType::MYSQL_TYPE_DATE | ColumnType::MYSQL_TYPE_NEWDATE => "DATE".to_string(),
-                _ => format!("DATETIME({})", col.decimals.min(6)),
-            };
-            Ok(format!("CAST({} AS {ty})", quoted(&text)))
-        }
-        Kind::Time => Ok(format!(
-            "CAST({} AS TIME({}))",
-            quoted(&text),
-            col.decimals.min(6)
-        )),
-        Kind::Binary if col.col_type == ColumnType::MYSQL_TYPE_BIT => refuse("BIT"),
-        Kind::Binary if col.col_type == ColumnType::MYSQL_TYPE_GEOMETRY => refuse("geometry"),
-        Kind::Binary => Ok(format!("_binary X'{}'", hex(&value_text(v, Some(col))))),
         Kind::Text => match collation(col.charset) {
             Some((charset, name)) => Ok(format!(
                 "_{charset} X'{}' COLLATE {name}",
@@ -186,12 +154,11 @@ pub fn literal(v: &Value, col: &ColumnDef) -> Result<String> {
             )),
             None => refuse(&format!("text (collation id {})", col.charset)),
         },
-        Kind::Enum => refuse("ENUM or SET"),
+        _ => match typed_literal(v, col) {
+            Ok(t) => Ok(t.sql),
+            Err(what) => refuse(&what),
+        },
     }
-}
-
-fn quoted(s: &str) -> String {
-    format!("'{}'", s.replace('\\', "\\\\").replace('\'', "''"))
 }
 
 fn hex(b: &[u8]) -> String {
@@ -233,6 +200,7 @@ pub fn describe(t: &Template) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mysql_async::consts::ColumnType;
 
     fn col(t: ColumnType, decimals: u8, len: u32) -> ColumnDef {
         let mut c = ColumnDef::synthetic("c", t);
@@ -262,7 +230,7 @@ mod tests {
         let dt = col(ColumnType::MYSQL_TYPE_DATETIME, 0, 19);
         assert_eq!(
             literal(&Value::Bytes(b"2026-01-02 03:04:05".to_vec()), &dt).unwrap(),
-            "CAST('2026-01-02 03:04:05' AS DATETIME(0))"
+            "CAST('2026-01-02 03:04:05' AS DATETIME)"
         );
     }
 }

@@ -87,6 +87,30 @@ pub struct RowMerge {
     /// HAVING across shards: evaluated like `computed` on the merged groups, which are kept when
     /// it is true.
     pub having: Option<Template>,
+    /// For each GROUP_CONCAT column: where its pieces, keys and counts are.
+    pub concats: Vec<(OrderRef, Concat)>,
+}
+
+/// A GROUP_CONCAT across shards. Each shard groups its rows finer, by the piece's bytes
+/// (`CONCAT(args)`) and its ORDER BY keys, and returns per sub-group the piece, the keys and
+/// `COUNT(*)`; the merge sorts the pieces of a group, repeats each by its count (once for
+/// DISTINCT) and joins them with the separator.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Concat {
+    /// Hidden column of `CONCAT(args)` (NULL when an argument is NULL: the row is skipped).
+    pub piece: usize,
+    /// Hidden columns of the arguments (weighed when text): DISTINCT compares these.
+    pub args: Vec<usize>,
+    /// Hidden columns of the ORDER BY keys, ascending flags.
+    pub keys: Vec<(usize, bool)>,
+    /// Hidden column of `COUNT(*)` of the sub-group.
+    pub count: usize,
+    /// Hidden column of `@@group_concat_max_len`.
+    pub max_len: usize,
+    pub distinct: bool,
+    pub separator: Vec<u8>,
+    /// `LIMIT [offset,] count` inside the call (a MariaDB extension).
+    pub limit: Option<(u64, u64)>,
 }
 
 /// An expression whose inputs are columns of a merged row: SQL text with holes.
@@ -198,6 +222,7 @@ impl fmt::Display for Merge {
                             Agg::CountDistinct => "count of distinct values",
                             Agg::SumDistinct => "sum of distinct values",
                             Agg::AvgDistinct => "average of distinct values",
+                            Agg::GroupConcat => "concatenation of counted pieces",
                         })
                         .collect();
                     if !m.computed.is_empty() {

@@ -91,6 +91,15 @@ async fn cross_shard_reads_compare_like_the_server() {
             "SELECT qty, SUM(amount) / COUNT(*) AS a, ROUND(AVG(amount) * 2, 3) FROM customers GROUP BY qty ORDER BY a DESC, qty",
             "SELECT qty, BIT_OR(id), BIT_AND(id), BIT_XOR(id) FROM customers GROUP BY qty ORDER BY qty",
             "SELECT COUNT(*) FROM customers GROUP BY qty ORDER BY SUM(amount) DESC, qty",
+            // GROUP_CONCAT: the shards group finer (by each piece's bytes and its ORDER BY keys)
+            // and count; the merge sorts the pieces, repeats and joins them.
+            "SELECT GROUP_CONCAT(name ORDER BY name, id) FROM customers",
+            "SELECT GROUP_CONCAT(name ORDER BY name DESC, id SEPARATOR '; ') FROM customers",
+            "SELECT GROUP_CONCAT(DISTINCT name COLLATE utf8mb4_bin ORDER BY 1) FROM customers",
+            "SELECT GROUP_CONCAT(DISTINCT qty) FROM customers",
+            "SELECT status COLLATE utf8mb4_bin AS s, GROUP_CONCAT(id, '=', qty ORDER BY id DESC LIMIT 2) FROM customers GROUP BY s ORDER BY s",
+            "SELECT qty % 2 AS r, GROUP_CONCAT(city ORDER BY city, id SEPARATOR '') AS c, COUNT(*) FROM customers GROUP BY r ORDER BY r",
+            "SELECT qty > 2 AS q, CONCAT('<', GROUP_CONCAT(amount ORDER BY amount), '>') FROM customers GROUP BY q HAVING GROUP_CONCAT(id) IS NOT NULL ORDER BY q",
         ],
     )
     .await;
@@ -103,12 +112,60 @@ async fn cross_shard_reads_compare_like_the_server() {
     // What the merge cannot compute exactly yet is refused, never answered wrong.
     for sql in [
         "SELECT city, COUNT(*) FROM customers GROUP BY city WITH ROLLUP",
-        "SELECT city, GROUP_CONCAT(name) FROM customers GROUP BY city",
+        "SELECT city, JSON_ARRAYAGG(name) FROM customers GROUP BY city",
+        // The shards' weight strings would be those of their partial strings.
+        "SELECT kind, GROUP_CONCAT(name ORDER BY id) AS g FROM customers GROUP BY kind ORDER BY g",
         // A volatile function, whose value depends on when the backend evaluates it.
         "SELECT qty, COUNT(*) * RAND() FROM customers GROUP BY qty",
     ] {
         let err = proxy.query_drop(sql).await.expect_err(sql);
         assert_eq!(code(&err), 1235, "{sql}");
         reference.query_drop(sql).await.expect(sql);
+    }
+    // GROUP_CONCAT without ORDER BY: the server's order is the order it read the rows in, so
+    // only the pieces (with their repetitions) are compared.
+    let sql = "SELECT MIN(id), GROUP_CONCAT(qty) FROM customers GROUP BY city ORDER BY MIN(id)";
+    let pieces =
+        |rows: Vec<(Option<String>, Option<String>)>| -> Vec<(Option<String>, Vec<String>)> {
+            rows.into_iter()
+                .map(|(k, g)| {
+                    let mut p: Vec<String> = g
+                        .unwrap_or_default()
+                        .split(',')
+                        .map(str::to_string)
+                        .collect();
+                    p.sort();
+                    (k, p)
+                })
+                .collect()
+        };
+    let got = pieces(proxy.query(sql).await.expect(sql));
+    let want = pieces(reference.query(sql).await.expect(sql));
+    assert_eq!(got, want, "{sql}");
+    assert!(
+        got.iter().any(|(_, p)| p.len() > 2),
+        "some group has several pieces"
+    );
+    // A result longer than @@group_concat_max_len is refused: the server would cut it.
+    for c in [&mut proxy, &mut reference] {
+        c.query_drop("SET SESSION group_concat_max_len = 8")
+            .await
+            .unwrap();
+    }
+    let sql = "SELECT GROUP_CONCAT(name ORDER BY id) FROM customers";
+    let err = proxy.query_drop(sql).await.expect_err(sql);
+    assert_eq!(code(&err), 1235, "{sql}: {err}");
+    assert!(err.to_string().contains("group_concat_max_len"), "{err}");
+    // Within the limit, the same answer.
+    same_answers(
+        &mut proxy,
+        &mut reference,
+        &["SELECT GROUP_CONCAT(qty ORDER BY id) FROM customers WHERE id < 13"],
+    )
+    .await;
+    for c in [&mut proxy, &mut reference] {
+        c.query_drop("SET SESSION group_concat_max_len = DEFAULT")
+            .await
+            .unwrap();
     }
 }

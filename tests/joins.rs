@@ -225,7 +225,7 @@ async fn joins_of_co_located_tables_answer_as_one_database() {
         "SELECT * FROM orders o JOIN customers c ON c.id = o.customer_id",
         "SELECT * FROM customers a, customers b WHERE a.id = 1 AND b.id = 2",
         "SELECT * FROM countries c LEFT JOIN products p ON p.country = c.code",
-        "SELECT p.name, GROUP_CONCAT(o.id) FROM products p JOIN orders o ON o.product_id = p.id GROUP BY p.name",
+        "SELECT p.name, JSON_ARRAYAGG(o.id) FROM products p JOIN orders o ON o.product_id = p.id GROUP BY p.name",
     ] {
         let e = c.query_drop(sql).await.unwrap_err();
         assert_eq!(code(&e), 1235, "{sql}: {e}");

@@ -5,7 +5,7 @@
 use crate::error::{ProxyError, Result};
 use crate::execute::{OkInfo, Outcome, RowSet};
 use crate::frontend::packets::ColumnDef;
-use crate::plan::{Merge, RowMerge};
+use crate::plan::{Concat, Merge, RowMerge};
 use crate::sql::analyze::{Agg, OrderRef};
 use bigdecimal::BigDecimal;
 use compare::{KeyCol, Kind, as_i128, cmp_key, eq_form};
@@ -596,6 +596,12 @@ fn fold_group(
                     }
                 }
             }
+            Agg::GroupConcat => {
+                let Some((_, c)) = m.concats.iter().find(|(r, _)| at(r) == Some(i)) else {
+                    return Err(missing("GROUP_CONCAT"));
+                };
+                group_concat(c, keys, cols, &rows, &hidden_at)?
+            }
             Agg::Min | Agg::Max => {
                 let k = keys.at(i);
                 keys.comparable(&k, if agg == Agg::Min { "MIN()" } else { "MAX()" })?;
@@ -634,6 +640,103 @@ fn fold_group(
         }
     }
     Ok(out)
+}
+
+/// The GROUP_CONCAT of one group from its sub-groups' rows (see [`Concat`]): pieces without
+/// NULL, de-duplicated by their arguments' weights for DISTINCT, sorted by the ORDER BY keys
+/// (DISTINCT without ORDER BY: by the arguments, as the server's de-duplicating tree returns
+/// them), each repeated by its row count, LIMIT applied, joined by the separator. A result
+/// longer than `@@group_concat_max_len` is refused: the server cuts it at a character boundary
+/// of the result's character set with a warning, which the proxy does not reproduce.
+fn group_concat(
+    c: &Concat,
+    keys: &Keys<'_>,
+    cols: &[ColumnDef],
+    rows: &[Vec<Value>],
+    hidden_at: &dyn Fn(usize) -> Option<usize>,
+) -> Result<Value> {
+    let missing =
+        || ProxyError::Transaction("GROUP_CONCAT across shards without its partial columns".into());
+    let piece = hidden_at(c.piece).ok_or_else(missing)?;
+    let count = hidden_at(c.count).ok_or_else(missing)?;
+    let max_len = hidden_at(c.max_len).ok_or_else(missing)?;
+    let key_cols = |ks: &mut dyn Iterator<Item = (usize, bool)>| -> Result<Vec<(KeyCol, bool)>> {
+        ks.map(|(k, asc)| {
+            let col = keys.at(hidden_at(k).ok_or_else(missing)?);
+            keys.comparable(&col, "GROUP_CONCAT(... ORDER BY)")?;
+            Ok((col, asc))
+        })
+        .collect()
+    };
+    let args = key_cols(&mut c.args.iter().map(|k| (*k, true)))?;
+    let mut by = key_cols(&mut c.keys.iter().copied())?;
+    if by.is_empty() && c.distinct {
+        by = args.clone();
+    }
+    let mut items: Vec<(&Vec<Value>, u64)> = Vec::new();
+    let mut seen = HashSet::new();
+    for r in rows {
+        if matches!(r.get(piece), None | Some(Value::NULL)) {
+            continue;
+        }
+        let n = if c.distinct {
+            let form: Vec<Vec<u8>> = args
+                .iter()
+                .map(|(k, _)| eq_form(r, k, cols.get(k.idx)))
+                .collect();
+            if !seen.insert(form) {
+                continue;
+            }
+            1
+        } else {
+            r.get(count)
+                .and_then(as_i128)
+                .and_then(|n| u64::try_from(n).ok())
+                .unwrap_or(0)
+        };
+        items.push((r, n));
+    }
+    if items.is_empty() {
+        return Ok(Value::NULL);
+    }
+    // Stable: equal keys keep the shards' order.
+    items.sort_by(|a, b| order(a.0, b.0, &by, cols));
+    let (skip, take) = c.limit.unwrap_or((0, u64::MAX));
+    let limit = rows
+        .first()
+        .and_then(|r| r.get(max_len))
+        .and_then(as_i128)
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(usize::MAX);
+    let mut out: Vec<u8> = Vec::new();
+    let mut emitted = 0u64;
+    let mut index = 0u64;
+    'all: for (r, n) in items {
+        let Some(Value::Bytes(bytes)) = r.get(piece) else {
+            return Err(ProxyError::Transaction(
+                "GROUP_CONCAT across shards: a piece is not a string".into(),
+            ));
+        };
+        for _ in 0..n {
+            if index >= skip {
+                if emitted == take {
+                    break 'all;
+                }
+                if emitted > 0 {
+                    out.extend_from_slice(&c.separator);
+                }
+                out.extend_from_slice(bytes);
+                emitted += 1;
+                if out.len() > limit {
+                    return Err(ProxyError::NotSupported(format!(
+                        "GROUP_CONCAT() across shards with a result longer than @@group_concat_max_len ({limit} bytes; the server would cut it): raise group_concat_max_len"
+                    )));
+                }
+            }
+            index += 1;
+        }
+    }
+    Ok(Value::Bytes(out))
 }
 
 /// A sum printed with the result column's scale (SUM(DISTINCT x) of a DECIMAL or integer

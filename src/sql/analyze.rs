@@ -66,6 +66,10 @@ pub enum Agg {
     CountDistinct,
     SumDistinct,
     AvgDistinct,
+    /// GROUP_CONCAT: the shards also group by each concatenated piece (and its ORDER BY keys)
+    /// and count its rows; the merge sorts the pieces, repeats each by its count and joins
+    /// them (see [`crate::plan::Concat`]).
+    GroupConcat,
 }
 
 /// One item of a SELECT list, as the merge sees it.
@@ -448,7 +452,8 @@ pub fn agg_of(e: &Expr) -> Option<Result<Agg, String>> {
             sample: true,
             root: false,
         },
-        ("GROUP_CONCAT" | "JSON_ARRAYAGG" | "JSON_OBJECTAGG", _) => {
+        ("GROUP_CONCAT", _) => Agg::GroupConcat,
+        ("JSON_ARRAYAGG" | "JSON_OBJECTAGG", _) => {
             return Some(Err(format!("{name}() across shards")));
         }
         (

@@ -20,6 +20,19 @@ SELECT product_id, GROUP_CONCAT(id ORDER BY id SEPARATOR ',') FROM orders WHERE 
 SELECT product_id, GROUP_CONCAT(DISTINCT qty ORDER BY qty DESC) FROM orders GROUP BY product_id ORDER BY product_id;
 SELECT region_id, GROUP_CONCAT(name ORDER BY name, id SEPARATOR '|') FROM customers WHERE id < 200 GROUP BY region_id ORDER BY region_id;
 SELECT region_id, GROUP_CONCAT(id ORDER BY id DESC) FROM customers WHERE id < 50 GROUP BY region_id ORDER BY region_id;
+SELECT product_id, GROUP_CONCAT(DISTINCT qty) FROM orders GROUP BY product_id ORDER BY product_id;
+SELECT region_id, GROUP_CONCAT(DISTINCT city COLLATE utf8mb4_bin ORDER BY 1 SEPARATOR '/') FROM customers GROUP BY region_id ORDER BY region_id;
+SELECT region_id, GROUP_CONCAT(id, ':', visits ORDER BY id) FROM customers WHERE id < 300 GROUP BY region_id ORDER BY region_id;
+SELECT region_id, GROUP_CONCAT(id ORDER BY balance DESC, id LIMIT {3|0}) FROM customers GROUP BY region_id ORDER BY region_id;
+SELECT GROUP_CONCAT(status ORDER BY status, id) FROM orders WHERE id < 100;
+SELECT GROUP_CONCAT(name ORDER BY name DESC, id SEPARATOR '') AS g, COUNT(*) FROM customers WHERE id < 100;
+SELECT product_id, CONCAT('[', GROUP_CONCAT(id ORDER BY id), ']') AS g FROM orders WHERE id < 200 GROUP BY product_id ORDER BY product_id;
+SELECT product_id, COUNT(*) FROM orders WHERE id < 300 GROUP BY product_id HAVING GROUP_CONCAT(id ORDER BY id) LIKE '1%' ORDER BY product_id;
+SELECT GROUP_CONCAT(id ORDER BY id), COUNT(*), SUM(qty) FROM orders WHERE id < 0;
+SELECT customer_id % 7 AS k, GROUP_CONCAT(DISTINCT status ORDER BY status DESC) AS s, COUNT(DISTINCT product_id) FROM orders WHERE status COLLATE utf8mb4_bin = LOWER(status) GROUP BY k ORDER BY k;
+SELECT product_id, GROUP_CONCAT(qty ORDER BY qty) AS g, SUM(qty) FROM orders WHERE id < 400 GROUP BY product_id ORDER BY product_id;
+SELECT region_id, GROUP_CONCAT(tag ORDER BY id) AS t FROM customers WHERE id < 120 GROUP BY region_id ORDER BY region_id;
+SELECT region_id, GROUP_CONCAT(born ORDER BY born, id), GROUP_CONCAT(score ORDER BY id) FROM customers WHERE id < 150 GROUP BY region_id ORDER BY region_id;
 -- @approx: agg
 SELECT region_id, {STDDEV(score)|VARIANCE(balance)|STDDEV_SAMP(visits)|VAR_POP(score)} AS agg FROM customers GROUP BY region_id ORDER BY region_id;
 -- @approx: a, b

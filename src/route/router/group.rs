@@ -8,13 +8,13 @@
 use super::RouteInput;
 use super::select::{Hidden, order_exprs, select_items};
 use crate::error::{ProxyError, Result};
-use crate::plan::{Merge, Part, Plan, RowMerge, Target, Template};
+use crate::plan::{Concat, Merge, Part, Plan, RowMerge, Target, Template};
 use crate::rewrite;
 use crate::sql::analyze::{Agg, Item, OrderRef, agg_of};
 use sqlparser::ast::{
-    Expr, FunctionArg, FunctionArgExpr, FunctionArguments, GroupByExpr, GroupByWithModifier, Ident,
-    ObjectName, ObjectNamePart, SelectItem, SetExpr, Statement, Value, VisitMut, VisitorMut,
-    visit_expressions, visit_expressions_mut,
+    Expr, FunctionArg, FunctionArgExpr, FunctionArgumentClause, FunctionArguments, GroupByExpr,
+    GroupByWithModifier, Ident, ObjectName, ObjectNamePart, OrderBySort, SelectItem, SetExpr,
+    Statement, Value, VisitMut, VisitorMut, visit_expressions, visit_expressions_mut,
 };
 use std::ops::ControlFlow;
 
@@ -224,6 +224,21 @@ pub(super) fn grouped_select(
     // an aggregate expression (computed into a hidden column).
     for i in 0..b.merge.order_by.len() {
         let r = b.merge.order_by[i].0.clone();
+        let item = match &r {
+            OrderRef::Position(p) => Some(*p),
+            OrderRef::Name(n) => aliases
+                .iter()
+                .position(|(a, _)| a.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(n))),
+            _ => None,
+        };
+        if let Some(p) = item
+            && matches!(shape.items.get(p), Some(Item::Agg(Agg::GroupConcat)))
+        {
+            // The shards' weight strings would be those of their partial strings.
+            return Err(ProxyError::NotSupported(
+                "ORDER BY a GROUP_CONCAT() across shards".into(),
+            ));
+        }
         let e = match &r {
             OrderRef::Position(p) if matches!(shape.items.get(*p), Some(Item::Computed)) => {
                 // Compared by its value; a text one has no weight string and is refused.
@@ -425,8 +440,147 @@ impl Builder<'_> {
                 }
                 m.distincts.push((target, ks));
             }
+            Agg::GroupConcat => self.concat(target, e, f, args)?,
             Agg::Count | Agg::Sum | Agg::BitAnd | Agg::BitOr | Agg::BitXor | Agg::First => {}
         }
+        Ok(())
+    }
+
+    /// The hidden columns and finer shard grouping of a GROUP_CONCAT (see [`Concat`]).
+    fn concat(
+        &mut self,
+        target: OrderRef,
+        e: &Expr,
+        f: &sqlparser::ast::Function,
+        args: Vec<Expr>,
+    ) -> Result<()> {
+        let refuse = |why: &str| {
+            Err(ProxyError::NotSupported(format!(
+                "{e} across shards ({why})"
+            )))
+        };
+        let FunctionArguments::List(list) = &f.args else {
+            return refuse("no arguments");
+        };
+        if args.is_empty() || args.len() != list.args.len() {
+            return refuse("its arguments must be expressions");
+        }
+        let distinct = list
+            .duplicate_treatment
+            .is_some_and(|d| d.to_string().eq_ignore_ascii_case("DISTINCT"));
+        let mut order: Vec<(Expr, bool)> = Vec::new();
+        let mut separator = b",".to_vec();
+        let mut limit = None;
+        for c in &list.clauses {
+            match c {
+                FunctionArgumentClause::OrderBy(keys) => {
+                    for k in keys {
+                        if k.options.nulls_first.is_some() || k.with_fill.is_some() {
+                            return refuse("NULLS FIRST/LAST");
+                        }
+                        let key = match &k.expr {
+                            // A position names an argument.
+                            Expr::Value(v) => match &v.value {
+                                Value::Number(n, _) => {
+                                    match n.parse::<usize>().ok().and_then(|p| p.checked_sub(1)) {
+                                        Some(p) if p < args.len() => args[p].clone(),
+                                        _ => {
+                                            return refuse(
+                                                "ORDER BY a position that is not an argument",
+                                            );
+                                        }
+                                    }
+                                }
+                                _ => k.expr.clone(),
+                            },
+                            other => other.clone(),
+                        };
+                        let asc = match &k.options.sort {
+                            None | Some(OrderBySort::Asc) => true,
+                            Some(OrderBySort::Desc) => false,
+                            Some(OrderBySort::Using(_)) => return refuse("ORDER BY ... USING"),
+                        };
+                        order.push((key, asc));
+                    }
+                }
+                FunctionArgumentClause::Separator(v) => {
+                    let bytes = match &v.value {
+                        Value::SingleQuotedString(s) => crate::sql::text::unescape(s, '\''),
+                        Value::DoubleQuotedString(s) => crate::sql::text::unescape(s, '"'),
+                        _ => return refuse("a SEPARATOR that is not a plain string"),
+                    };
+                    if !bytes.is_ascii() {
+                        // Its bytes would have to be converted to the result's character set.
+                        return refuse("a SEPARATOR with characters outside ASCII");
+                    }
+                    separator = bytes;
+                }
+                FunctionArgumentClause::Limit(x) => {
+                    // A literal, or a bound value inlined as SQL text.
+                    let n = |x: &Expr| x.to_string().trim().parse::<u64>().ok();
+                    match n(x) {
+                        Some(c) => limit = Some((0, c)),
+                        None => return refuse("a LIMIT that is not a number"),
+                    }
+                }
+                _ => return refuse("this clause"),
+            }
+        }
+        if distinct
+            && order
+                .iter()
+                .any(|(k, _)| !args.iter().any(|a| a.to_string() == k.to_string()))
+        {
+            return refuse("DISTINCT ordered by something else than its arguments");
+        }
+        let list_sql = args
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        let m = &mut self.merge;
+        let piece = self
+            .extra
+            .add(rewrite::raw_sql(&format!("CONCAT({list_sql})")), m);
+        let mut arg_cols = Vec::new();
+        if distinct {
+            // Distinct by each argument's own collation, as the server compares them.
+            for a in &args {
+                let k = self.extra.add(a.clone(), m);
+                self.extra.weigh(OrderRef::Hidden(k), a, m);
+                arg_cols.push(k);
+                self.more_group.push(a.clone());
+            }
+        } else {
+            // Every piece as it is: `a` and `A` are two pieces even under a _ci collation.
+            self.more_group.push(rewrite::raw_sql(&format!(
+                "CAST(CONCAT({list_sql}) AS BINARY)"
+            )));
+        }
+        let mut keys = Vec::with_capacity(order.len());
+        for (x, asc) in order {
+            let k = self.extra.add(x.clone(), m);
+            self.extra.weigh(OrderRef::Hidden(k), &x, m);
+            keys.push((k, asc));
+            self.more_group.push(x);
+        }
+        let count = self.extra.add(rewrite::raw_sql("COUNT(*)"), m);
+        let max_len = self
+            .extra
+            .add(rewrite::raw_sql("@@SESSION.group_concat_max_len"), m);
+        m.concats.push((
+            target,
+            Concat {
+                piece,
+                args: arg_cols,
+                keys,
+                count,
+                max_len,
+                distinct,
+                separator,
+                limit,
+            },
+        ));
         Ok(())
     }
 

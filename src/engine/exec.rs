@@ -263,7 +263,7 @@ async fn acquire_all(
 /// records its warnings and row count (`rows` were relayed), and returns the warning count.
 pub fn finish_stream(
     st: &mut SessionState,
-    conns: execute::stream::Conns,
+    conns: execute::Conns,
     end: &Result<execute::StreamEnd>,
     rows: u64,
 ) -> u16 {
@@ -282,7 +282,7 @@ pub fn finish_stream(
     }
 }
 
-fn give_back_all(st: &mut SessionState, use_txn: bool, conns: execute::stream::Conns) {
+fn give_back_all(st: &mut SessionState, use_txn: bool, conns: execute::Conns) {
     for (shard, conn) in conns {
         give_back(st, use_txn, shard, conn);
     }

@@ -42,7 +42,6 @@ impl MergeBudget {
 /// Approximate bytes a decoded row takes: each value's payload plus the value itself, plus the
 /// row's vector.
 fn row_bytes(row: &[Value]) -> usize {
-    let per_value = std::mem::size_of::<Value>();
     let payload: usize = row
         .iter()
         .map(|v| match v {
@@ -50,7 +49,7 @@ fn row_bytes(row: &[Value]) -> usize {
             _ => 0,
         })
         .sum();
-    std::mem::size_of::<Vec<Value>>() + row.len() * per_value + payload
+    std::mem::size_of::<Vec<Value>>() + std::mem::size_of_val(row) + payload
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use budget::MergeBudget;
-pub use stream::{RowStream, Started, StreamEnd, start_stream};
+pub use stream::{Conns, RowStream, Started, StreamEnd, start_stream};
 
 /// An OK answer.
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -36,16 +36,14 @@ pub struct RowStream {
     /// Rows in order; an `Err` ends the stream.
     pub rows: mpsc::Receiver<Result<Vec<Value>>>,
     done: Done,
-    /// The shards the rows come from.
-    shards: Vec<ShardId>,
 }
 
-/// The task that feeds a [`RowStream`].
+/// The task that feeds a [`RowStream`], and the shards the rows come from.
 enum Done {
     /// One shard's backend task.
-    Shard(JoinHandle<(Option<Conn>, Result<End>)>),
+    Shard(ShardId, JoinHandle<(Option<Conn>, Result<End>)>),
     /// A merge of several shards' streams, which ends them all.
-    Merged(JoinHandle<(Conns, Result<StreamEnd>)>),
+    Merged(Vec<ShardId>, JoinHandle<(Conns, Result<StreamEnd>)>),
 }
 
 impl RowStream {
@@ -60,8 +58,7 @@ impl RowStream {
         RowStream {
             columns,
             rows,
-            done: Done::Merged(task),
-            shards,
+            done: Done::Merged(shards, task),
         }
     }
 
@@ -72,8 +69,7 @@ impl RowStream {
         drop(self.rows);
         let failed = || ProxyError::Transaction("a backend task failed".into());
         match self.done {
-            Done::Shard(task) => {
-                let shard = self.shards.first().copied().unwrap_or(0);
+            Done::Shard(shard, task) => {
                 let (conn, end) = match task.await {
                     Ok((conn, Ok(End::Rows(end)))) => (conn, Ok(end)),
                     Ok((conn, Ok(End::Ok(_)))) => (conn, Ok((0, Vec::new()))),
@@ -82,10 +78,10 @@ impl RowStream {
                 };
                 (vec![(shard, conn)], end)
             }
-            Done::Merged(task) => match task.await {
+            Done::Merged(shards, task) => match task.await {
                 Ok(done) => done,
                 Err(_) => (
-                    self.shards.iter().map(|s| (*s, None)).collect(),
+                    shards.into_iter().map(|s| (s, None)).collect(),
                     Err(failed()),
                 ),
             },
@@ -94,7 +90,10 @@ impl RowStream {
 
     /// The shards the rows come from.
     pub fn shards(&self) -> &[ShardId] {
-        &self.shards
+        match &self.done {
+            Done::Shard(shard, _) => std::slice::from_ref(shard),
+            Done::Merged(shards, _) => shards,
+        }
     }
 }
 
@@ -103,7 +102,7 @@ impl std::fmt::Debug for RowStream {
         write!(
             f,
             "RowStream from shards {:?} ({} columns)",
-            self.shards,
+            self.shards(),
             self.columns.len()
         )
     }
@@ -149,8 +148,7 @@ pub async fn start_stream(
         return Started::Rows(RowStream {
             columns,
             rows: row_rx,
-            done: Done::Shard(done),
-            shards: vec![shard],
+            done: Done::Shard(shard, done),
         });
     }
     // No columns were sent: the task has ended (or is ending) with a non-row answer or an error.

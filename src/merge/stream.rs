@@ -7,8 +7,7 @@
 use super::compare::KeyCol;
 use super::{Keys, order, sort_keys};
 use crate::error::{ProxyError, Result};
-use crate::execute::RowStream;
-use crate::execute::stream::Conns;
+use crate::execute::{Conns, RowStream, StreamEnd};
 use crate::frontend::packets::ColumnDef;
 use crate::plan::RowMerge;
 use mysql_async::Value;
@@ -67,7 +66,10 @@ impl StreamMerge {
     /// stream, whose end gives back every input's connection.
     pub fn start(self, inputs: Vec<RowStream>) -> RowStream {
         let columns = Arc::new(self.columns[..self.visible].to_vec());
-        let shards = inputs.iter().flat_map(|s| s.shards().to_vec()).collect();
+        let shards = inputs
+            .iter()
+            .flat_map(|s| s.shards().iter().copied())
+            .collect();
         let (tx, rx) = mpsc::channel(MERGE_BUFFER);
         let task = tokio::spawn(async move {
             let mut inputs = inputs;
@@ -148,7 +150,7 @@ async fn next(input: &mut RowStream) -> Result<Option<Vec<Value>>> {
 
 /// Ends every input at once (each backend task drains what was not read) and combines their
 /// ends: warnings added up in target order, the first error.
-async fn end(inputs: Vec<RowStream>) -> (Conns, Result<crate::execute::StreamEnd>) {
+async fn end(inputs: Vec<RowStream>) -> (Conns, Result<StreamEnd>) {
     let ends = futures_util::future::join_all(inputs.into_iter().map(RowStream::finish)).await;
     let mut conns = Vec::with_capacity(ends.len());
     let (mut count, mut list, mut failed) = (0u16, Vec::new(), None::<ProxyError>);

@@ -77,6 +77,14 @@ pub enum ProxyError {
          `admin = true` in the rules)"
     )]
     Privilege(String),
+    /// A buffered cross-shard result outgrew the memory the proxy may hold for its merge
+    /// (1038 ER_OUT_OF_SORTMEMORY): the rows were dropped and the backends' results drained.
+    #[error(
+        "shardgate: this cross-shard result needs more than {limit_mb} MB of proxy memory to \
+         merge (merge_memory_limit_mb in the rules file); add a LIMIT, narrow the WHERE to \
+         fewer shards, or raise the limit"
+    )]
+    MergeMemory { limit_mb: u64 },
     /// An error MySQL itself gives in this situation, raised by the proxy answering for the
     /// session (prepared statement names, user variables): its own code, state and message.
     #[error("{message}")]
@@ -119,6 +127,7 @@ impl ProxyError {
             ProxyError::BackendLost { .. } => 2013,
             ProxyError::Transaction(_) => 1180,
             ProxyError::Privilege(_) => 1227,
+            ProxyError::MergeMemory { .. } => 1038,
             ProxyError::Sql { code, .. } => *code,
         }
     }
@@ -136,6 +145,7 @@ impl ProxyError {
             ProxyError::UnknownCommand(_) | ProxyError::PacketTooLarge => "08S01",
             ProxyError::Backend { state, .. } => state,
             ProxyError::Privilege(_) => "42000",
+            ProxyError::MergeMemory { .. } => "HY001",
             ProxyError::Sql { state, .. } => state,
             _ => "HY000",
         }

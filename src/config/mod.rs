@@ -90,6 +90,9 @@ pub struct ProxySettings {
     pub plan_cache_size: usize,
     /// Ids reserved at a time for `auto_increment` tables.
     pub id_block_size: u64,
+    /// Megabytes of rows a buffered cross-shard result may hold in the proxy while it waits
+    /// for its merge (`merge_memory_limit_mb`); past it the statement fails with 1038.
+    pub merge_memory_limit_mb: u64,
 }
 
 impl Default for ProxySettings {
@@ -101,6 +104,7 @@ impl Default for ProxySettings {
             max_connections: 1000,
             plan_cache_size: 4096,
             id_block_size: 1000,
+            merge_memory_limit_mb: 256,
         }
     }
 }

@@ -136,6 +136,12 @@ fn proxy_settings(p: &Spanned<RawProxy>, diag: &mut Diag<'_>) -> ProxySettings {
             d.plan_cache_size as u64,
         ) as usize,
         id_block_size: get(&p.id_block_size, "id_block_size", 1, d.id_block_size),
+        merge_memory_limit_mb: get(
+            &p.merge_memory_limit_mb,
+            "merge_memory_limit_mb",
+            1,
+            d.merge_memory_limit_mb,
+        ),
     }
 }
 

@@ -1,11 +1,12 @@
 //! Running a plan on the backends: pooled connections or the session's transaction, streamed
-//! single-shard reads, and collecting the shards' outcomes for the merge.
+//! reads (a single shard's, or several shards' merged as they arrive), and collecting the
+//! shards' outcomes for the merge.
 
 use super::local::error_warning;
 use super::{SessionState, Shared, begin};
 use crate::config::ShardId;
 use crate::error::{ProxyError, Result};
-use crate::execute::{self, Job, Outcome};
+use crate::execute::{self, Job, MergeBudget, Outcome};
 use crate::plan::{Merge, Plan, Target};
 use crate::sql::command::TxChars;
 use crate::txn::Txn;
@@ -32,6 +33,13 @@ pub(super) async fn run_plan(
         && let [target] = plan.targets.as_slice()
     {
         return start_stream(sh, st, target, sql, params, use_txn).await;
+    }
+    if stream
+        && plan.targets.len() > 1
+        && let Merge::Rows(m) = &plan.merge
+        && crate::merge::stream::streamable(m)
+    {
+        return start_merged_stream(sh, st, plan, m, sql, params, use_txn).await;
     }
     let outcomes = if use_txn {
         run_targets_txn(sh, st, plan, sql, params).await?
@@ -176,17 +184,91 @@ pub(super) async fn start_stream(
     }
 }
 
-/// Returns a streamed statement's connection to the transaction (or drops it to the pool),
+/// Starts a scatter read whose merge needs no state beyond the current rows: a stream on every
+/// target, merged as the rows arrive (see `merge::stream`). The connections go back in
+/// [`finish_stream`]; when a shard fails to start, the others are ended (their results
+/// drained) and given back, and its error is the answer.
+async fn start_merged_stream(
+    sh: &Shared,
+    st: &mut SessionState,
+    plan: &Plan,
+    m: &crate::plan::RowMerge,
+    sql: &str,
+    params: Option<&[Value]>,
+    use_txn: bool,
+) -> Result<Outcome> {
+    let conns = acquire_all(sh, st, plan, use_txn).await?;
+    let started = futures_util::future::join_all(plan.targets.iter().zip(conns).map(|(t, c)| {
+        let name = sh.backends.shard_name(t.shard).to_string();
+        execute::start_stream(c, job(t, sql, params), sh.backends.timeout(), t.shard, name)
+    }))
+    .await;
+    let mut streams = Vec::with_capacity(started.len());
+    let mut failed = None;
+    for (t, s) in plan.targets.iter().zip(started) {
+        match s {
+            execute::Started::Rows(s) => streams.push(s),
+            execute::Started::Done(conn, r) => {
+                give_back(st, use_txn, t.shard, conn);
+                failed.get_or_insert(r.err().unwrap_or_else(|| {
+                    ProxyError::Transaction(
+                        "a shard answered something else than one result set where rows were expected".into(),
+                    )
+                }));
+            }
+        }
+    }
+    let merge = match (failed, streams.first()) {
+        (None, Some(first)) => crate::merge::stream::StreamMerge::new(m, first.columns.clone()),
+        (Some(e), _) => Err(e),
+        (None, None) => Err(ProxyError::Transaction("no result from any shard".into())),
+    };
+    match merge {
+        Ok(merge) => Ok(Outcome::Stream(merge.start(streams))),
+        Err(e) => {
+            let ends =
+                futures_util::future::join_all(streams.into_iter().map(|s| s.finish())).await;
+            for (conns, _) in ends {
+                give_back_all(st, use_txn, conns);
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Connections for every target of `plan` (see [`acquire`]); on a failure those already taken
+/// go back, and the transaction's parts on those shards stay intact.
+async fn acquire_all(
+    sh: &Shared,
+    st: &mut SessionState,
+    plan: &Plan,
+    use_txn: bool,
+) -> Result<Vec<mysql_async::Conn>> {
+    let mut conns: Vec<mysql_async::Conn> = Vec::with_capacity(plan.targets.len());
+    for t in &plan.targets {
+        match acquire(sh, st, t.shard, use_txn).await {
+            Ok(c) => conns.push(c),
+            Err(e) => {
+                for (t, c) in plan.targets.iter().zip(conns) {
+                    give_back(st, use_txn, t.shard, Some(c));
+                }
+                return Err(e);
+            }
+        }
+    }
+    Ok(conns)
+}
+
+/// Returns a streamed statement's connections to the transaction (or drops them to the pool),
 /// records its warnings and row count (`rows` were relayed), and returns the warning count.
 pub fn finish_stream(
     st: &mut SessionState,
-    shard: ShardId,
-    conn: Option<mysql_async::Conn>,
+    conns: execute::Conns,
     end: &Result<execute::StreamEnd>,
     rows: u64,
 ) -> u16 {
     let in_txn = st.txn.is_open();
-    give_back(st, in_txn, shard, conn);
+    give_back_all(st, in_txn, conns);
     match end {
         Ok((count, list)) => {
             st.warnings = list.clone();
@@ -197,6 +279,12 @@ pub fn finish_stream(
             st.warnings = error_warning(e);
             0
         }
+    }
+}
+
+fn give_back_all(st: &mut SessionState, use_txn: bool, conns: execute::Conns) {
+    for (shard, conn) in conns {
+        give_back(st, use_txn, shard, conn);
     }
 }
 
@@ -254,9 +342,16 @@ pub(super) async fn run_targets(
     }
     collect(
         plan,
-        execute::run_all(work, sh.backends.timeout()).await,
+        execute::run_all(work, sh.backends.timeout(), merge_budget(sh, plan)).await,
         |_, _| {},
     )
+}
+
+/// The memory budget of a result read whole for a merge of several shards (one shard's result
+/// is the answer as it is, and is not held for a merge).
+fn merge_budget(sh: &Shared, plan: &Plan) -> Option<Arc<MergeBudget>> {
+    (plan.targets.len() > 1)
+        .then(|| Arc::new(MergeBudget::new(sh.rules.proxy.merge_memory_limit_mb)))
 }
 
 /// Runs the targets on the transaction's pinned connections, pinning new shards as needed.
@@ -267,27 +362,20 @@ pub(super) async fn run_targets_txn(
     sql: &str,
     params: Option<&[Value]>,
 ) -> Result<Vec<Outcome>> {
-    let mut work = Vec::with_capacity(plan.targets.len());
-    for t in &plan.targets {
-        let conn = match acquire(sh, st, t.shard, true).await {
-            Ok(c) => c,
-            Err(e) => {
-                // Give back what this statement took: those shards' parts stay intact.
-                for (conn, _, _, shard) in work {
-                    st.txn.put(shard, conn);
-                }
-                return Err(e);
-            }
-        };
-        work.push((
-            conn,
-            job(t, sql, params),
-            sh.backends.shard_name(t.shard).to_string(),
-            t.shard,
-        ));
-    }
-    let work: Vec<_> = work.into_iter().map(|(c, j, n, _)| (c, j, n)).collect();
-    let results = execute::run_all(work, sh.backends.timeout()).await;
+    let conns = acquire_all(sh, st, plan, true).await?;
+    let work = plan
+        .targets
+        .iter()
+        .zip(conns)
+        .map(|(t, conn)| {
+            (
+                conn,
+                job(t, sql, params),
+                sh.backends.shard_name(t.shard).to_string(),
+            )
+        })
+        .collect();
+    let results = execute::run_all(work, sh.backends.timeout(), merge_budget(sh, plan)).await;
     let mut back = Vec::new();
     let out = collect(plan, results, |shard, conn| back.push((shard, conn)));
     for t in &plan.targets {

@@ -190,9 +190,8 @@ pub(super) async fn collect_stream(
         }
     }
     let columns = s.columns.clone();
-    let shard = s.shard;
-    let (conn, end) = s.finish().await;
-    super::finish_stream(st, shard, conn, &end, rows.len() as u64);
+    let (conns, end) = s.finish().await;
+    super::finish_stream(st, conns, &end, rows.len() as u64);
     if let Some(e) = failed {
         return Err(e);
     }

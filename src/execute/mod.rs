@@ -3,6 +3,7 @@
 //! did. Buffered results (for merges) are read here; a single shard's rows can instead be
 //! relayed as they arrive ([`stream`]).
 
+pub mod budget;
 pub mod inflight;
 pub mod stream;
 
@@ -13,7 +14,8 @@ use mysql_async::{Conn, Params, QueryResult, Row, Value};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use stream::{RowStream, Started, StreamEnd, start_stream};
+pub use budget::MergeBudget;
+pub use stream::{Conns, RowStream, Started, StreamEnd, start_stream};
 
 /// An OK answer.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -137,8 +139,19 @@ pub(crate) fn ok_info<P: Protocol>(result: &QueryResult<'_, '_, P>) -> OkInfo {
 
 /// Runs `job` on `conn` and reads the whole result. `shard` names the shard in error messages.
 pub async fn run(conn: &mut Conn, job: &Job, timeout: Duration, shard: &str) -> Result<Outcome> {
+    run_within(conn, job, timeout, shard, None).await
+}
+
+/// [`run`], with the rows held counted against `budget` (a result for a merge).
+async fn run_within(
+    conn: &mut Conn,
+    job: &Job,
+    timeout: Duration,
+    shard: &str,
+    budget: Option<&MergeBudget>,
+) -> Result<Outcome> {
     let tracked = inflight::track(shard, conn.id()).map_err(|_| ProxyError::interrupted())?;
-    let r = run_tracked(conn, job, timeout, shard).await;
+    let r = run_tracked(conn, job, timeout, shard, budget).await;
     inflight::release(tracked).await;
     r
 }
@@ -148,6 +161,7 @@ async fn run_tracked(
     job: &Job,
     timeout: Duration,
     shard: &str,
+    budget: Option<&MergeBudget>,
 ) -> Result<Outcome> {
     let step = Step { timeout, shard };
     // The client's bytes, restored from the lossless text form (see `sql::text`).
@@ -157,11 +171,11 @@ async fn run_tracked(
             let mut result = step
                 .within(conn.exec_iter(&*sql, params_of(params)))
                 .await?;
-            read_result(&mut result, &step).await?
+            read_result(&mut result, &step, budget).await?
         }
         None => {
             let mut result = step.within(conn.query_iter(&*sql)).await?;
-            read_result(&mut result, &step).await?
+            read_result(&mut result, &step, budget).await?
         }
     };
     // Warnings are those of the statement's last result.
@@ -181,11 +195,12 @@ async fn run_tracked(
 async fn read_result<P: Protocol>(
     result: &mut QueryResult<'_, '_, P>,
     step: &Step<'_>,
+    budget: Option<&MergeBudget>,
 ) -> Result<Outcome> {
-    let mut all = vec![read_one(result, step).await?];
+    let mut all = vec![read_one(result, step, budget).await?];
     // A result not yet read shows its columns (none for an OK); a CALL ends with an OK.
     while result.columns().is_some() {
-        all.push(read_one(result, step).await?);
+        all.push(read_one(result, step, budget).await?);
     }
     Ok(if all.len() == 1 {
         all.remove(0)
@@ -194,16 +209,34 @@ async fn read_result<P: Protocol>(
     })
 }
 
+/// Reads one result. With a `budget`, once the statement's rows pass it the rows are dropped
+/// and the rest is drained (the connection stays usable): the answer is then 1038.
 async fn read_one<P: Protocol>(
     result: &mut QueryResult<'_, '_, P>,
     step: &Step<'_>,
+    budget: Option<&MergeBudget>,
 ) -> Result<Outcome> {
     let outcome = match result.columns() {
         Some(cols) if !cols.is_empty() => {
             let columns: Vec<ColumnDef> = cols.iter().map(ColumnDef::from_backend).collect();
             let mut rows = Vec::new();
+            let mut over = false;
             while let Some(row) = step.within(result.next()).await? {
-                rows.push(row_values(row));
+                if over {
+                    continue;
+                }
+                let row = row_values(row);
+                if budget.is_some_and(|b| !b.hold(&row)) {
+                    over = true;
+                    rows = Vec::new();
+                    continue;
+                }
+                rows.push(row);
+            }
+            if let (true, Some(b)) = (over, budget) {
+                return Err(ProxyError::MergeMemory {
+                    limit_mb: b.limit_mb(),
+                });
             }
             Outcome::Rows(RowSet {
                 columns: Arc::new(columns),
@@ -223,13 +256,18 @@ async fn read_one<P: Protocol>(
 }
 
 /// Runs each (connection, job) concurrently and returns them in the same order with results.
+/// `budget`: the rows all of them may hold together (a result read for a merge).
 pub async fn run_all(
     work: Vec<(Conn, Arc<Job>, String)>,
     timeout: Duration,
+    budget: Option<Arc<MergeBudget>>,
 ) -> Vec<(Conn, Result<Outcome>)> {
-    let futs = work.into_iter().map(|(mut conn, job, shard)| async move {
-        let r = run(&mut conn, &job, timeout, &shard).await;
-        (conn, r)
+    let futs = work.into_iter().map(|(mut conn, job, shard)| {
+        let budget = budget.clone();
+        async move {
+            let r = run_within(&mut conn, &job, timeout, &shard, budget.as_deref()).await;
+            (conn, r)
+        }
     });
     futures_util::future::join_all(futs).await
 }

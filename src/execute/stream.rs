@@ -1,7 +1,8 @@
 //! A single shard's rows relayed while the backend sends them, so a large result never sits
 //! whole in the proxy's memory. A task owns the backend connection meanwhile, sends the rows
 //! through a bounded channel (a slow client slows the backend read, not the proxy's memory) and
-//! hands the connection back at the end.
+//! hands the connection back at the end. Several shards' streams merged into one (see
+//! `merge::stream`) are a [`RowStream`] too, whose end hands back every shard's connection.
 
 use super::{Job, OkInfo, Outcome, Step, drain, fetch_warnings, ok_info, params_of, row_values};
 use crate::config::ShardId;
@@ -17,6 +18,9 @@ use tokio::task::JoinHandle;
 /// The end of a streamed result: the warning count and `SHOW WARNINGS` rows.
 pub type StreamEnd = (u16, Vec<Vec<Value>>);
 
+/// The connections a stream used, one per shard: `None` for one that was lost.
+pub type Conns = Vec<(ShardId, Option<Conn>)>;
+
 /// Rows buffered between the backend and a slow client, per streamed statement.
 const STREAM_BUFFER: usize = 256;
 
@@ -31,24 +35,64 @@ pub struct RowStream {
     pub columns: Arc<Vec<ColumnDef>>,
     /// Rows in order; an `Err` ends the stream.
     pub rows: mpsc::Receiver<Result<Vec<Value>>>,
-    done: JoinHandle<(Option<Conn>, Result<End>)>,
-    /// The shard the rows come from.
-    pub shard: ShardId,
+    done: Done,
+}
+
+/// The task that feeds a [`RowStream`], and the shards the rows come from.
+enum Done {
+    /// One shard's backend task.
+    Shard(ShardId, JoinHandle<(Option<Conn>, Result<End>)>),
+    /// A merge of several shards' streams, which ends them all.
+    Merged(Vec<ShardId>, JoinHandle<(Conns, Result<StreamEnd>)>),
 }
 
 impl RowStream {
-    /// Waits for the backend task: the connection (if still usable) and how the result ended.
-    /// Call after the rows were read (or the receiver dropped: the task then drains the rest).
-    pub async fn finish(self) -> (Option<Conn>, Result<StreamEnd>) {
+    /// A stream fed by `task`, which relays the rows of streams of `shards` into `rows` and
+    /// ends with every shard's connection.
+    pub fn merged(
+        columns: Arc<Vec<ColumnDef>>,
+        rows: mpsc::Receiver<Result<Vec<Value>>>,
+        task: JoinHandle<(Conns, Result<StreamEnd>)>,
+        shards: Vec<ShardId>,
+    ) -> RowStream {
+        RowStream {
+            columns,
+            rows,
+            done: Done::Merged(shards, task),
+        }
+    }
+
+    /// Waits for the task feeding the stream: each shard's connection (if still usable) and how
+    /// the result ended. Call after the rows were read (or the receiver dropped: the backend
+    /// tasks then drain the rest).
+    pub async fn finish(self) -> (Conns, Result<StreamEnd>) {
         drop(self.rows);
-        match self.done.await {
-            Ok((conn, Ok(End::Rows(end)))) => (conn, Ok(end)),
-            Ok((conn, Ok(End::Ok(_)))) => (conn, Ok((0, Vec::new()))),
-            Ok((conn, Err(e))) => (conn, Err(e)),
-            Err(_) => (
-                None,
-                Err(ProxyError::Transaction("a backend task failed".into())),
-            ),
+        let failed = || ProxyError::Transaction("a backend task failed".into());
+        match self.done {
+            Done::Shard(shard, task) => {
+                let (conn, end) = match task.await {
+                    Ok((conn, Ok(End::Rows(end)))) => (conn, Ok(end)),
+                    Ok((conn, Ok(End::Ok(_)))) => (conn, Ok((0, Vec::new()))),
+                    Ok((conn, Err(e))) => (conn, Err(e)),
+                    Err(_) => (None, Err(failed())),
+                };
+                (vec![(shard, conn)], end)
+            }
+            Done::Merged(shards, task) => match task.await {
+                Ok(done) => done,
+                Err(_) => (
+                    shards.into_iter().map(|s| (s, None)).collect(),
+                    Err(failed()),
+                ),
+            },
+        }
+    }
+
+    /// The shards the rows come from.
+    pub fn shards(&self) -> &[ShardId] {
+        match &self.done {
+            Done::Shard(shard, _) => std::slice::from_ref(shard),
+            Done::Merged(shards, _) => shards,
         }
     }
 }
@@ -57,8 +101,8 @@ impl std::fmt::Debug for RowStream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "RowStream from shard {} ({} columns)",
-            self.shard,
+            "RowStream from shards {:?} ({} columns)",
+            self.shards(),
             self.columns.len()
         )
     }
@@ -104,8 +148,7 @@ pub async fn start_stream(
         return Started::Rows(RowStream {
             columns,
             rows: row_rx,
-            done,
-            shard,
+            done: Done::Shard(shard, done),
         });
     }
     // No columns were sent: the task has ended (or is ending) with a non-row answer or an error.

@@ -311,10 +311,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
                         break;
                     }
                 }
-                // Dropping the receiver lets the backend task drain what is left.
-                let shard = stream.shard;
-                let (conn, end) = stream.finish().await;
-                let warnings = engine::finish_stream(&mut self.st, shard, conn, &end, sent);
+                // Dropping the receiver lets the backend tasks drain what is left.
+                let (conns, end) = stream.finish().await;
+                let warnings = engine::finish_stream(&mut self.st, conns, &end, sent);
                 if gone {
                     return Written::Gone;
                 }

@@ -15,6 +15,7 @@ use std::collections::{HashMap, HashSet};
 
 pub mod compare;
 pub mod eval;
+pub mod stream;
 
 /// Merges the outcomes of a plan's targets (in target order).
 pub fn merge(spec: &Merge, outcomes: Vec<Outcome>) -> Result<Outcome> {

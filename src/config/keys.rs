@@ -18,6 +18,7 @@ const PROXY: Shape = Shape {
         ("max_connections", None),
         ("plan_cache_size", None),
         ("id_block_size", None),
+        ("txn_mode", None),
     ],
 };
 const USER: Shape = Shape {

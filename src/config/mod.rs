@@ -90,6 +90,43 @@ pub struct ProxySettings {
     pub plan_cache_size: usize,
     /// Ids reserved at a time for `auto_increment` tables.
     pub id_block_size: u64,
+    /// How a transaction that writes several shards commits (`txn_mode`).
+    pub txn_mode: TxnMode,
+}
+
+/// How a transaction that writes several shards commits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TxnMode {
+    /// Two-phase commit over XA, the decision recorded on the transaction's first shard
+    /// (see [`crate::txn`]): all shards commit or none.
+    Xa,
+    /// Shard by shard, each with its own COMMIT: a failure between two commits leaves some
+    /// shards committed (the error says which).
+    #[default]
+    BestEffort,
+    /// A transaction may write one shard only: a write to a second shard is refused.
+    Single,
+}
+
+impl TxnMode {
+    /// The mode named `s` (`xa`, `best_effort`, `single`, any case).
+    pub fn parse(s: &str) -> Option<TxnMode> {
+        match s.to_ascii_lowercase().as_str() {
+            "xa" => Some(TxnMode::Xa),
+            "best_effort" => Some(TxnMode::BestEffort),
+            "single" => Some(TxnMode::Single),
+            _ => None,
+        }
+    }
+
+    /// The mode's name as `txn_mode` spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            TxnMode::Xa => "xa",
+            TxnMode::BestEffort => "best_effort",
+            TxnMode::Single => "single",
+        }
+    }
 }
 
 impl Default for ProxySettings {
@@ -101,6 +138,7 @@ impl Default for ProxySettings {
             max_connections: 1000,
             plan_cache_size: 4096,
             id_block_size: 1000,
+            txn_mode: TxnMode::default(),
         }
     }
 }

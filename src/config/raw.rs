@@ -29,6 +29,7 @@ pub struct RawProxy {
     pub max_connections: Opt<i64>,
     pub plan_cache_size: Opt<i64>,
     pub id_block_size: Opt<i64>,
+    pub txn_mode: Opt<String>,
 }
 
 /// One `[[users]]`.

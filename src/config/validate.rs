@@ -7,7 +7,7 @@ use super::keys::check_unknown_keys;
 use super::pattern::{NameAt, Patterns, check_overlaps, is_pattern};
 use super::raw::{RawProxy, RawRules, RawSchema};
 use super::url::check_mysql_url;
-use super::{ProxySettings, Rules, Schema, Shard, User};
+use super::{ProxySettings, Rules, Schema, Shard, TxnMode, User};
 use std::collections::HashMap;
 use std::time::Duration;
 use toml::Spanned;
@@ -136,6 +136,20 @@ fn proxy_settings(p: &Spanned<RawProxy>, diag: &mut Diag<'_>) -> ProxySettings {
             d.plan_cache_size as u64,
         ) as usize,
         id_block_size: get(&p.id_block_size, "id_block_size", 1, d.id_block_size),
+        txn_mode: match &p.txn_mode {
+            None => d.txn_mode,
+            Some(v) => TxnMode::parse(v.get_ref()).unwrap_or_else(|| {
+                diag.err(
+                    Some(v.span()),
+                    "proxy.txn_mode",
+                    format!(
+                        "txn_mode must be \"xa\", \"best_effort\" or \"single\", not \"{}\"",
+                        v.get_ref()
+                    ),
+                );
+                d.txn_mode
+            }),
+        },
     }
 }
 

@@ -116,6 +116,9 @@ pub struct SessionState {
     /// The collation of the client's connection (its handshake, or `SET NAMES`), which text
     /// columns the proxy answers itself are described in.
     pub collation: u16,
+    /// How a transaction writing several shards commits (`SET shardgate_txn_mode`; the rules'
+    /// `txn_mode` by default).
+    pub txn_mode: crate::config::TxnMode,
 }
 
 impl SessionState {
@@ -141,6 +144,7 @@ impl SessionState {
             sql_prepared: HashMap::new(),
             nesting: 0,
             collation: 45,
+            txn_mode: crate::config::TxnMode::default(),
         }
     }
 

@@ -256,6 +256,9 @@ pub(super) async fn set(
                         ),
                     })?
                 };
+                if st.txn_mode == crate::config::TxnMode::Xa {
+                    sh.ensure_xa().await;
+                }
             }
             SetItem::Session { name, value } => {
                 let name = backend_name(sh, &name);

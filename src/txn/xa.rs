@@ -214,7 +214,14 @@ pub async fn commit(backends: &Backends, p: Participants) -> Result<Finished> {
         }
     }
     let Some((cs, mut cc)) = coord_conn else {
-        return Err(abort(backends, &gtrid, prepared, None, "the coordinator shard's connection is gone").await);
+        return Err(abort(
+            backends,
+            &gtrid,
+            prepared,
+            None,
+            "the coordinator shard's connection is gone",
+        )
+        .await);
     };
     if let Some((s, e)) = failed {
         return Err(abort(
@@ -356,7 +363,9 @@ async fn settle(backends: &Backends, coordinator: ShardId, gtrid: &str) -> Resul
         );
         let found: Option<String> =
             match tokio::time::timeout(backends.timeout(), c.query_first(q)).await {
-                Ok(r) => r.map_err(|e| ProxyError::from_backend(backends.shard_name(coordinator), e))?,
+                Ok(r) => {
+                    r.map_err(|e| ProxyError::from_backend(backends.shard_name(coordinator), e))?
+                }
                 Err(_) => return Err(lost(backends, coordinator)),
             };
         if let Some(d) = found {
@@ -370,7 +379,10 @@ async fn settle(backends: &Backends, coordinator: ShardId, gtrid: &str) -> Resul
             Ok(Ok(())) => return Ok(false),
             Ok(Err(mysql_async::Error::Server(e))) if e.code == 1062 => continue,
             Ok(Err(e)) => {
-                return Err(ProxyError::from_backend(backends.shard_name(coordinator), e));
+                return Err(ProxyError::from_backend(
+                    backends.shard_name(coordinator),
+                    e,
+                ));
             }
             Err(_) => return Err(lost(backends, coordinator)),
         }
@@ -396,7 +408,10 @@ pub async fn rollback(
 ) -> Vec<Result<()>> {
     let futs = conns.into_iter().map(|(s, mut c)| {
         let sql = if branches.contains(&s) {
-            format!("XA END {x}; XA ROLLBACK {x}", x = xid(gtrid, backends.shard_name(s)))
+            format!(
+                "XA END {x}; XA ROLLBACK {x}",
+                x = xid(gtrid, backends.shard_name(s))
+            )
         } else {
             "ROLLBACK".to_string()
         };
@@ -422,7 +437,12 @@ pub struct Recovered {
 /// than `timeout` ago, settled as rolled back. Branches of other tools are never touched. When
 /// every shard answered, decision rows older than `keep` whose transactions have no branch left
 /// are deleted.
-pub async fn recover(backends: &Backends, shards: usize, timeout: Duration, keep: Duration) -> Recovered {
+pub async fn recover(
+    backends: &Backends,
+    shards: usize,
+    timeout: Duration,
+    keep: Duration,
+) -> Recovered {
     let mut out = Recovered::default();
     let names: HashMap<String, ShardId> = (0..shards)
         .map(|s| (backends.shard_name(s).to_string(), s))

@@ -43,6 +43,7 @@ impl Server {
         let (stop_tx, stop_rx) = watch::channel(false);
         let limit = Arc::new(Semaphore::new(shared.rules.proxy.max_connections));
         let mut sessions = JoinSet::new();
+        let recovery = tokio::spawn(shared.clone().recovery_loop(Duration::from_secs(5)));
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
@@ -91,6 +92,7 @@ impl Server {
             tracing::warn!("sessions still running after {DRAIN:?}: aborting them");
             sessions.abort_all();
         }
+        recovery.abort();
         shared.backends.close().await;
     }
 }

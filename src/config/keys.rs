@@ -19,6 +19,7 @@ const PROXY: Shape = Shape {
         ("plan_cache_size", None),
         ("id_block_size", None),
         ("merge_memory_limit_mb", None),
+        ("txn_mode", None),
     ],
 };
 const USER: Shape = Shape {

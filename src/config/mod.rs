@@ -93,6 +93,43 @@ pub struct ProxySettings {
     /// Megabytes of rows a buffered cross-shard result may hold in the proxy while it waits
     /// for its merge (`merge_memory_limit_mb`); past it the statement fails with 1038.
     pub merge_memory_limit_mb: u64,
+    /// How a transaction that writes several shards commits (`txn_mode`).
+    pub txn_mode: TxnMode,
+}
+
+/// How a transaction that writes several shards commits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TxnMode {
+    /// Two-phase commit over XA, the decision recorded on the transaction's first shard
+    /// (see [`crate::txn`]): all shards commit or none.
+    Xa,
+    /// Shard by shard, each with its own COMMIT: a failure between two commits leaves some
+    /// shards committed (the error says which).
+    #[default]
+    BestEffort,
+    /// A transaction may write one shard only: a write to a second shard is refused.
+    Single,
+}
+
+impl TxnMode {
+    /// The mode named `s` (`xa`, `best_effort`, `single`, any case).
+    pub fn parse(s: &str) -> Option<TxnMode> {
+        match s.to_ascii_lowercase().as_str() {
+            "xa" => Some(TxnMode::Xa),
+            "best_effort" => Some(TxnMode::BestEffort),
+            "single" => Some(TxnMode::Single),
+            _ => None,
+        }
+    }
+
+    /// The mode's name as `txn_mode` spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            TxnMode::Xa => "xa",
+            TxnMode::BestEffort => "best_effort",
+            TxnMode::Single => "single",
+        }
+    }
 }
 
 impl Default for ProxySettings {
@@ -105,6 +142,7 @@ impl Default for ProxySettings {
             plan_cache_size: 4096,
             id_block_size: 1000,
             merge_memory_limit_mb: 256,
+            txn_mode: TxnMode::default(),
         }
     }
 }

@@ -30,6 +30,7 @@ pub struct RawProxy {
     pub plan_cache_size: Opt<i64>,
     pub id_block_size: Opt<i64>,
     pub merge_memory_limit_mb: Opt<i64>,
+    pub txn_mode: Opt<String>,
 }
 
 /// One `[[users]]`.

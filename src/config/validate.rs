@@ -7,7 +7,7 @@ use super::keys::check_unknown_keys;
 use super::pattern::{NameAt, Patterns, check_overlaps, is_pattern};
 use super::raw::{RawProxy, RawRules, RawSchema};
 use super::url::check_mysql_url;
-use super::{ProxySettings, Rules, Schema, Shard, User};
+use super::{ProxySettings, Rules, Schema, Shard, TxnMode, User};
 use std::collections::HashMap;
 use std::time::Duration;
 use toml::Spanned;
@@ -142,6 +142,20 @@ fn proxy_settings(p: &Spanned<RawProxy>, diag: &mut Diag<'_>) -> ProxySettings {
             1,
             d.merge_memory_limit_mb,
         ),
+        txn_mode: match &p.txn_mode {
+            None => d.txn_mode,
+            Some(v) => TxnMode::parse(v.get_ref()).unwrap_or_else(|| {
+                diag.err(
+                    Some(v.span()),
+                    "proxy.txn_mode",
+                    format!(
+                        "txn_mode must be \"xa\", \"best_effort\" or \"single\", not \"{}\"",
+                        v.get_ref()
+                    ),
+                );
+                d.txn_mode
+            }),
+        },
     }
 }
 

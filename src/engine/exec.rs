@@ -150,7 +150,12 @@ pub(super) async fn acquire(
         .conn_with(shard, st.schema.as_deref(), st.found_rows, &st.setup)
         .await?;
     if use_txn {
-        return Txn::join(&sh.backends, shard, c, st.txn.chars()).await;
+        let branch = st.txn.branch_for(&sh.backends, st.txn_mode, shard)?;
+        let joined = Txn::join(&sh.backends, shard, c, st.txn.chars(), branch.as_deref()).await;
+        if joined.is_err() {
+            st.txn.join_failed(shard);
+        }
+        return joined;
     }
     Ok(c)
 }
@@ -362,6 +367,10 @@ pub(super) async fn run_targets_txn(
     sql: &str,
     params: Option<&[Value]>,
 ) -> Result<Vec<Outcome>> {
+    if plan.write {
+        let shards: Vec<ShardId> = plan.targets.iter().map(|t| t.shard).collect();
+        st.txn.note_writes(st.txn_mode, &shards)?;
+    }
     let conns = acquire_all(sh, st, plan, true).await?;
     let work = plan
         .targets

@@ -58,6 +58,47 @@ pub struct Shared {
     pub started: Instant,
     /// The privilege boundary's state: the proxy's sessions, what the gate looks for.
     pub admin: admin::AdminState,
+    /// Set once the XA decision table was created on the shards (the first time a session
+    /// uses `txn_mode = 'xa'`, or at start-up when the rules choose it); recovery runs from then.
+    pub xa: tokio::sync::OnceCell<()>,
+}
+
+impl Shared {
+    /// Makes sure two-phase commits can record decisions: creates the decision table on every
+    /// shard, once.
+    pub async fn ensure_xa(&self) {
+        self.xa
+            .get_or_init(|| crate::txn::xa::ensure_log(&self.backends, self.rules.shards.len()))
+            .await;
+    }
+
+    /// Finishes in-doubt XA branches, now and then every `every`, until the task is dropped;
+    /// idle until two-phase commit is in use.
+    pub async fn recovery_loop(self: std::sync::Arc<Self>, every: std::time::Duration) {
+        loop {
+            if self.rules.proxy.txn_mode == crate::config::TxnMode::Xa {
+                self.ensure_xa().await;
+            }
+            if self.xa.initialized() {
+                let timeout = self
+                    .rules
+                    .proxy
+                    .transaction_timeout
+                    .min(std::time::Duration::from_secs(30));
+                let r = crate::txn::xa::recover(
+                    &self.backends,
+                    self.rules.shards.len(),
+                    timeout,
+                    std::time::Duration::from_secs(600),
+                )
+                .await;
+                if r != crate::txn::xa::Recovered::default() {
+                    tracing::info!("XA recovery: {r:?}");
+                }
+            }
+            tokio::time::sleep(every).await;
+        }
+    }
 }
 
 impl Shared {
@@ -73,6 +114,7 @@ impl Shared {
             next_conn_id: AtomicU32::new(1),
             questions: AtomicU64::new(0),
             started: Instant::now(),
+            xa: tokio::sync::OnceCell::new(),
         }
     }
 }
@@ -116,6 +158,9 @@ pub struct SessionState {
     /// The collation of the client's connection (its handshake, or `SET NAMES`), which text
     /// columns the proxy answers itself are described in.
     pub collation: u16,
+    /// How a transaction writing several shards commits (`SET shardgate_txn_mode`; the rules'
+    /// `txn_mode` by default).
+    pub txn_mode: crate::config::TxnMode,
 }
 
 impl SessionState {
@@ -141,6 +186,7 @@ impl SessionState {
             sql_prepared: HashMap::new(),
             nesting: 0,
             collation: 45,
+            txn_mode: crate::config::TxnMode::default(),
         }
     }
 
@@ -229,10 +275,19 @@ async fn dispatch(
             begin(st, chars);
             Ok(ok())
         }
-        Command::Commit => {
-            st.txn.commit(&sh.backends).await?;
-            Ok(ok())
-        }
+        Command::Commit => match st.txn.commit_noting(&sh.backends).await? {
+            None => Ok(ok()),
+            // Decided and durable, but a shard has not confirmed: recovery finishes it.
+            Some(note) => Ok(Outcome::Ok(crate::execute::OkInfo {
+                warnings: 1,
+                warning_list: vec![vec![
+                    Value::from("Warning"),
+                    Value::from(1180u16),
+                    Value::from(note),
+                ]],
+                ..Default::default()
+            })),
+        },
         Command::Rollback => {
             st.txn.rollback(&sh.backends).await?;
             Ok(ok())

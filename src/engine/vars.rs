@@ -241,6 +241,24 @@ pub(super) async fn set(
                     .map(String::from),
                 );
             }
+            SetItem::Session { name, value } if name.eq_ignore_ascii_case("shardgate_txn_mode") => {
+                st.txn_mode = if value.trim().eq_ignore_ascii_case("DEFAULT") {
+                    sh.rules.proxy.txn_mode
+                } else {
+                    let v = evaluate(sh, st, &value).await?;
+                    let text = String::from_utf8_lossy(&v.text().unwrap_or_default()).into_owned();
+                    crate::config::TxnMode::parse(&text).ok_or_else(|| ProxyError::Backend {
+                        code: 1231,
+                        state: "42000".into(),
+                        message: format!(
+                            "Variable 'shardgate_txn_mode' can't be set to the value of '{text}' (one of 'xa', 'best_effort', 'single')"
+                        ),
+                    })?
+                };
+                if st.txn_mode == crate::config::TxnMode::Xa {
+                    sh.ensure_xa().await;
+                }
+            }
             SetItem::Session { name, value } => {
                 let name = backend_name(sh, &name);
                 let value = super::substitute_text(sh, st, &value)?;

@@ -166,6 +166,7 @@ async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
     }
     let found_rows = resp.caps & caps::FOUND_ROWS != 0;
     let mut st = SessionState::new(resp.user, resp.db, found_rows, conn_id);
+    st.txn_mode = sh.rules.proxy.txn_mode;
     client_charset(&mut st, resp.charset);
     let mut buf = Vec::new();
     packets::ok(&mut buf, 0, 0, 0, status::AUTOCOMMIT, 0, "");
@@ -477,6 +478,7 @@ async fn command<S: AsyncRead + AsyncWrite + Unpin>(
                 c.st.conn_id,
             );
             fresh.host = std::mem::take(&mut c.st.host);
+            fresh.txn_mode = sh.rules.proxy.txn_mode;
             client_charset(&mut fresh, c.charset);
             c.st = fresh;
             c.stmts.clear();
@@ -622,6 +624,7 @@ async fn change_user<S: AsyncRead + AsyncWrite + Unpin>(
     }
     let mut fresh = SessionState::new(user, db, c.st.found_rows, c.st.conn_id);
     fresh.host = std::mem::take(&mut c.st.host);
+    fresh.txn_mode = sh.rules.proxy.txn_mode;
     client_charset(&mut fresh, c.charset);
     c.st = fresh;
     c.write_ok(0, 0, 0, "", false);

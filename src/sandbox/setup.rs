@@ -114,7 +114,8 @@ pub(crate) fn create_proxy_account(
     let sql = format!(
         "SET sql_log_bin = 0; \
          CREATE USER IF NOT EXISTS '{PROXY_USER}'@'127.0.0.1' IDENTIFIED BY '{PROXY_PASSWORD}'; \
-         GRANT BINLOG MONITOR, SLAVE MONITOR ON *.* TO '{PROXY_USER}'@'127.0.0.1';"
+         GRANT BINLOG MONITOR, SLAVE MONITOR ON *.* TO '{PROXY_USER}'@'127.0.0.1'; \
+         GRANT ALL PRIVILEGES ON `shardgate`.* TO '{PROXY_USER}'@'127.0.0.1';"
     );
     process::run_sql(
         programs,

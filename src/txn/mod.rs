@@ -1,10 +1,13 @@
 //! A session's transaction: which shards it has touched, each with its pinned backend
-//! connection. One shard: MySQL's own transaction. Several shards: committed shard by shard,
-//! which is NOT atomic (a coordinator with XA two-phase commit replaces this in a later issue);
-//! a commit that fails part-way says exactly which shards committed.
+//! connection. One shard: MySQL's own transaction. Several shards: under `txn_mode = "xa"`
+//! a two-phase commit ([`xa`]); under `best_effort` committed shard by shard, which is NOT
+//! atomic (a commit that fails part-way says exactly which shards committed); under `single`
+//! a write to a second shard is refused.
+
+pub mod xa;
 
 use crate::backend::Backends;
-use crate::config::ShardId;
+use crate::config::{ShardId, TxnMode};
 use crate::error::{ProxyError, Result};
 use crate::sql::command::TxChars;
 use mysql_async::prelude::Queryable;
@@ -26,6 +29,14 @@ pub struct Txn {
     started: Option<Instant>,
     /// Isolation level, access mode and snapshot asked for when it began.
     chars: TxChars,
+    /// Under xa: the first shard that joined (it keeps a native transaction and records the
+    /// decision), the global id once a second shard joins, and the shards that joined as XA
+    /// branches of it.
+    coordinator: Option<ShardId>,
+    gtrid: Option<String>,
+    branches: BTreeSet<ShardId>,
+    /// Shards a write statement ran on.
+    written: BTreeSet<ShardId>,
 }
 
 impl Txn {
@@ -44,6 +55,65 @@ impl Txn {
     pub fn begin(&mut self, chars: TxChars) {
         self.started = Some(Instant::now());
         self.chars = chars;
+        self.reset_xa();
+    }
+
+    fn reset_xa(&mut self) {
+        self.coordinator = None;
+        self.gtrid = None;
+        self.branches.clear();
+        self.written.clear();
+    }
+
+    /// Records that a write statement is about to run on `shards`. Under `single`, refused
+    /// when the transaction would then have written two shards.
+    pub fn note_writes(&mut self, mode: TxnMode, shards: &[ShardId]) -> Result<()> {
+        if mode == TxnMode::Single {
+            let mut all = self.written.clone();
+            all.extend(shards.iter().copied());
+            if all.len() > 1 {
+                return Err(ProxyError::Transaction(
+                    "this statement would make the transaction write a second shard, which txn_mode = 'single' refuses (commit first, or SET shardgate_txn_mode = 'xa')".into(),
+                ));
+            }
+        }
+        self.written.extend(shards.iter().copied());
+        Ok(())
+    }
+
+    /// `shard` could not join: it is neither the coordinator nor a branch.
+    pub fn join_failed(&mut self, shard: ShardId) {
+        if self.coordinator == Some(shard) && self.gtrid.is_none() {
+            self.coordinator = None;
+        }
+        self.branches.remove(&shard);
+    }
+
+    /// How `shard`, about to join, joins: natively (None: the first shard, or outside xa) or
+    /// as an XA branch with the returned xid.
+    pub fn branch_for(
+        &mut self,
+        backends: &Backends,
+        mode: TxnMode,
+        shard: ShardId,
+    ) -> Result<Option<String>> {
+        if mode != TxnMode::Xa {
+            return Ok(None);
+        }
+        let coordinator = *self.coordinator.get_or_insert(shard);
+        if coordinator == shard || !self.is_open() {
+            return Ok(None);
+        }
+        let gtrid = match &self.gtrid {
+            Some(g) => g.clone(),
+            None => {
+                let g = xa::new_gtrid(backends.shard_name(coordinator))?;
+                self.gtrid = Some(g.clone());
+                g
+            }
+        };
+        self.branches.insert(shard);
+        Ok(Some(xa::xid(&gtrid, backends.shard_name(shard))))
     }
 
     /// The characteristics every shard's part of the transaction starts with.
@@ -89,12 +159,38 @@ impl Txn {
     /// autocommit writes would then silently never commit. The price is one `ROLLBACK` the pool
     /// sends in the background when a connection returns after our own COMMIT/ROLLBACK (a
     /// no-op on the server, off the client's path).
+    ///
+    /// An XA branch (`branch`: its xid) opens the same way, so that the connection carries the
+    /// same mark, then commits that empty transaction and starts the branch in the same round
+    /// trip: dropped without COMMIT, the pool's `ROLLBACK` fails on the XA branch and the pool
+    /// discards the connection, which ends the branch.
     pub async fn join(
         backends: &Backends,
         shard: ShardId,
         mut conn: Conn,
         chars: &TxChars,
+        branch: Option<&str>,
     ) -> Result<Conn> {
+        if let Some(xid) = branch {
+            let mut sql = String::from("COMMIT; ");
+            if let Some(level) = &chars.isolation {
+                sql.push_str(&format!("SET TRANSACTION ISOLATION LEVEL {level}; "));
+            }
+            if chars.read_only == Some(true) {
+                sql.push_str("SET TRANSACTION READ ONLY; ");
+            }
+            sql.push_str(&format!("XA START {xid}"));
+            let start = async {
+                let tx = conn.start_transaction(TxOpts::default()).await?;
+                std::mem::forget(tx);
+                conn.query_drop(sql).await
+            };
+            tokio::time::timeout(backends.timeout(), start)
+                .await
+                .map_err(|_| lost(backends, shard, "XA START timed out"))?
+                .map_err(|e| ProxyError::from_backend(backends.shard_name(shard), e))?;
+            return Ok(conn);
+        }
         let mut opts = TxOpts::default();
         opts.with_consistent_snapshot(chars.snapshot)
             .with_readonly(chars.read_only)
@@ -124,11 +220,45 @@ impl Txn {
     /// rather than commit part-way; if a shard still fails during COMMIT after others
     /// committed, the error names both.
     pub async fn commit(&mut self, backends: &Backends) -> Result<()> {
+        self.commit_noting(backends).await.map(|_| ())
+    }
+
+    /// [`Txn::commit`], also returning a note when the commit is decided but a shard is still
+    /// being finished by recovery.
+    pub async fn commit_noting(&mut self, backends: &Backends) -> Result<xa::Finished> {
         self.started = None;
         self.chars = TxChars::default();
         let mut conns = std::mem::take(&mut self.conns);
         let mut gone = std::mem::take(&mut self.lost);
         gone.append(&mut self.lent);
+        let coordinator = self.coordinator;
+        let gtrid = self.gtrid.take();
+        let branches = std::mem::take(&mut self.branches);
+        let written = std::mem::take(&mut self.written);
+        self.reset_xa();
+        if let Some(gtrid) = gtrid
+            && !branches.is_empty()
+        {
+            if !gone.is_empty() || coordinator.is_none_or(|c| !conns.contains_key(&c)) {
+                let names: Vec<&str> = gone.iter().map(|s| backends.shard_name(*s)).collect();
+                xa::rollback(backends, &gtrid, conns, &branches).await;
+                return Err(ProxyError::Transaction(format!(
+                    "the transaction was rolled back on every shard and nothing was committed: the connection to shard {} was lost during the transaction",
+                    names.join(", ")
+                )));
+            }
+            return xa::commit(
+                backends,
+                xa::Participants {
+                    conns,
+                    coordinator: coordinator.unwrap_or_default(),
+                    gtrid,
+                    branches,
+                    written,
+                },
+            )
+            .await;
+        }
         if !gone.is_empty() {
             let names: Vec<&str> = gone.iter().map(|s| backends.shard_name(*s)).collect();
             rollback_all(backends, conns).await;
@@ -167,7 +297,7 @@ impl Txn {
         }
         rollback_all(backends, rest).await;
         match failure {
-            None => Ok(()),
+            None => Ok(None),
             Some((_, e)) if committed.is_empty() => Err(e),
             Some((shard, e)) => Err(ProxyError::Transaction(format!(
                 "transaction PARTIALLY committed: shards {} committed, shard {} failed ({e}) and the rest were rolled back",
@@ -186,8 +316,15 @@ impl Txn {
         self.lent.clear();
         self.lost.clear();
         let conns = std::mem::take(&mut self.conns);
+        let gtrid = self.gtrid.take();
+        let branches = std::mem::take(&mut self.branches);
+        self.reset_xa();
+        let results = match gtrid {
+            Some(g) if !branches.is_empty() => xa::rollback(backends, &g, conns, &branches).await,
+            _ => rollback_each(backends, conns).await,
+        };
         let mut first_err = None;
-        for r in rollback_each(backends, conns).await {
+        for r in results {
             match r {
                 Ok(()) => {}
                 Err(e) if e.is_connection_loss() => {

@@ -4,7 +4,8 @@
 #                       Go + go-sql-driver/mysql (apt: golang-go, golang-github-go-sql-driver-mysql-dev)
 #   make build          release build
 #   make demo           2 shards x 1 replica on ports 4000-4003, proxy on 127.0.0.1:3307
-#   make test           all tests; each test binary starts its own servers on free ports
+#   make test           all tests (with the failpoints feature the crash tests need); each test
+#                       binary starts its own servers on free ports
 #   make clean-sandbox  stop the demo's servers and remove sandbox-data
 
 SHELL := /bin/bash
@@ -121,7 +122,7 @@ demo: deps build
 # Test servers die with their test process (PR_SET_PDEATHSIG) and use free ports,
 # so a killed run leaves no server behind; its temp dirs are swept by the next run.
 test: deps
-	$(CARGO) test --release
+	$(CARGO) test --release --features failpoints
 
 clean-sandbox:
 	@if [ -x $(BIN) ]; then \

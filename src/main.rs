@@ -84,6 +84,8 @@ fn main() -> ExitCode {
 }
 
 fn serve(config: PathBuf, listen: Option<String>) -> ExitCode {
+    // Crash points of the fault tests, armed by FAILPOINTS (only with the `failpoints` feature).
+    let _failpoints = shardgate::txn::fault::setup();
     let rules = match Rules::load(&config) {
         Ok(r) => r,
         Err(errs) => {

@@ -285,6 +285,29 @@ async fn hung_shard_times_out_others_serve_and_pools_recover_unpoisoned() {
     assert!(v == vec![-1] || v == vec![on1[2]], "{v:?}");
 }
 
+/// Waits (up to 20 s: recovery passes every 5 s) until s1 has no shardgate XA branch in doubt.
+async fn no_branch_in_doubt_on_s1() {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let rows: Vec<mysql_async::Row> = direct(1).await.query("XA RECOVER").await.unwrap();
+        let ours = rows
+            .into_iter()
+            .filter(|r| {
+                let data: Vec<u8> = r.get(3).unwrap_or_default();
+                data.starts_with(shardgate::txn::xa::PREFIX.as_bytes())
+            })
+            .count();
+        if ours == 0 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{ours} branches still in doubt on s1"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 /// Sets v = -1 for `ids` inside the open transaction of `c`.
 async fn mark(c: &mut Conn, ids: &[i64]) {
     for id in ids {
@@ -427,6 +450,9 @@ async fn transaction_losing_a_shard_is_rolled_back_and_says_so() {
     assert_eq!(v_on(0, db, id0).await, vec![id0], "after: {msg}");
     assert_s0_serves(&mut c, id0, "s0 after COMMIT gave up on hung s1").await;
     resume_s1();
+    // Under two-phase commit s1 may have prepared once it resumed: its branch then holds its row
+    // until recovery rolls it back, by the rollback decision the failed COMMIT recorded.
+    no_branch_in_doubt_on_s1().await;
     assert_eq!(v_on(1, db, id1).await, vec![id1]);
 
     // And a healthy two-shard transaction still commits.

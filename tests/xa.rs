@@ -50,6 +50,11 @@ async fn in_doubt(s: usize) -> Vec<(String, String)> {
 }
 
 async fn setup_accounts(db: &str, proxy: &str) -> (Conn, Backends) {
+    let (c, backends, _) = setup_accounts_at(db, proxy).await;
+    (c, backends)
+}
+
+async fn setup_accounts_at(db: &str, proxy: &str) -> (Conn, Backends, std::net::SocketAddr) {
     fresh_schema(db).await;
     let rules = rules_with(db, proxy, TABLES);
     let backends = Backends::new(&rules);
@@ -61,7 +66,7 @@ async fn setup_accounts(db: &str, proxy: &str) -> (Conn, Backends) {
     c.query_drop("INSERT INTO accounts VALUES (1,100),(2,100),(3,100),(11,100),(12,100),(13,100)")
         .await
         .unwrap();
-    (c, backends)
+    (c, backends, addr)
 }
 
 /// The proxies' own branches in doubt on shard `s` (not the recovery test's hand-made ones).
@@ -332,4 +337,109 @@ async fn recovery_finishes_prepared_branches_from_the_decisions() {
     d0.query_drop(format!("XA ROLLBACK {}", xa::xid(foreign, "s0")))
         .await
         .unwrap();
+}
+
+async fn in_transaction(c: &mut Conn) -> i64 {
+    c.query_first("SELECT @@in_transaction")
+        .await
+        .unwrap()
+        .unwrap_or(-1)
+}
+
+/// Runs `sql` on `c` in a task (it may wait for a lock) and gives the connection back.
+fn spawn_stmt(
+    mut c: Conn,
+    sql: &'static str,
+) -> tokio::task::JoinHandle<(Conn, mysql_async::Result<()>)> {
+    tokio::spawn(async move {
+        let r = c.query_drop(sql).await;
+        (c, r)
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deadlocks_across_and_within_shards_end_the_whole_transaction_with_1213() {
+    let db = "xa_deadlock";
+    // The default mode (xa); lock waits in multi-shard transactions bounded below 3 s.
+    let (mut c0, _b, addr) = setup_accounts_at(db, "backend_timeout_ms = 3000").await;
+    let mode: Option<String> = c0.query_first("SELECT @@shardgate_txn_mode").await.unwrap();
+    assert_eq!(mode.as_deref(), Some("xa"), "xa is the default");
+
+    // Across shards: T1 holds 1 (s0) and waits for 11 (s1); T2 holds 11 and waits for 1. No
+    // server sees the cycle; T1's bounded wait ends it as a deadlock.
+    let mut t1 = client(addr, db).await;
+    let mut t2 = client(addr, db).await;
+    t1.query_drop("BEGIN").await.unwrap();
+    t1.query_drop("UPDATE accounts SET bal = bal - 10 WHERE id = 1")
+        .await
+        .unwrap();
+    t2.query_drop("BEGIN").await.unwrap();
+    t2.query_drop("UPDATE accounts SET bal = bal - 20 WHERE id = 11")
+        .await
+        .unwrap();
+    let waiting = spawn_stmt(t1, "UPDATE accounts SET bal = bal + 10 WHERE id = 11");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    t2.query_drop("UPDATE accounts SET bal = bal + 20 WHERE id = 1")
+        .await
+        .expect("T2 gets the lock once T1 is rolled back");
+    let (mut t1, r) = waiting.await.unwrap();
+    let err = r.expect_err("T1 is the deadlock's victim");
+    assert_eq!(code(&err), 1213, "{err}");
+    assert_eq!(in_transaction(&mut t1).await, 0, "T1's transaction is over");
+    // T1 wrote nothing anywhere (its part on s0 was rolled back, not left to a later COMMIT).
+    t1.query_drop("COMMIT").await.unwrap();
+    t2.query_drop("COMMIT").await.unwrap();
+    let after = balances(db).await;
+    assert!(
+        after.contains(&(1, 120)) && after.contains(&(11, 80)),
+        "{after:?}"
+    );
+
+    // Within one shard, in a transaction that also wrote the other: the server picks a victim,
+    // whose write on the other shard is rolled back too.
+    let mut t1 = client(addr, db).await;
+    let mut t2 = client(addr, db).await;
+    t1.query_drop("BEGIN").await.unwrap();
+    t1.query_drop("UPDATE accounts SET bal = bal + 1 WHERE id = 12")
+        .await
+        .unwrap();
+    t1.query_drop("UPDATE accounts SET bal = bal + 1 WHERE id = 2")
+        .await
+        .unwrap();
+    t2.query_drop("BEGIN").await.unwrap();
+    t2.query_drop("UPDATE accounts SET bal = bal + 1 WHERE id = 13")
+        .await
+        .unwrap();
+    t2.query_drop("UPDATE accounts SET bal = bal + 1 WHERE id = 3")
+        .await
+        .unwrap();
+    let waiting = spawn_stmt(t1, "UPDATE accounts SET bal = bal + 1 WHERE id = 3");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let r2 = t2
+        .query_drop("UPDATE accounts SET bal = bal + 1 WHERE id = 2")
+        .await;
+    let (mut t1, r1) = waiting.await.unwrap();
+    let (victim, survivor, victim_row) = match (&r1, &r2) {
+        (Err(e), Ok(())) => {
+            assert_eq!(code(e), 1213, "{e}");
+            (&mut t1, &mut t2, 12)
+        }
+        (Ok(()), Err(e)) => {
+            assert_eq!(code(e), 1213, "{e}");
+            (&mut t2, &mut t1, 13)
+        }
+        other => panic!("one deadlock victim expected: {other:?}"),
+    };
+    assert_eq!(in_transaction(victim).await, 0);
+    survivor.query_drop("COMMIT").await.unwrap();
+    let after2 = balances(db).await;
+    let was = after.iter().find(|(id, _)| *id == victim_row).unwrap().1;
+    assert!(
+        after2.contains(&(victim_row, was)),
+        "the victim's write on the other shard was rolled back: {after2:?}"
+    );
+    assert_ne!(after2, after, "the survivor committed");
+    for s in 0..2 {
+        assert_eq!(proxies_in_doubt(s).await, vec![]);
+    }
 }

@@ -20,6 +20,7 @@ const PROXY: Shape = Shape {
         ("id_block_size", None),
         ("merge_memory_limit_mb", None),
         ("txn_mode", None),
+        ("cross_shard_lock_wait_s", None),
     ],
 };
 const USER: Shape = Shape {

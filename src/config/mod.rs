@@ -95,17 +95,22 @@ pub struct ProxySettings {
     pub merge_memory_limit_mb: u64,
     /// How a transaction that writes several shards commits (`txn_mode`).
     pub txn_mode: TxnMode,
+    /// The lock wait bound, in seconds, of every statement of a transaction that spans several
+    /// shards (`cross_shard_lock_wait_s`): a deadlock across shards is a wait no server sees,
+    /// so such a wait ends after this long and the client gets deadlock error 1213. Capped
+    /// below the backend timeout (see [`ProxySettings::cross_shard_lock_wait`]).
+    pub cross_shard_lock_wait_s: u64,
 }
 
 /// How a transaction that writes several shards commits.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum TxnMode {
     /// Two-phase commit over XA, the decision recorded on the transaction's first shard
-    /// (see [`crate::txn`]): all shards commit or none.
+    /// (see [`crate::txn`]): all shards commit or none. The default.
+    #[default]
     Xa,
     /// Shard by shard, each with its own COMMIT: a failure between two commits leaves some
     /// shards committed (the error says which).
-    #[default]
     BestEffort,
     /// A transaction may write one shard only: a write to a second shard is refused.
     Single,
@@ -132,6 +137,16 @@ impl TxnMode {
     }
 }
 
+impl ProxySettings {
+    /// The lock wait bound actually applied, in whole seconds (what `innodb_lock_wait_timeout`
+    /// takes): `cross_shard_lock_wait_s`, but at least 1 s below the backend timeout, so that a
+    /// lock wait ends as a deadlock error before the proxy gives the backend up as lost.
+    pub fn cross_shard_lock_wait(&self) -> u64 {
+        let below_backend = self.backend_timeout.as_secs().saturating_sub(1).max(1);
+        self.cross_shard_lock_wait_s.min(below_backend).max(1)
+    }
+}
+
 impl Default for ProxySettings {
     /// The defaults documented in `rules/example.toml`.
     fn default() -> Self {
@@ -143,6 +158,7 @@ impl Default for ProxySettings {
             id_block_size: 1000,
             merge_memory_limit_mb: 256,
             txn_mode: TxnMode::default(),
+            cross_shard_lock_wait_s: 5,
         }
     }
 }

@@ -31,6 +31,7 @@ pub struct RawProxy {
     pub id_block_size: Opt<i64>,
     pub merge_memory_limit_mb: Opt<i64>,
     pub txn_mode: Opt<String>,
+    pub cross_shard_lock_wait_s: Opt<i64>,
 }
 
 /// One `[[users]]`.

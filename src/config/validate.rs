@@ -142,6 +142,12 @@ fn proxy_settings(p: &Spanned<RawProxy>, diag: &mut Diag<'_>) -> ProxySettings {
             1,
             d.merge_memory_limit_mb,
         ),
+        cross_shard_lock_wait_s: get(
+            &p.cross_shard_lock_wait_s,
+            "cross_shard_lock_wait_s",
+            1,
+            d.cross_shard_lock_wait_s,
+        ),
         txn_mode: match &p.txn_mode {
             None => d.txn_mode,
             Some(v) => TxnMode::parse(v.get_ref()).unwrap_or_else(|| {

@@ -172,9 +172,10 @@ pub(super) async fn start_stream(
 ) -> Result<Outcome> {
     let conn = acquire(sh, st, t.shard, use_txn).await?;
     let name = sh.backends.shard_name(t.shard).to_string();
+    let bound = lock_bound(sh, st, use_txn);
     match execute::start_stream(
         conn,
-        job(t, sql, params),
+        job(t, sql, params, bound),
         sh.backends.timeout(),
         t.shard,
         name,
@@ -203,9 +204,11 @@ async fn start_merged_stream(
     use_txn: bool,
 ) -> Result<Outcome> {
     let conns = acquire_all(sh, st, plan, use_txn).await?;
+    let bound = lock_bound(sh, st, use_txn);
     let started = futures_util::future::join_all(plan.targets.iter().zip(conns).map(|(t, c)| {
         let name = sh.backends.shard_name(t.shard).to_string();
-        execute::start_stream(c, job(t, sql, params), sh.backends.timeout(), t.shard, name)
+        let job = job(t, sql, params, bound);
+        execute::start_stream(c, job, sh.backends.timeout(), t.shard, name)
     }))
     .await;
     let mut streams = Vec::with_capacity(started.len());
@@ -309,17 +312,34 @@ pub(super) fn give_back(
     }
 }
 
-pub(super) fn job(t: &Target, sql: &str, params: Option<&[Value]>) -> Arc<Job> {
-    Arc::new(match &t.sql {
-        Some(rewritten) => Job {
-            sql: Arc::from(rewritten.as_str()),
-            params: None,
-        },
-        None => Job {
-            sql: Arc::from(sql),
-            params: params.map(<[Value]>::to_vec),
-        },
-    })
+pub(super) fn job(t: &Target, sql: &str, params: Option<&[Value]>, bound: Option<u64>) -> Arc<Job> {
+    let (text, params) = match &t.sql {
+        Some(rewritten) => (rewritten.as_str(), None),
+        None => (sql, params.map(<[Value]>::to_vec)),
+    };
+    let sql: Arc<str> = match bound {
+        // The client's own `SET STATEMENT ... FOR` cannot take a second prefix: it keeps its
+        // choice.
+        Some(secs) if !starts_with_set_statement(text) => Arc::from(format!(
+            "SET STATEMENT innodb_lock_wait_timeout={secs} FOR {text}"
+        )),
+        _ => Arc::from(text),
+    };
+    Arc::new(Job { sql, params })
+}
+
+fn starts_with_set_statement(sql: &str) -> bool {
+    let mut words = sql.split_ascii_whitespace();
+    matches!((words.next(), words.next()), (Some(a), Some(b))
+        if a.eq_ignore_ascii_case("SET") && b.eq_ignore_ascii_case("STATEMENT"))
+}
+
+/// The lock wait bound of a statement about to run in the session's transaction: once the
+/// transaction spans several shards, a wait for a row lock may be half of a deadlock that no
+/// server sees, so it is bounded (`cross_shard_lock_wait_s`); the error it then ends with is
+/// reported as a deadlock (see `super::end_on_deadlock`).
+fn lock_bound(sh: &Shared, st: &SessionState, use_txn: bool) -> Option<u64> {
+    (use_txn && st.txn.spans_shards()).then(|| sh.rules.proxy.cross_shard_lock_wait())
 }
 
 /// Runs the targets on pooled connections (autocommit).
@@ -341,7 +361,7 @@ pub(super) async fn run_targets(
     for (t, c) in plan.targets.iter().zip(conns) {
         work.push((
             c?,
-            job(t, sql, params),
+            job(t, sql, params, None),
             sh.backends.shard_name(t.shard).to_string(),
         ));
     }
@@ -372,6 +392,7 @@ pub(super) async fn run_targets_txn(
         st.txn.note_writes(st.txn_mode, &shards)?;
     }
     let conns = acquire_all(sh, st, plan, true).await?;
+    let bound = lock_bound(sh, st, true);
     let work = plan
         .targets
         .iter()
@@ -379,7 +400,7 @@ pub(super) async fn run_targets_txn(
         .map(|(t, conn)| {
             (
                 conn,
-                job(t, sql, params),
+                job(t, sql, params, bound),
                 sh.backends.shard_name(t.shard).to_string(),
             )
         })

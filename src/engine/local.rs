@@ -226,6 +226,7 @@ pub(super) fn session_answer(
                 num(21, 160),
             ),
             "last_insert_id" | "identity" => (uint(st.last_insert_id), num(21, 160)),
+            "shardgate_txn_mode" => (text(st.txn_mode.name()), string(11, 0)),
             _ => return None,
         },
         SessionRef::UserVar(name) => {

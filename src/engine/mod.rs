@@ -222,6 +222,11 @@ pub async fn run(
         return Ok(show_warnings(st, count, errors));
     }
     let mut result = dispatch(sh, st, sql, params, cmd).await;
+    if let Err(e) = &result
+        && let Some(deadlock) = end_on_deadlock(sh, st, e).await
+    {
+        result = Err(deadlock);
+    }
     // What SHOW WARNINGS, ROW_COUNT() and FOUND_ROWS() will answer.
     // (Of a CALL's several results, the last one decides.)
     let last = match &mut result {
@@ -253,6 +258,38 @@ pub async fn run(
         st.found_rows_count = n;
     }
     result
+}
+
+/// A statement of an open transaction that failed on a deadlock (1213) ends the whole
+/// transaction, as on one server: the shard that reported it rolled its part back, so the others
+/// are rolled back too (otherwise a client retrying from `START TRANSACTION` would commit their
+/// half). In a transaction spanning several shards a lock wait timeout (1205) is the visible half
+/// of a deadlock across shards that no server detects: it is reported as 1213 too, so drivers and
+/// ORMs retry it as they retry a local deadlock. Returns the error to report instead, if any.
+async fn end_on_deadlock(sh: &Shared, st: &mut SessionState, e: &ProxyError) -> Option<ProxyError> {
+    let ProxyError::Backend { code, .. } = e else {
+        return None;
+    };
+    if !st.txn.is_open() || !(*code == 1213 || (*code == 1205 && st.txn.spans_shards())) {
+        return None;
+    }
+    let across = st.txn.spans_shards();
+    if let Err(r) = st.txn.rollback(&sh.backends).await {
+        tracing::warn!("rolling back after a deadlock: {r}");
+    }
+    let message = match (*code, across) {
+        (1213, false) => return None,
+        (1213, true) => "Deadlock found when trying to get lock; try restarting transaction (the transaction was rolled back on every shard)".to_string(),
+        _ => format!(
+            "Deadlock found when trying to get lock; try restarting transaction (a row lock wait in a transaction across shards exceeded {} s, the sign of a deadlock between shards: the transaction was rolled back on every shard)",
+            sh.rules.proxy.cross_shard_lock_wait()
+        ),
+    };
+    Some(ProxyError::Backend {
+        code: 1213,
+        state: "40001".into(),
+        message,
+    })
 }
 
 async fn dispatch(

@@ -54,6 +54,8 @@ pub const OWNED_VARS: &[&str] = &[
     "error_count",
     "last_insert_id",
     "identity",
+    // shardgate's own: how the session's multi-shard transactions commit.
+    "shardgate_txn_mode",
 ];
 
 /// MySQL's names for variables MariaDB 10.x calls otherwise (MySQL 5.7.20 introduced the

@@ -4,6 +4,7 @@
 //! atomic (a commit that fails part-way says exactly which shards committed); under `single`
 //! a write to a second shard is refused.
 
+pub mod fault;
 pub mod xa;
 
 use crate::backend::Backends;
@@ -43,6 +44,11 @@ impl Txn {
     /// Whether a transaction is open (explicitly, or implicitly under autocommit=0).
     pub fn is_open(&self) -> bool {
         self.started.is_some()
+    }
+
+    /// Whether the transaction has joined more than one shard.
+    pub fn spans_shards(&self) -> bool {
+        self.conns.len() + self.lent.len() + self.lost.len() > 1
     }
 
     /// When the open transaction started.

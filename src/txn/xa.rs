@@ -25,6 +25,7 @@
 use crate::backend::Backends;
 use crate::config::ShardId;
 use crate::error::{ProxyError, Result};
+use crate::txn::fault;
 use mysql_async::Conn;
 use mysql_async::prelude::Queryable;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -191,24 +192,35 @@ pub async fn commit(backends: &Backends, p: Participants) -> Result<Finished> {
         return Ok(None);
     }
     // Phase one: every written branch votes.
+    fault::crash_point("xa::before_prepare");
     let prepares = futures_util::future::join_all(voters.into_iter().map(|(s, mut c)| {
         let sql = format!("XA END {x}; XA PREPARE {x}", x = bq(s));
         async move {
             let r = run(backends, s, &mut c, &sql).await;
+            if r.is_ok() {
+                fault::crash_point("xa::prepared_one");
+            }
             (s, c, r)
         }
     }));
     let (_, votes) = futures_util::future::join(released, prepares).await;
     let mut prepared = Vec::new();
     let mut failed = None;
+    let mut unsure = false;
     for (s, c, r) in votes {
         match r {
             Ok(()) => prepared.push((s, c)),
             Err(e) => {
-                // Not prepared: its branch is rolled back (or, if it did prepare before the
-                // connection broke, recovery rolls it back: there is no commit decision).
-                let mut c = c;
-                let _ = run(backends, s, &mut c, &format!("XA ROLLBACK {}", bq(s))).await;
+                // Not prepared: its branch is rolled back. A connection that broke or hangs is
+                // not asked again (another timeout): its server ends the branch with the
+                // session, or, if it prepared before the break, recovery rolls it back, as
+                // there is no commit decision.
+                if e.is_connection_loss() {
+                    unsure = true;
+                } else {
+                    let mut c = c;
+                    let _ = run(backends, s, &mut c, &format!("XA ROLLBACK {}", bq(s))).await;
+                }
                 failed.get_or_insert((s, e));
             }
         }
@@ -219,6 +231,7 @@ pub async fn commit(backends: &Backends, p: Participants) -> Result<Finished> {
             &gtrid,
             prepared,
             None,
+            (coordinator, unsure),
             "the coordinator shard's connection is gone",
         )
         .await);
@@ -229,6 +242,7 @@ pub async fn commit(backends: &Backends, p: Participants) -> Result<Finished> {
             &gtrid,
             prepared,
             Some((cs, cc)),
+            (cs, unsure),
             &format!("shard {} could not prepare: {e}", name(s)),
         )
         .await);
@@ -236,13 +250,17 @@ pub async fn commit(backends: &Backends, p: Participants) -> Result<Finished> {
     // The decision, durable with the coordinator's own commit. `@@in_transaction` guards
     // against a coordinator transaction the server already rolled back (a deadlock): then the
     // insert would commit on its own and the coordinator's writes would be missing.
+    fault::crash_point("xa::before_decision");
     let decide = format!(
         "INSERT INTO {DECISIONS} (gtrid, decision) SELECT {}, 'commit' FROM DUAL WHERE @@in_transaction = 1",
         quote(&gtrid)
     );
+    // One round trip: the insert and the COMMIT as one multi-statement (a failed insert stops
+    // it before the COMMIT; an insert of no row leaves nothing open to commit).
     let decided = match tokio::time::timeout(backends.timeout(), async {
-        let inserted = cc.exec_iter_text(&decide).await?;
-        cc.query_drop("COMMIT").await?;
+        let r = cc.query_iter(format!("{decide}; COMMIT")).await?;
+        let inserted = r.affected_rows();
+        r.drop_result().await?;
         Ok::<u64, mysql_async::Error>(inserted)
     })
     .await
@@ -265,7 +283,15 @@ pub async fn commit(backends: &Backends, p: Participants) -> Result<Finished> {
     match decided {
         Ok(()) => {}
         Err(Decision::RolledBack(why)) => {
-            return Err(abort(backends, &gtrid, prepared, Some((cs, cc)), &why).await);
+            return Err(abort(
+                backends,
+                &gtrid,
+                prepared,
+                Some((cs, cc)),
+                (cs, false),
+                &why,
+            )
+            .await);
         }
         Err(Decision::Unknown(why)) => {
             drop(cc);
@@ -278,6 +304,7 @@ pub async fn commit(backends: &Backends, p: Participants) -> Result<Finished> {
                         &gtrid,
                         prepared,
                         None,
+                        (cs, false),
                         &format!("the coordinator shard {} lost its connection before committing ({why})", name(cs)),
                     )
                     .await);
@@ -293,9 +320,16 @@ pub async fn commit(backends: &Backends, p: Participants) -> Result<Finished> {
         }
     }
     // Phase two: the decision is durable; every prepared branch commits.
+    fault::crash_point("xa::after_decision");
     let commits = futures_util::future::join_all(prepared.into_iter().map(|(s, mut c)| {
         let sql = format!("XA COMMIT {}", bq(s));
-        async move { (s, run(backends, s, &mut c, &sql).await) }
+        async move {
+            let r = run(backends, s, &mut c, &sql).await;
+            if r.is_ok() {
+                fault::crash_point("xa::committed_one");
+            }
+            (s, r)
+        }
     }))
     .await;
     let pending: Vec<String> = commits
@@ -325,28 +359,40 @@ fn is_lost(e: &mysql_async::Error) -> bool {
     !matches!(e, mysql_async::Error::Server(_))
 }
 
-/// Rolls back the prepared branches and the coordinator, and says why.
+/// Rolls back the prepared branches and the coordinator, and says why. When a branch's state
+/// is unknown (`unsure`: its prepare got no answer, or a rollback here fails), a rollback
+/// decision is recorded on the coordinator `coord`, so that recovery rolls such a branch back on
+/// its next pass instead of waiting for the in-doubt timeout while it holds its locks.
 async fn abort(
     backends: &Backends,
     gtrid: &str,
     prepared: Vec<(ShardId, Conn)>,
     coordinator: Option<(ShardId, Conn)>,
+    (coord, unsure): (ShardId, bool),
     why: &str,
 ) -> ProxyError {
     let rollbacks = prepared.into_iter().map(|(s, mut c)| {
         let sql = format!("XA ROLLBACK {}", xid(gtrid, backends.shard_name(s)));
         async move {
-            if let Err(e) = run(backends, s, &mut c, &sql).await {
+            let r = run(backends, s, &mut c, &sql).await;
+            if let Err(e) = &r {
                 tracing::warn!("XA ROLLBACK: {e}; recovery rolls it back");
             }
+            r.is_ok()
         }
     });
-    let coord = async {
+    let coord_rollback = async {
         if let Some((s, mut c)) = coordinator {
             let _ = run(backends, s, &mut c, "ROLLBACK").await;
         }
     };
-    futures_util::future::join(futures_util::future::join_all(rollbacks), coord).await;
+    let (done, _) =
+        futures_util::future::join(futures_util::future::join_all(rollbacks), coord_rollback).await;
+    if (unsure || done.contains(&false))
+        && let Err(e) = settle(backends, coord, gtrid).await
+    {
+        tracing::warn!("recording the rollback decision of {gtrid}: {e}");
+    }
     ProxyError::Transaction(format!(
         "the transaction was rolled back on every shard and nothing was committed: {why}"
     ))
@@ -357,18 +403,7 @@ async fn abort(
 async fn settle(backends: &Backends, coordinator: ShardId, gtrid: &str) -> Result<bool> {
     let mut c = backends.conn(coordinator, None, false).await?;
     for _ in 0..3 {
-        let q = format!(
-            "SELECT decision FROM {DECISIONS} WHERE gtrid = {}",
-            quote(gtrid)
-        );
-        let found: Option<String> =
-            match tokio::time::timeout(backends.timeout(), c.query_first(q)).await {
-                Ok(r) => {
-                    r.map_err(|e| ProxyError::from_backend(backends.shard_name(coordinator), e))?
-                }
-                Err(_) => return Err(lost(backends, coordinator)),
-            };
-        if let Some(d) = found {
+        if let Some(d) = decision_of(backends, &mut c, coordinator, gtrid).await? {
             return Ok(d == "commit");
         }
         let ins = format!(
@@ -407,15 +442,23 @@ pub async fn rollback(
     branches: &BTreeSet<ShardId>,
 ) -> Vec<Result<()>> {
     let futs = conns.into_iter().map(|(s, mut c)| {
+        let x = xid(gtrid, backends.shard_name(s));
         let sql = if branches.contains(&s) {
-            format!(
-                "XA END {x}; XA ROLLBACK {x}",
-                x = xid(gtrid, backends.shard_name(s))
-            )
+            format!("XA END {x}; XA ROLLBACK {x}")
         } else {
             "ROLLBACK".to_string()
         };
-        async move { run(backends, s, &mut c, &sql).await }
+        let branch = branches.contains(&s);
+        async move {
+            match run(backends, s, &mut c, &sql).await {
+                // A branch the server already rolled back (a deadlock) is in the ROLLBACK ONLY
+                // state, where XA END fails (1399): XA ROLLBACK alone ends it.
+                Err(ProxyError::Backend { code: 1399, .. }) if branch => {
+                    run(backends, s, &mut c, &format!("XA ROLLBACK {x}")).await
+                }
+                r => r,
+            }
+        }
     });
     futures_util::future::join_all(futs).await
 }
@@ -502,6 +545,7 @@ pub async fn recover(
                     continue;
                 }
             };
+            fault::crash_point("xa::recover_before_finish");
             match run(backends, shard, &mut c, &sql).await {
                 Ok(()) if decision == Some(true) => out.committed += 1,
                 Ok(()) => out.rolled_back += 1,
@@ -544,15 +588,27 @@ async fn lookup(backends: &Backends, coordinator: ShardId, gtrid: &str, old: boo
         return settle(backends, coordinator, gtrid).await.ok();
     }
     let mut c = backends.conn(coordinator, None, false).await.ok()?;
+    decision_of(backends, &mut c, coordinator, gtrid)
+        .await
+        .ok()?
+        .map(|d| d == "commit")
+}
+
+/// The decision row of `gtrid` on its coordinator, if there is one.
+async fn decision_of(
+    backends: &Backends,
+    c: &mut Conn,
+    coordinator: ShardId,
+    gtrid: &str,
+) -> Result<Option<String>> {
     let q = format!(
         "SELECT decision FROM {DECISIONS} WHERE gtrid = {}",
         quote(gtrid)
     );
-    let found: Option<String> = tokio::time::timeout(backends.timeout(), c.query_first(q))
-        .await
-        .ok()?
-        .ok()?;
-    found.map(|d| d == "commit")
+    match tokio::time::timeout(backends.timeout(), c.query_first(q)).await {
+        Ok(r) => r.map_err(|e| ProxyError::from_backend(backends.shard_name(coordinator), e)),
+        Err(_) => Err(lost(backends, coordinator)),
+    }
 }
 
 /// A statement's affected-row count, for `Conn`.

@@ -26,15 +26,19 @@ use std::time::{Duration, Instant};
 
 const SHARDS: usize = 3;
 
+/// Whether this build has the failpoints compiled in (`--features failpoints`): without them the
+/// tests fail loudly instead of passing without faults.
+const FAILPOINTS_BUILT: bool = cfg!(feature = "failpoints");
+
 fn cluster() -> &'static Sandbox {
     static CLUSTER: OnceLock<Sandbox> = OnceLock::new();
     CLUSTER.get_or_init(|| Sandbox::up(&SandboxSpec::temp(SHARDS, 0)).expect("sandbox up"))
 }
 
 /// The tests kill servers and proxies: one at a time.
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
+    static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    LOCK.lock().await
 }
 
 fn free_port() -> u16 {
@@ -77,10 +81,11 @@ impl Proxy {
     /// Starts the proxy on `port` with `failpoints` armed (the `fail` crate's FAILPOINTS
     /// syntax) and waits until it accepts clients.
     async fn start(rules: &PathBuf, port: u16, failpoints: &str) -> Proxy {
-        assert!(
-            cfg!(feature = "failpoints"),
-            "the crash tests need the failpoints feature: run them with `make test` or `cargo test --features failpoints`"
-        );
+        if !FAILPOINTS_BUILT {
+            panic!(
+                "the crash tests need the failpoints feature: run them with `make test` or `cargo test --features failpoints`"
+            );
+        }
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -491,7 +496,7 @@ const POINTS: &[&str] = &[
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bank_and_flash_sale_survive_crashes() {
-    let _serial = serial();
+    let _serial = serial().await;
     let db = "crash_bank";
     fresh_db(db).await;
     let port = free_port();
@@ -591,7 +596,7 @@ fn cross_pair() -> (i64, i64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_proxy_finishes_a_dead_proxys_transactions() {
-    let _serial = serial();
+    let _serial = serial().await;
     let db = "crash_handover";
     fresh_db(db).await;
     let port = free_port();

@@ -412,11 +412,7 @@ async fn rollback_all(backends: &Backends, conns: impl IntoIterator<Item = (Shar
 }
 
 async fn rollback_one(backends: &Backends, shard: ShardId, conn: &mut Conn) -> Result<()> {
-    match tokio::time::timeout(backends.timeout(), conn.query_drop("ROLLBACK")).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(ProxyError::from_backend(backends.shard_name(shard), e)),
-        Err(_) => Err(lost(backends, shard, "ROLLBACK timed out")),
-    }
+    xa::run(backends, shard, conn, "ROLLBACK").await
 }
 
 fn lost(backends: &Backends, shard: ShardId, what: &str) -> ProxyError {

@@ -101,7 +101,12 @@ pub fn xid(gtrid: &str, bqual: &str) -> String {
 }
 
 /// Runs `sql` on `conn` within the backend timeout.
-async fn run(backends: &Backends, shard: ShardId, conn: &mut Conn, sql: &str) -> Result<()> {
+pub(super) async fn run(
+    backends: &Backends,
+    shard: ShardId,
+    conn: &mut Conn,
+    sql: &str,
+) -> Result<()> {
     match tokio::time::timeout(backends.timeout(), conn.query_drop(sql)).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => Err(ProxyError::from_backend(backends.shard_name(shard), e)),

@@ -14,6 +14,10 @@ pub struct Plan {
     pub merge: Merge,
     /// Whether the statement writes (a write in a transaction pins its shards).
     pub write: bool,
+    /// Whether a replica may answer it (a read without locks or side effects): outside a
+    /// transaction, execute then picks a replica of each target's shard, per the session's
+    /// `read_from` and `causal` and the replicas' health.
+    pub replica_ok: bool,
 }
 
 /// What one shard runs.

@@ -44,6 +44,7 @@ impl Server {
         let limit = Arc::new(Semaphore::new(shared.rules.proxy.max_connections));
         let mut sessions = JoinSet::new();
         let recovery = tokio::spawn(shared.clone().recovery_loop(Duration::from_secs(5)));
+        let health = tokio::spawn(shared.clone().health_loop());
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
@@ -93,6 +94,7 @@ impl Server {
             sessions.abort_all();
         }
         recovery.abort();
+        health.abort();
         shared.backends.close().await;
     }
 }

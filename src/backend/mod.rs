@@ -16,14 +16,39 @@ use std::time::Duration;
 /// connection carries the flags of its own handshake and the variables set on it, so clients
 /// with different flags or variables must not share connections. Sessions that set the same
 /// variables (as every instance of one application does) share a pool.
-type PoolKey = (ShardId, Option<String>, bool, Setup);
+type PoolKey = (Server, Option<String>, bool, Setup);
+
+/// One backend server: a shard's primary, or one of its replicas (by position in the rules).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Server {
+    pub shard: ShardId,
+    /// `None`: the primary; `Some(i)`: the shard's replica `i`.
+    pub replica: Option<usize>,
+}
+
+impl Server {
+    /// The primary of `shard`.
+    pub fn primary(shard: ShardId) -> Server {
+        Server {
+            shard,
+            replica: None,
+        }
+    }
+}
+
+/// A shard's servers as connection options (an invalid URL keeps its message).
+struct ShardServers {
+    name: String,
+    primary: Result<Opts, String>,
+    replicas: Vec<Result<Opts, String>>,
+}
 
 /// SET statements a session ran, replayed on each new backend connection of its pools.
 pub type Setup = std::sync::Arc<[String]>;
 
-/// Connections to every shard's primary.
+/// Connections to every shard's primary and replicas.
 pub struct Backends {
-    shards: Vec<(String, Result<Opts, String>)>,
+    shards: Vec<ShardServers>,
     pools: Mutex<HashMap<PoolKey, Pool>>,
     timeout: Duration,
     /// Whether the backends are MariaDB (learned from the first connection; assumed until
@@ -37,11 +62,14 @@ impl Backends {
         let shards = rules
             .shards
             .iter()
-            .map(|s| {
-                (
-                    s.name.clone(),
-                    Opts::from_url(&s.primary).map_err(|e| e.to_string()),
-                )
+            .map(|s| ShardServers {
+                name: s.name.clone(),
+                primary: Opts::from_url(&s.primary).map_err(|e| e.to_string()),
+                replicas: s
+                    .replicas
+                    .iter()
+                    .map(|u| Opts::from_url(u).map_err(|e| e.to_string()))
+                    .collect(),
             })
             .collect();
         Backends {
@@ -64,17 +92,34 @@ impl Backends {
 
     /// The name of a shard, for messages.
     pub fn shard_name(&self, shard: ShardId) -> &str {
-        self.shards.get(shard).map(|s| s.0.as_str()).unwrap_or("?")
+        self.shards
+            .get(shard)
+            .map(|s| s.name.as_str())
+            .unwrap_or("?")
+    }
+
+    /// A server's name for messages: the shard's name for its primary, `s0 replica 1` for a
+    /// replica.
+    pub fn server_name(&self, server: Server) -> String {
+        match server.replica {
+            None => self.shard_name(server.shard).to_string(),
+            Some(r) => format!("{} replica {r}", self.shard_name(server.shard)),
+        }
+    }
+
+    /// How many replicas `shard` has.
+    pub fn replica_count(&self, shard: ShardId) -> usize {
+        self.shards.get(shard).map_or(0, |s| s.replicas.len())
     }
 
     fn pool(
         &self,
-        shard: ShardId,
+        server: Server,
         db: Option<&str>,
         found_rows: bool,
         setup: &Setup,
     ) -> Result<Pool> {
-        let key = (shard, db.map(str::to_string), found_rows, setup.clone());
+        let key = (server, db.map(str::to_string), found_rows, setup.clone());
         let mut pools = self
             .pools
             .lock()
@@ -82,17 +127,22 @@ impl Backends {
         if let Some(p) = pools.get(&key) {
             return Ok(p.clone());
         }
-        let (name, opts) = self
+        let lost = |detail: &str| ProxyError::BackendLost {
+            shard: self.server_name(server),
+            detail: detail.to_string(),
+        };
+        let servers = self
             .shards
-            .get(shard)
-            .ok_or_else(|| ProxyError::BackendLost {
-                shard: shard.to_string(),
-                detail: "no such shard".into(),
-            })?;
-        let opts = opts.clone().map_err(|e| ProxyError::BackendLost {
-            shard: name.clone(),
-            detail: e,
-        })?;
+            .get(server.shard)
+            .ok_or_else(|| lost("no such shard"))?;
+        let opts = match server.replica {
+            None => &servers.primary,
+            Some(r) => servers
+                .replicas
+                .get(r)
+                .ok_or_else(|| lost("no such replica"))?,
+        };
+        let opts = opts.clone().map_err(|e| lost(&e))?;
         let constraints = PoolConstraints::new(0, 200).unwrap_or_default();
         let pool_opts = PoolOpts::new()
             .with_constraints(constraints)
@@ -131,7 +181,19 @@ impl Backends {
         found_rows: bool,
         setup: &Setup,
     ) -> Result<Conn> {
-        let pool = self.pool(shard, db, found_rows, setup)?;
+        self.conn_on(Server::primary(shard), db, found_rows, setup)
+            .await
+    }
+
+    /// Like [`Backends::conn_with`], on any server of a shard.
+    pub async fn conn_on(
+        &self,
+        server: Server,
+        db: Option<&str>,
+        found_rows: bool,
+        setup: &Setup,
+    ) -> Result<Conn> {
+        let pool = self.pool(server, db, found_rows, setup)?;
         match tokio::time::timeout(self.timeout, pool.get_conn()).await {
             Ok(Ok(c)) => {
                 // MySQL's versions are 5.x, 8.x, 9.x; MariaDB's 10.x and 11.x.
@@ -140,9 +202,9 @@ impl Backends {
                     .store(mysql, std::sync::atomic::Ordering::Relaxed);
                 Ok(c)
             }
-            Ok(Err(e)) => Err(ProxyError::from_backend(self.shard_name(shard), e)),
+            Ok(Err(e)) => Err(ProxyError::from_backend(&self.server_name(server), e)),
             Err(_) => Err(ProxyError::BackendLost {
-                shard: self.shard_name(shard).to_string(),
+                shard: self.server_name(server),
                 detail: format!("no connection within {} ms", self.timeout.as_millis()),
             }),
         }

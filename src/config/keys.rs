@@ -21,6 +21,12 @@ const PROXY: Shape = Shape {
         ("merge_memory_limit_mb", None),
         ("txn_mode", None),
         ("cross_shard_lock_wait_s", None),
+        ("read_from", None),
+        ("causal", None),
+        ("max_replica_lag_s", None),
+        ("health_check_interval_ms", None),
+        ("causal_wait_ms", None),
+        ("primary_reads", None),
     ],
 };
 const USER: Shape = Shape {
@@ -32,7 +38,12 @@ const USER: Shape = Shape {
     ],
 };
 const SHARD: Shape = Shape {
-    keys: &[("name", None), ("primary", None), ("replicas", None)],
+    keys: &[
+        ("name", None),
+        ("primary", None),
+        ("replicas", None),
+        ("replica_weights", None),
+    ],
 };
 const RANGE: Shape = Shape {
     keys: &[("shard", None), ("from", None), ("to", None)],

@@ -100,6 +100,88 @@ pub struct ProxySettings {
     /// so such a wait ends after this long and the client gets deadlock error 1213. Capped
     /// below the backend timeout (see [`ProxySettings::cross_shard_lock_wait`]).
     pub cross_shard_lock_wait_s: u64,
+    /// Where reads outside a transaction go by default (`read_from`).
+    pub read_from: ReadFrom,
+    /// What a read from a replica must have seen (`causal`).
+    pub causal: Causal,
+    /// A replica further behind its primary than this (`Seconds_Behind_Master`) leaves the
+    /// read rotation (`max_replica_lag_s`).
+    pub max_replica_lag_s: u64,
+    /// How often the health checker looks at every backend (`health_check_interval_ms`).
+    pub health_check_interval: Duration,
+    /// In `causal = "global"`, how long a replica may take to apply the primary's latest
+    /// transaction before the read goes to the primary instead (`causal_wait_ms`).
+    pub causal_wait: Duration,
+    /// Whether the primary also takes reads beside its healthy replicas (`primary_reads`); it
+    /// always takes them when no replica is healthy.
+    pub primary_reads: bool,
+}
+
+/// Where a read outside a transaction goes (`read_from`, `SET shardgate_read_from`, and the
+/// `/* shardgate:primary */` / `/* shardgate:replica */` hints per statement).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ReadFrom {
+    /// A healthy replica of the shard, when its consistency mode allows. The default.
+    #[default]
+    Replica,
+    /// The shard's primary.
+    Primary,
+}
+
+impl ReadFrom {
+    /// The value named `s` (`replica`, `primary`, any case).
+    pub fn parse(s: &str) -> Option<ReadFrom> {
+        match s.to_ascii_lowercase().as_str() {
+            "replica" => Some(ReadFrom::Replica),
+            "primary" => Some(ReadFrom::Primary),
+            _ => None,
+        }
+    }
+
+    /// The name as `read_from` spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ReadFrom::Replica => "replica",
+            ReadFrom::Primary => "primary",
+        }
+    }
+}
+
+/// What a read from a replica is guaranteed to see (`causal`, `SET shardgate_causal`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Causal {
+    /// Read-your-writes: everything this session committed (the default). After a session
+    /// writes a shard, its reads there go to the primary until the health checker has seen a
+    /// replica apply everything the primary had at a moment after that write.
+    #[default]
+    Session,
+    /// Everything any client committed anywhere before the read began (through any proxy, or
+    /// straight to the primary): the read asks the primary for its GTID position and the
+    /// replica waits for it (`causal_wait_ms`), else the primary answers.
+    Global,
+    /// No guarantee beyond `max_replica_lag_s`: a replica in rotation answers.
+    None,
+}
+
+impl Causal {
+    /// The mode named `s` (`session`, `global`, `none`, any case).
+    pub fn parse(s: &str) -> Option<Causal> {
+        match s.to_ascii_lowercase().as_str() {
+            "session" => Some(Causal::Session),
+            "global" => Some(Causal::Global),
+            "none" => Some(Causal::None),
+            _ => None,
+        }
+    }
+
+    /// The mode's name as `causal` spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Causal::Session => "session",
+            Causal::Global => "global",
+            Causal::None => "none",
+        }
+    }
 }
 
 /// How a transaction that writes several shards commits.
@@ -159,6 +241,12 @@ impl Default for ProxySettings {
             merge_memory_limit_mb: 256,
             txn_mode: TxnMode::default(),
             cross_shard_lock_wait_s: 5,
+            read_from: ReadFrom::default(),
+            causal: Causal::default(),
+            max_replica_lag_s: 10,
+            health_check_interval: Duration::from_millis(1000),
+            causal_wait: Duration::from_millis(500),
+            primary_reads: false,
         }
     }
 }
@@ -197,6 +285,8 @@ pub struct Shard {
     pub primary: String,
     /// URLs of the replicas, as written.
     pub replicas: Vec<String>,
+    /// Each replica's share of the shard's reads (`replica_weights`; 1 each by default).
+    pub replica_weights: Vec<u32>,
 }
 
 /// A logical schema: its sharded tables and where everything else lives.

@@ -32,6 +32,12 @@ pub struct RawProxy {
     pub merge_memory_limit_mb: Opt<i64>,
     pub txn_mode: Opt<String>,
     pub cross_shard_lock_wait_s: Opt<i64>,
+    pub read_from: Opt<String>,
+    pub causal: Opt<String>,
+    pub max_replica_lag_s: Opt<i64>,
+    pub health_check_interval_ms: Opt<i64>,
+    pub causal_wait_ms: Opt<i64>,
+    pub primary_reads: Opt<bool>,
 }
 
 /// One `[[users]]`.
@@ -49,6 +55,7 @@ pub struct RawShard {
     pub name: Opt<String>,
     pub primary: Opt<String>,
     pub replicas: Opt<Vec<Spanned<String>>>,
+    pub replica_weights: Opt<Vec<Spanned<i64>>>,
 }
 
 /// One `[[schemas]]`.

@@ -7,7 +7,7 @@ use super::keys::check_unknown_keys;
 use super::pattern::{NameAt, Patterns, check_overlaps, is_pattern};
 use super::raw::{RawProxy, RawRules, RawSchema};
 use super::url::check_mysql_url;
-use super::{ProxySettings, Rules, Schema, Shard, TxnMode, User};
+use super::{Causal, ProxySettings, ReadFrom, Rules, Schema, Shard, TxnMode, User};
 use std::collections::HashMap;
 use std::time::Duration;
 use toml::Spanned;
@@ -148,6 +148,57 @@ fn proxy_settings(p: &Spanned<RawProxy>, diag: &mut Diag<'_>) -> ProxySettings {
             1,
             d.cross_shard_lock_wait_s,
         ),
+        max_replica_lag_s: get(
+            &p.max_replica_lag_s,
+            "max_replica_lag_s",
+            0,
+            d.max_replica_lag_s,
+        ),
+        health_check_interval: Duration::from_millis(get(
+            &p.health_check_interval_ms,
+            "health_check_interval_ms",
+            50,
+            d.health_check_interval.as_millis() as u64,
+        )),
+        causal_wait: Duration::from_millis(get(
+            &p.causal_wait_ms,
+            "causal_wait_ms",
+            0,
+            d.causal_wait.as_millis() as u64,
+        )),
+        primary_reads: p
+            .primary_reads
+            .as_ref()
+            .map(|v| *v.get_ref())
+            .unwrap_or(d.primary_reads),
+        read_from: match &p.read_from {
+            None => d.read_from,
+            Some(v) => ReadFrom::parse(v.get_ref()).unwrap_or_else(|| {
+                diag.err(
+                    Some(v.span()),
+                    "proxy.read_from",
+                    format!(
+                        "read_from must be \"replica\" or \"primary\", not \"{}\"",
+                        v.get_ref()
+                    ),
+                );
+                d.read_from
+            }),
+        },
+        causal: match &p.causal {
+            None => d.causal,
+            Some(v) => Causal::parse(v.get_ref()).unwrap_or_else(|| {
+                diag.err(
+                    Some(v.span()),
+                    "proxy.causal",
+                    format!(
+                        "causal must be \"session\", \"global\" or \"none\", not \"{}\"",
+                        v.get_ref()
+                    ),
+                );
+                d.causal
+            }),
+        },
         txn_mode: match &p.txn_mode {
             None => d.txn_mode,
             Some(v) => TxnMode::parse(v.get_ref()).unwrap_or_else(|| {
@@ -228,7 +279,42 @@ fn shards(raw: &RawRules, diag: &mut Diag<'_>) -> Vec<Shard> {
             );
             continue;
         }
+        let n_replicas = r.replicas.as_ref().map_or(0, |v| v.get_ref().len());
+        let replica_weights = match &r.replica_weights {
+            None => vec![1; n_replicas],
+            Some(w) => {
+                let at = format!("{path}.replica_weights");
+                if w.get_ref().len() != n_replicas {
+                    diag.err(
+                        Some(w.span()),
+                        &at,
+                        format!(
+                            "replica_weights has {} entries for {n_replicas} replicas: give one weight per replica",
+                            w.get_ref().len()
+                        ),
+                    );
+                }
+                w.get_ref()
+                    .iter()
+                    .map(|x| match u32::try_from(*x.get_ref()) {
+                        Ok(v) if v <= 1000 => v,
+                        _ => {
+                            diag.err(
+                                Some(x.span()),
+                                &at,
+                                format!(
+                                    "a replica weight is from 0 (no reads) to 1000, not {}",
+                                    x.get_ref()
+                                ),
+                            );
+                            1
+                        }
+                    })
+                    .collect()
+            }
+        };
         out.push(Shard {
+            replica_weights,
             name: name.get_ref().clone(),
             primary: r
                 .primary

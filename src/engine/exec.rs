@@ -4,13 +4,16 @@
 
 use super::local::error_warning;
 use super::{SessionState, Shared, begin};
-use crate::config::ShardId;
+use crate::backend::Server;
+use crate::config::{Causal, ReadFrom, ShardId};
 use crate::error::{ProxyError, Result};
+use crate::execute::replicas::ReadNeed;
 use crate::execute::{self, Job, MergeBudget, Outcome};
 use crate::plan::{Merge, Plan, Target};
 use crate::sql::command::TxChars;
 use crate::txn::Txn;
 use mysql_async::Value;
+use mysql_async::prelude::Queryable;
 use std::sync::Arc;
 
 /// Runs a plan and merges the result. `in_txn`: whether the statement joins the session's
@@ -28,11 +31,15 @@ pub(super) async fn run_plan(
         begin(st, TxChars::default());
     }
     let use_txn = in_txn && st.txn.is_open();
+    if !plan.replica_ok {
+        // It may write: once it ends, this session's reads there wait for replicas to catch up.
+        st.touched.extend(plan.targets.iter().map(|t| t.shard));
+    }
     if stream
         && plan.merge == Merge::Pass
         && let [target] = plan.targets.as_slice()
     {
-        return start_stream(sh, st, target, sql, params, use_txn).await;
+        return start_stream(sh, st, plan.replica_ok, target, sql, params, use_txn).await;
     }
     if stream
         && plan.targets.len() > 1
@@ -77,6 +84,7 @@ async fn merge_with_eval(
             }],
             merge: Merge::Pass,
             write: false,
+            replica_ok: plan.replica_ok,
         };
         let out = if use_txn {
             run_targets_txn(sh, st, &one, &q, None).await?
@@ -114,6 +122,7 @@ pub(super) async fn run_with_prelude(
         begin(st, TxChars::default());
     }
     let use_txn = st.txn.is_open();
+    st.touched.push(shard);
     let mut conn = acquire(sh, st, shard, use_txn).await?;
     let name = sh.backends.shard_name(shard).to_string();
     let timeout = sh.backends.timeout();
@@ -165,29 +174,163 @@ pub(super) async fn acquire(
 pub(super) async fn start_stream(
     sh: &Shared,
     st: &mut SessionState,
+    plan_replica_ok: bool,
     t: &Target,
     sql: &str,
     params: Option<&[Value]>,
     use_txn: bool,
 ) -> Result<Outcome> {
-    let conn = acquire(sh, st, t.shard, use_txn).await?;
-    let name = sh.backends.shard_name(t.shard).to_string();
+    let (conn, server) = acquire_read(sh, st, plan_replica_ok, t.shard, use_txn).await?;
     let bound = lock_bound(sh, st, use_txn);
-    match execute::start_stream(
+    let started = execute::start_stream(
         conn,
         job(t, sql, params, bound),
         sh.backends.timeout(),
         t.shard,
-        name,
+        sh.backends.server_name(server),
     )
-    .await
-    {
+    .await;
+    let started = match started {
+        // A replica lost before its first answer: once more, on the primary.
+        execute::Started::Done(None, Err(e))
+            if server.replica.is_some() && e.is_connection_loss() =>
+        {
+            sh.health.mark_failed(server, &e.to_string());
+            let conn = acquire(sh, st, t.shard, use_txn).await?;
+            execute::start_stream(
+                conn,
+                job(t, sql, params, bound),
+                sh.backends.timeout(),
+                t.shard,
+                sh.backends.shard_name(t.shard).to_string(),
+            )
+            .await
+        }
+        other => other,
+    };
+    match started {
         execute::Started::Rows(stream) => Ok(Outcome::Stream(stream)),
         execute::Started::Done(conn, result) => {
             give_back(st, use_txn, t.shard, conn);
             result
         }
     }
+}
+
+/// The replica a read of `shard` goes to, if any: outside a transaction, for a statement a
+/// replica may answer (`replica_ok`), when the session (or the statement's hint) reads from
+/// replicas and one in rotation satisfies the session's consistency mode.
+fn replica_for(
+    sh: &Shared,
+    st: &SessionState,
+    replica_ok: bool,
+    shard: ShardId,
+    use_txn: bool,
+) -> Option<Server> {
+    if use_txn || !replica_ok || sh.backends.replica_count(shard) == 0 {
+        return None;
+    }
+    if st.hint.unwrap_or(st.read_from) != ReadFrom::Replica {
+        return None;
+    }
+    let need = ReadNeed {
+        causal: st.causal,
+        wrote_at: st.wrote_at.get(&shard).copied(),
+    };
+    let r = sh.health.pick(shard, need)?;
+    Some(Server {
+        shard,
+        replica: Some(r),
+    })
+}
+
+/// A connection for a read of `shard`: on a replica when [`replica_for`] picks one (and, in
+/// `causal = "global"`, once it has applied what the primary had when the read began), else
+/// as [`acquire`] gives it. A replica that fails here is left for the primary.
+pub(super) async fn acquire_read(
+    sh: &Shared,
+    st: &mut SessionState,
+    replica_ok: bool,
+    shard: ShardId,
+    use_txn: bool,
+) -> Result<(mysql_async::Conn, Server)> {
+    if !use_txn {
+        return pooled_read(sh, st, replica_ok, shard).await;
+    }
+    let c = acquire(sh, st, shard, use_txn).await?;
+    Ok((c, Server::primary(shard)))
+}
+
+/// [`acquire_read`] outside a transaction: a pooled connection to a replica or the primary.
+async fn pooled_read(
+    sh: &Shared,
+    st: &SessionState,
+    replica_ok: bool,
+    shard: ShardId,
+) -> Result<(mysql_async::Conn, Server)> {
+    if let Some(server) = replica_for(sh, st, replica_ok, shard, false) {
+        match replica_conn(sh, st, server).await {
+            Ok(c) => return Ok((c, server)),
+            Err(e) => {
+                if e.is_connection_loss() {
+                    sh.health.mark_failed(server, &e.to_string());
+                }
+                tracing::debug!(
+                    "read on {} goes to the primary: {e}",
+                    sh.backends.server_name(server)
+                );
+            }
+        }
+    }
+    let c = sh
+        .backends
+        .conn_with(shard, st.schema.as_deref(), st.found_rows, &st.setup)
+        .await?;
+    Ok((c, Server::primary(shard)))
+}
+
+/// A connection to replica `server` that, in `causal = "global"`, has applied everything its
+/// primary had committed when this was called (else an error: the read goes to the primary).
+async fn replica_conn(sh: &Shared, st: &SessionState, server: Server) -> Result<mysql_async::Conn> {
+    let mut c = sh
+        .backends
+        .conn_on(server, st.schema.as_deref(), st.found_rows, &st.setup)
+        .await?;
+    if st.causal != Causal::Global {
+        return Ok(c);
+    }
+    let target = match crate::execute::replicas::primary_pos(&sh.backends, server.shard).await {
+        Ok(p) => p,
+        // Nothing new commits on a primary that is gone: the replica has what there is.
+        Err(e) if sh.health.shard(server.shard).is_some_and(|h| !h.primary_up) => {
+            tracing::debug!("global read without the primary's position: {e}");
+            return Ok(c);
+        }
+        Err(e) => {
+            return Err(ProxyError::BackendLost {
+                shard: sh.backends.shard_name(server.shard).to_string(),
+                detail: e,
+            });
+        }
+    };
+    if sh.health.has_applied(server, &target) {
+        return Ok(c);
+    }
+    let wait = sh.rules.proxy.causal_wait.as_secs_f64();
+    let waited: Option<i64> = execute::Step {
+        timeout: sh.backends.timeout(),
+        shard: &sh.backends.server_name(server),
+    }
+    .within(c.query_first(format!("SELECT MASTER_GTID_WAIT('{target}', {wait:.3})")))
+    .await?;
+    if waited != Some(0) {
+        return Err(ProxyError::Transaction(format!(
+            "{} had not applied GTID {target} within causal_wait_ms",
+            sh.backends.server_name(server)
+        )));
+    }
+    sh.health.observe(server, &target);
+    Ok(c)
 }
 
 /// Starts a scatter read whose merge needs no state beyond the current rows: a stream on every
@@ -254,8 +397,8 @@ async fn acquire_all(
 ) -> Result<Vec<mysql_async::Conn>> {
     let mut conns: Vec<mysql_async::Conn> = Vec::with_capacity(plan.targets.len());
     for t in &plan.targets {
-        match acquire(sh, st, t.shard, use_txn).await {
-            Ok(c) => conns.push(c),
+        match acquire_read(sh, st, plan.replica_ok, t.shard, use_txn).await {
+            Ok((c, _)) => conns.push(c),
             Err(e) => {
                 for (t, c) in plan.targets.iter().zip(conns) {
                     give_back(st, use_txn, t.shard, Some(c));
@@ -277,6 +420,7 @@ pub fn finish_stream(
 ) -> u16 {
     let in_txn = st.txn.is_open();
     give_back_all(st, in_txn, conns);
+    st.settle_writes(&[]);
     match end {
         Ok((count, list)) => {
             st.warnings = list.clone();
@@ -342,7 +486,9 @@ fn lock_bound(sh: &Shared, st: &SessionState, use_txn: bool) -> Option<u64> {
     (use_txn && st.txn.spans_shards()).then(|| sh.rules.proxy.cross_shard_lock_wait())
 }
 
-/// Runs the targets on pooled connections (autocommit).
+/// Runs the targets on pooled connections (autocommit): reads a replica may answer on
+/// replicas (see [`acquire_read`]); a target whose replica is lost before it answers runs once
+/// more on its primary.
 pub(super) async fn run_targets(
     sh: &Shared,
     st: &SessionState,
@@ -350,26 +496,50 @@ pub(super) async fn run_targets(
     sql: &str,
     params: Option<&[Value]>,
 ) -> Result<Vec<Outcome>> {
-    let db = st.schema.as_deref();
     let conns = futures_util::future::join_all(
         plan.targets
             .iter()
-            .map(|t| sh.backends.conn_with(t.shard, db, st.found_rows, &st.setup)),
+            .map(|t| pooled_read(sh, st, plan.replica_ok, t.shard)),
     )
     .await;
     let mut work = Vec::with_capacity(conns.len());
+    let mut servers = Vec::with_capacity(conns.len());
     for (t, c) in plan.targets.iter().zip(conns) {
+        let (c, server) = c?;
+        servers.push(server);
         work.push((
-            c?,
+            c,
             job(t, sql, params, None),
-            sh.backends.shard_name(t.shard).to_string(),
+            sh.backends.server_name(server),
         ));
     }
-    collect(
-        plan,
-        execute::run_all(work, sh.backends.timeout(), merge_budget(sh, plan)).await,
-        |_, _| {},
-    )
+    let budget = merge_budget(sh, plan);
+    let mut results = execute::run_all(work, sh.backends.timeout(), budget.clone()).await;
+    for (i, server) in servers.iter().enumerate() {
+        let lost = matches!(&results[i].1, Err(e) if e.is_connection_loss());
+        if server.replica.is_none() || !lost {
+            continue;
+        }
+        if let Err(e) = &results[i].1 {
+            sh.health.mark_failed(*server, &e.to_string());
+        }
+        let t = &plan.targets[i];
+        let c = sh
+            .backends
+            .conn_with(t.shard, st.schema.as_deref(), st.found_rows, &st.setup)
+            .await?;
+        let name = sh.backends.shard_name(t.shard).to_string();
+        let again = execute::run_all(
+            vec![(c, job(t, sql, params, None), name)],
+            sh.backends.timeout(),
+            budget.clone(),
+        )
+        .await;
+        if let Some(r) = again.into_iter().next() {
+            results[i] = r;
+        }
+    }
+    collect(plan, results, |_, _| {})
 }
 
 /// The memory budget of a result read whole for a merge of several shards (one shard's result

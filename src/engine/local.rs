@@ -141,6 +141,7 @@ pub(super) async fn show_tables(
             .collect(),
         merge: Merge::Pass,
         write: false,
+        replica_ok: false,
     };
     let outcomes = run_targets(sh, st, &plan, sql, None).await?;
     // Logical tables: what the default shard holds, plus every table of the rules found anywhere.
@@ -227,6 +228,8 @@ pub(super) fn session_answer(
             ),
             "last_insert_id" | "identity" => (uint(st.last_insert_id), num(21, 160)),
             "shardgate_txn_mode" => (text(st.txn_mode.name()), string(11, 0)),
+            "shardgate_read_from" => (text(st.read_from.name()), string(7, 0)),
+            "shardgate_causal" => (text(st.causal.name()), string(7, 0)),
             _ => return None,
         },
         SessionRef::UserVar(name) => {

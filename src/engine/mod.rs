@@ -61,6 +61,8 @@ pub struct Shared {
     /// Set once the XA decision table was created on the shards (the first time a session
     /// uses `txn_mode = 'xa'`, or at start-up when the rules choose it); recovery runs from then.
     pub xa: tokio::sync::OnceCell<()>,
+    /// What the health checker knows of every backend: which replicas take reads.
+    pub health: crate::execute::replicas::Health,
 }
 
 impl Shared {
@@ -102,10 +104,24 @@ impl Shared {
 }
 
 impl Shared {
+    /// Checks every backend every `health_check_interval_ms`, until the task is dropped (idle
+    /// when no shard has replicas).
+    pub async fn health_loop(self: std::sync::Arc<Self>) {
+        let every = self.rules.proxy.health_check_interval;
+        if self.rules.shards.iter().all(|s| s.replicas.is_empty()) {
+            return;
+        }
+        loop {
+            self.health.check_all(&self.backends, every).await;
+            tokio::time::sleep(every).await;
+        }
+    }
+
     /// Shared state for `rules`.
     pub fn new(rules: Rules) -> Shared {
         Shared {
             backends: Backends::new(&rules),
+            health: crate::execute::replicas::Health::new(&rules),
             cache: PlanCache::new(rules.proxy.plan_cache_size),
             sequences: Sequences::default(),
             columns: Default::default(),
@@ -161,6 +177,17 @@ pub struct SessionState {
     /// How a transaction writing several shards commits (`SET shardgate_txn_mode`; the rules'
     /// `txn_mode` by default).
     pub txn_mode: crate::config::TxnMode,
+    /// Where reads outside a transaction go (`SET shardgate_read_from`; the rules' `read_from`).
+    pub read_from: crate::config::ReadFrom,
+    /// What a replica read must have seen (`SET shardgate_causal`; the rules' `causal`).
+    pub causal: crate::config::Causal,
+    /// The statement's own choice (`/* shardgate:primary */`, `/* shardgate:replica */`).
+    pub hint: Option<crate::config::ReadFrom>,
+    /// When this session last wrote each shard (the end of the statement or COMMIT): its reads
+    /// there go to replicas known to have caught up since (read-your-writes).
+    pub wrote_at: HashMap<ShardId, Instant>,
+    /// Shards the running statement may write on, stamped into `wrote_at` when it ends.
+    pub touched: Vec<ShardId>,
 }
 
 impl SessionState {
@@ -187,6 +214,31 @@ impl SessionState {
             nesting: 0,
             collation: 45,
             txn_mode: crate::config::TxnMode::default(),
+            read_from: crate::config::ReadFrom::default(),
+            causal: crate::config::Causal::default(),
+            hint: None,
+            wrote_at: HashMap::new(),
+            touched: Vec::new(),
+        }
+    }
+
+    /// Takes the session defaults the rules set (`txn_mode`, `read_from`, `causal`).
+    pub fn defaults_from(&mut self, rules: &Rules) {
+        self.txn_mode = rules.proxy.txn_mode;
+        self.read_from = rules.proxy.read_from;
+        self.causal = rules.proxy.causal;
+    }
+
+    /// The running statement has ended (for a streamed result: its last row went out): the
+    /// shards it may have written, and those of a transaction it was part of, count as written
+    /// now.
+    pub fn settle_writes(&mut self, txn_shards: &[ShardId]) {
+        if self.touched.is_empty() && txn_shards.is_empty() {
+            return;
+        }
+        let now = Instant::now();
+        for s in self.touched.drain(..).chain(txn_shards.iter().copied()) {
+            self.wrote_at.insert(s, now);
         }
     }
 
@@ -221,7 +273,16 @@ pub async fn run(
     if let Command::ShowWarnings { count, errors } = cmd {
         return Ok(show_warnings(st, count, errors));
     }
+    st.hint = read_hint(sql);
+    let txn_before = st.txn.pinned();
     let mut result = dispatch(sh, st, sql, params, cmd).await;
+    st.hint = None;
+    if matches!(result, Ok(Outcome::Stream(_))) {
+        // Stamped when the stream ends (`finish_stream`).
+        st.touched.extend(txn_before);
+    } else {
+        st.settle_writes(&txn_before);
+    }
     if let Err(e) = &result
         && let Some(deadlock) = end_on_deadlock(sh, st, e).await
     {
@@ -258,6 +319,17 @@ pub async fn run(
         st.found_rows_count = n;
     }
     result
+}
+
+/// A `/* shardgate:primary */` or `/* shardgate:replica */` comment in the statement.
+fn read_hint(sql: &str) -> Option<crate::config::ReadFrom> {
+    let at = sql.find("shardgate:")?;
+    let rest = sql[at + "shardgate:".len()..].trim_start();
+    let word: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect();
+    crate::config::ReadFrom::parse(&word)
 }
 
 /// A statement of an open transaction that failed on a deadlock (1213) ends the whole
@@ -395,6 +467,7 @@ fn single(shard: ShardId) -> Plan {
         targets: vec![Target { shard, sql: None }],
         merge: Merge::Pass,
         write: false,
+        replica_ok: false,
     }
 }
 

@@ -52,6 +52,7 @@ pub(super) async fn run(
                     first_id: None,
                 },
                 write: true,
+                replica_ok: false,
             };
             run_plan(sh, st, &plan, sql, None, false, false).await
         }

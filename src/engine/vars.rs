@@ -259,6 +259,41 @@ pub(super) async fn set(
                     sh.ensure_xa().await;
                 }
             }
+            SetItem::Session { name, value }
+                if name.eq_ignore_ascii_case("shardgate_read_from")
+                    || name.eq_ignore_ascii_case("shardgate_causal") =>
+            {
+                let lower = name.to_ascii_lowercase();
+                let default = value.trim().eq_ignore_ascii_case("DEFAULT");
+                let text = if default {
+                    String::new()
+                } else {
+                    let v = evaluate(sh, st, &value).await?;
+                    String::from_utf8_lossy(&v.text().unwrap_or_default()).into_owned()
+                };
+                let bad = |one_of: &str| ProxyError::Backend {
+                    code: 1231,
+                    state: "42000".into(),
+                    message: format!(
+                        "Variable '{lower}' can't be set to the value of '{text}' (one of {one_of})"
+                    ),
+                };
+                if lower == "shardgate_read_from" {
+                    st.read_from = if default {
+                        sh.rules.proxy.read_from
+                    } else {
+                        crate::config::ReadFrom::parse(&text)
+                            .ok_or_else(|| bad("'replica', 'primary'"))?
+                    };
+                } else {
+                    st.causal = if default {
+                        sh.rules.proxy.causal
+                    } else {
+                        crate::config::Causal::parse(&text)
+                            .ok_or_else(|| bad("'session', 'global', 'none'"))?
+                    };
+                }
+            }
             SetItem::Session { name, value } => {
                 let name = backend_name(sh, &name);
                 let value = super::substitute_text(sh, st, &value)?;

@@ -4,7 +4,9 @@
 //! relayed as they arrive ([`stream`]).
 
 pub mod budget;
+pub mod gtid;
 pub mod inflight;
+pub mod replicas;
 pub mod stream;
 
 use crate::error::{ProxyError, Result};

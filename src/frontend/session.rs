@@ -166,7 +166,7 @@ async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
     }
     let found_rows = resp.caps & caps::FOUND_ROWS != 0;
     let mut st = SessionState::new(resp.user, resp.db, found_rows, conn_id);
-    st.txn_mode = sh.rules.proxy.txn_mode;
+    st.defaults_from(&sh.rules);
     client_charset(&mut st, resp.charset);
     let mut buf = Vec::new();
     packets::ok(&mut buf, 0, 0, 0, status::AUTOCOMMIT, 0, "");
@@ -478,7 +478,9 @@ async fn command<S: AsyncRead + AsyncWrite + Unpin>(
                 c.st.conn_id,
             );
             fresh.host = std::mem::take(&mut c.st.host);
-            fresh.txn_mode = sh.rules.proxy.txn_mode;
+            fresh.defaults_from(&sh.rules);
+            // The same client: what it wrote, it must still read back.
+            fresh.wrote_at = std::mem::take(&mut c.st.wrote_at);
             client_charset(&mut fresh, c.charset);
             c.st = fresh;
             c.stmts.clear();
@@ -624,7 +626,8 @@ async fn change_user<S: AsyncRead + AsyncWrite + Unpin>(
     }
     let mut fresh = SessionState::new(user, db, c.st.found_rows, c.st.conn_id);
     fresh.host = std::mem::take(&mut c.st.host);
-    fresh.txn_mode = sh.rules.proxy.txn_mode;
+    fresh.defaults_from(&sh.rules);
+    fresh.wrote_at = std::mem::take(&mut c.st.wrote_at);
     client_charset(&mut fresh, c.charset);
     c.st = fresh;
     c.write_ok(0, 0, 0, "", false);

@@ -138,6 +138,9 @@ pub struct Analysis {
     pub assigns_vars: bool,
     /// Whether the statement calls `LAST_INSERT_ID(expr)`, which sets the session's value.
     pub sets_last_insert_id: bool,
+    /// Whether a replica may answer it: a SELECT without locks, INTO or functions with side
+    /// effects (see [`super::readonly`]).
+    pub replica_safe: bool,
 }
 
 /// Why a statement could not be analysed.
@@ -275,7 +278,9 @@ pub fn analyze(sql: &str) -> Result<Analysis, AnalyzeError> {
         ControlFlow::<()>::Continue(())
     });
     let into_vars = select_into(&stmt);
+    let replica_safe = super::readonly::replica_safe(&stmt) && !assigns_vars;
     Ok(Analysis {
+        replica_safe,
         stmt,
         kind,
         tables,

@@ -24,6 +24,7 @@ pub mod keycond;
 pub mod lexer;
 pub mod normalize;
 pub mod privilege;
+pub mod readonly;
 pub mod scopes;
 pub mod session;
 pub mod split;

@@ -56,6 +56,9 @@ pub const OWNED_VARS: &[&str] = &[
     "identity",
     // shardgate's own: how the session's multi-shard transactions commit.
     "shardgate_txn_mode",
+    // where the session's reads go, and what they must have seen.
+    "shardgate_read_from",
+    "shardgate_causal",
 ];
 
 /// MySQL's names for variables MariaDB 10.x calls otherwise (MySQL 5.7.20 introduced the

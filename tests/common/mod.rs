@@ -24,7 +24,15 @@ pub fn rules_toml(schema: &str, tables: &str) -> String {
 /// `"backend_timeout_ms = 2000\nmax_connections = 2"`).
 pub fn rules_toml_with(schema: &str, proxy: &str, tables: &str) -> String {
     let sb = cluster();
-    let mut t = format!("listen = \"127.0.0.1:0\"\n[proxy]\n{proxy}\n\n");
+    // Tests write straight to the shards too and then read through the proxy: reads on
+    // replicas must see those writes, which only `causal = "global"` promises (the replica
+    // tests choose their own modes).
+    let causal = if proxy.contains("causal") {
+        ""
+    } else {
+        "causal = \"global\"\n"
+    };
+    let mut t = format!("listen = \"127.0.0.1:0\"\n[proxy]\n{proxy}\n{causal}\n");
     t.push_str(&format!(
         "[[users]]\nname = \"app\"\npassword = \"app\"\n\n[[users]]\nname = \"limited\"\npassword = \"pw\"\nschemas = [\"{schema}\"]\n\n[[users]]\nname = \"admin\"\npassword = \"admin\"\nadmin = true\n\n"
     ));

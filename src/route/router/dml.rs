@@ -147,6 +147,7 @@ pub(super) fn route_dml(inp: &RouteInput<'_>) -> Result<Plan> {
                 upsert: false,
             },
             write,
+            replica_ok: false,
         });
     }
     if sc.window {

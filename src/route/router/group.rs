@@ -314,6 +314,7 @@ pub(super) fn grouped_select(
         targets,
         merge: Merge::Rows(merge),
         write: false,
+        replica_ok: false,
     })
 }
 

@@ -408,6 +408,7 @@ pub(super) fn route_insert(inp: &RouteInput<'_>) -> Result<Plan> {
         targets,
         merge,
         write: true,
+        replica_ok: false,
     })
 }
 

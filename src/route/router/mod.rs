@@ -91,6 +91,12 @@ fn fallback_shard(rules: &Rules, current: Option<&str>) -> ShardId {
 
 /// Builds the plan of a statement.
 pub fn route(inp: &RouteInput<'_>) -> Result<Plan> {
+    let mut plan = route_shards(inp)?;
+    plan.replica_ok = inp.analysis.replica_safe && !plan.write;
+    Ok(plan)
+}
+
+fn route_shards(inp: &RouteInput<'_>) -> Result<Plan> {
     let a = inp.analysis;
     match &a.kind {
         Kind::Insert => route_insert(inp),
@@ -136,6 +142,7 @@ fn single(shard: ShardId, write: bool) -> Plan {
         targets: vec![Target { shard, sql: None }],
         merge: Merge::Pass,
         write,
+        replica_ok: false,
     }
 }
 
@@ -153,6 +160,7 @@ pub(super) fn on_every_copy(shards: &[ShardId], write: bool) -> Plan {
             upsert: false,
         },
         write,
+        replica_ok: false,
     }
 }
 
@@ -167,6 +175,7 @@ pub fn all_shards(n: usize, write: bool) -> Plan {
             upsert: false,
         },
         write,
+        replica_ok: false,
     }
 }
 
@@ -198,6 +207,7 @@ fn route_ddl(inp: &RouteInput<'_>) -> Result<Plan> {
                 }
             },
             write: true,
+            replica_ok: false,
         }),
         _ => Err(ProxyError::NotSupported(
             "one DDL statement on tables placed on different shards (run one statement per table)"

@@ -145,6 +145,7 @@ pub fn scatter_select(
         targets,
         merge: Merge::Rows(merge),
         write: false,
+        replica_ok: false,
     })
 }
 

@@ -448,6 +448,7 @@ pub(super) fn union_select(
         targets: out,
         merge: Merge::Rows(merge),
         write: false,
+        replica_ok: false,
     })
 }
 

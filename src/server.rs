@@ -24,7 +24,9 @@ pub struct Server {
 
 impl Server {
     /// Binds `listen` (port 0 picks a free port) for `rules`.
-    pub async fn bind(rules: Rules, listen: &str) -> std::io::Result<Server> {
+    pub async fn bind(mut rules: Rules, listen: &str) -> std::io::Result<Server> {
+        // Promotions recorded earlier win over the rules file's primaries.
+        crate::config::topology::apply(&mut rules).map_err(std::io::Error::other)?;
         let listener = TcpListener::bind(listen).await?;
         Ok(Server {
             listener,

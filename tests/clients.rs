@@ -372,12 +372,18 @@ async fn reset_connection_rolls_back_and_restores_autocommit() {
 async fn long_data_parameter_round_trips() {
     let db = "ma_long";
     // The shards must accept what the proxy forwards (itself as long data: > 16 MiB).
+    // Replicas too: reads of the blob go to them.
     for s in 0..2 {
         direct(s)
             .await
             .query_drop("SET GLOBAL max_allowed_packet = 67108864")
             .await
             .unwrap();
+        for r in 0..cluster().replica_urls(s).len() {
+            cluster()
+                .query(s, Some(r), "SET GLOBAL max_allowed_packet = 67108864")
+                .expect("replica max_allowed_packet");
+        }
     }
     let addr = proxy_for(db).await;
     let mut c = client(addr, db).await;

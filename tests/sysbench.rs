@@ -11,6 +11,10 @@ const TABLES: usize = 2;
 const TABLE_SIZE: i64 = 1000;
 
 fn sysbench(test: &str, port: u16, ps_mode: &str, phase: &str) -> String {
+    sysbench_with(test, port, ps_mode, phase, &[])
+}
+
+fn sysbench_with(test: &str, port: u16, ps_mode: &str, phase: &str, extra: &[&str]) -> String {
     let out = Command::new("sysbench")
         .arg(test)
         .args([
@@ -25,6 +29,7 @@ fn sysbench(test: &str, port: u16, ps_mode: &str, phase: &str) -> String {
         .arg(format!("--tables={TABLES}"))
         .arg(format!("--table-size={TABLE_SIZE}"))
         .args(["--time=3", "--threads=2", "--report-interval=0"])
+        .args(extra)
         .arg(phase)
         .output()
         .expect("sysbench runs (make deps installs it)");
@@ -48,6 +53,36 @@ fn number_after(report: &str, label: &str) -> u64 {
         .and_then(|rest| rest.split_whitespace().next())
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("no `{label}` in sysbench output:\n{report}"))
+}
+
+/// `Com_select` of every server: the primaries', then the replicas' (summed).
+async fn selects() -> (u64, u64) {
+    use mysql_async::prelude::Queryable;
+    let mut out = (0, 0);
+    for s in 0..2 {
+        let mut urls = vec![(false, cluster().primary_url(s))];
+        urls.extend(cluster().replica_urls(s).into_iter().map(|u| (true, u)));
+        for (replica, url) in urls {
+            let opts = mysql_async::Opts::from_url(&url).expect("url");
+            let mut c = mysql_async::Conn::new(
+                mysql_async::OptsBuilder::from_opts(opts).prefer_socket(false),
+            )
+            .await
+            .expect("direct connection");
+            let row: Option<(String, u64)> = c
+                .query_first("SHOW GLOBAL STATUS LIKE 'Com_select'")
+                .await
+                .expect("status");
+            let n = row.expect("Com_select").1;
+            if replica {
+                out.1 += n;
+            } else {
+                out.0 += n;
+            }
+            c.disconnect().await.ok();
+        }
+    }
+    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -82,7 +117,32 @@ async fn sysbench_oltp_tests_run_clean_through_the_proxy() {
                 (1..=TABLE_SIZE).filter(|i| i % 2 == 1).collect::<Vec<_>>(),
                 "{test}: shard s1"
             );
+            let before = selects().await;
             let report = sysbench(test, port, ps_mode, "run");
+            let after = selects().await;
+            if test == "oltp_read_only" {
+                // sysbench wraps its reads in BEGIN ... COMMIT: a transaction that may write,
+                // so they stay on the primaries. With --skip-trx=on they are autocommit reads,
+                // and at least 90% of them go to replicas (each server's own Com_select; the
+                // health checks' few selects count too).
+                let (p, r) = (after.0 - before.0, after.1 - before.1);
+                println!(
+                    "{test} --db-ps-mode={ps_mode}: {p} selects on primaries, {r} on replicas"
+                );
+                let before = selects().await;
+                let report = sysbench_with(test, port, ps_mode, "run", &["--skip-trx=on"]);
+                let after = selects().await;
+                let (p, r) = (after.0 - before.0, after.1 - before.1);
+                println!(
+                    "{test} --skip-trx=on --db-ps-mode={ps_mode}: {p} selects on primaries, {r} on replicas"
+                );
+                assert!(number_after(&report, "queries:") > 0, "{report}");
+                assert_eq!(number_after(&report, "ignored errors:"), 0, "{report}");
+                assert!(
+                    r * 10 >= (p + r) * 9,
+                    "{test} --skip-trx=on: {p} selects on primaries, {r} on replicas"
+                );
+            }
             let transactions = number_after(&report, "transactions:");
             let ignored = number_after(&report, "ignored errors:");
             assert!(transactions > 0, "{test}: no transaction ran:\n{report}");

@@ -36,11 +36,34 @@ impl Server {
     }
 }
 
-/// A shard's servers as connection options (an invalid URL keeps its message).
+/// A shard's servers: URLs as written, and as connection options (an invalid URL keeps its
+/// message).
 struct ShardServers {
-    name: String,
+    primary_url: String,
+    replica_urls: Vec<String>,
     primary: Result<Opts, String>,
     replicas: Vec<Result<Opts, String>>,
+}
+
+impl ShardServers {
+    fn new(primary: &str, replicas: &[String]) -> ShardServers {
+        let opts = |u: &str| Opts::from_url(u).map_err(|e| e.to_string());
+        ShardServers {
+            primary_url: primary.to_string(),
+            replica_urls: replicas.to_vec(),
+            primary: opts(primary),
+            replicas: replicas.iter().map(|u| opts(u)).collect(),
+        }
+    }
+}
+
+/// The servers of every shard and the pools open to them, under one lock: a promotion changes
+/// a shard's servers and drops its pools at once.
+struct State {
+    servers: Vec<ShardServers>,
+    pools: HashMap<PoolKey, Pool>,
+    /// Shards whose primary takes no new connection: a promotion is under way.
+    fenced: std::collections::HashSet<ShardId>,
 }
 
 /// SET statements a session ran, replayed on each new backend connection of its pools.
@@ -48,8 +71,9 @@ pub type Setup = std::sync::Arc<[String]>;
 
 /// Connections to every shard's primary and replicas.
 pub struct Backends {
-    shards: Vec<ShardServers>,
-    pools: Mutex<HashMap<PoolKey, Pool>>,
+    /// Shard names (they never change).
+    names: Vec<String>,
+    state: Mutex<State>,
     timeout: Duration,
     /// Whether the backends are MariaDB (learned from the first connection; assumed until
     /// then): MySQL's variable names are mapped to MariaDB's only for MariaDB.
@@ -59,22 +83,18 @@ pub struct Backends {
 impl Backends {
     /// Prepares pools for the shards of `rules` (nothing connects until first use).
     pub fn new(rules: &Rules) -> Backends {
-        let shards = rules
+        let servers = rules
             .shards
             .iter()
-            .map(|s| ShardServers {
-                name: s.name.clone(),
-                primary: Opts::from_url(&s.primary).map_err(|e| e.to_string()),
-                replicas: s
-                    .replicas
-                    .iter()
-                    .map(|u| Opts::from_url(u).map_err(|e| e.to_string()))
-                    .collect(),
-            })
+            .map(|s| ShardServers::new(&s.primary, &s.replicas))
             .collect();
         Backends {
-            shards,
-            pools: Mutex::new(HashMap::new()),
+            names: rules.shards.iter().map(|s| s.name.clone()).collect(),
+            state: Mutex::new(State {
+                servers,
+                pools: HashMap::new(),
+                fenced: Default::default(),
+            }),
             timeout: rules.proxy.backend_timeout,
             mysql: std::sync::atomic::AtomicBool::new(false),
         }
@@ -92,10 +112,7 @@ impl Backends {
 
     /// The name of a shard, for messages.
     pub fn shard_name(&self, shard: ShardId) -> &str {
-        self.shards
-            .get(shard)
-            .map(|s| s.name.as_str())
-            .unwrap_or("?")
+        self.names.get(shard).map(String::as_str).unwrap_or("?")
     }
 
     /// A server's name for messages: the shard's name for its primary, `s0 replica 1` for a
@@ -109,7 +126,49 @@ impl Backends {
 
     /// How many replicas `shard` has.
     pub fn replica_count(&self, shard: ShardId) -> usize {
-        self.shards.get(shard).map_or(0, |s| s.replicas.len())
+        self.state
+            .lock()
+            .ok()
+            .and_then(|st| st.servers.get(shard).map(|s| s.replicas.len()))
+            .unwrap_or(0)
+    }
+
+    /// The URLs of `shard`'s primary and replicas (replicas in order), as written.
+    pub fn urls(&self, shard: ShardId) -> (String, Vec<String>) {
+        self.state
+            .lock()
+            .ok()
+            .and_then(|st| {
+                st.servers
+                    .get(shard)
+                    .map(|s| (s.primary_url.clone(), s.replica_urls.clone()))
+            })
+            .unwrap_or_default()
+    }
+
+    /// Makes `primary` the primary of `shard` and `replicas` its replicas (a promotion). Every
+    /// pool of the shard is dropped: its connections go to servers whose roles changed
+    /// (connections lent out finish what they run and are not returned).
+    pub fn replace_shard(&self, shard: ShardId, primary: &str, replicas: &[String]) {
+        let Ok(mut st) = self.state.lock() else {
+            return;
+        };
+        if let Some(s) = st.servers.get_mut(shard) {
+            *s = ShardServers::new(primary, replicas);
+        }
+        st.pools.retain(|k, _| k.0.shard != shard);
+    }
+
+    /// Fences `shard`'s primary (`on`) or lifts the fence: while fenced, no session gets a
+    /// connection to it (1290, retry), so a promotion can wait for the writes already sent.
+    pub fn fence(&self, shard: ShardId, on: bool) {
+        if let Ok(mut st) = self.state.lock() {
+            if on {
+                st.fenced.insert(shard);
+            } else {
+                st.fenced.remove(&shard);
+            }
+        }
     }
 
     fn pool(
@@ -120,19 +179,29 @@ impl Backends {
         setup: &Setup,
     ) -> Result<Pool> {
         let key = (server, db.map(str::to_string), found_rows, setup.clone());
-        let mut pools = self
-            .pools
+        let mut st = self
+            .state
             .lock()
             .map_err(|_| ProxyError::Transaction("backend pool lock poisoned".into()))?;
-        if let Some(p) = pools.get(&key) {
+        if server.replica.is_none() && st.fenced.contains(&server.shard) {
+            return Err(ProxyError::Sql {
+                code: 1290,
+                state: "HY000",
+                message: format!(
+                    "shard {} is switching to a new primary (PROMOTE REPLICA): retry the statement",
+                    self.shard_name(server.shard)
+                ),
+            });
+        }
+        if let Some(p) = st.pools.get(&key) {
             return Ok(p.clone());
         }
         let lost = |detail: &str| ProxyError::BackendLost {
             shard: self.server_name(server),
             detail: detail.to_string(),
         };
-        let servers = self
-            .shards
+        let servers = st
+            .servers
             .get(server.shard)
             .ok_or_else(|| lost("no such shard"))?;
         let opts = match server.replica {
@@ -163,7 +232,7 @@ impl Backends {
             .stmt_cache_size(64)
             .pool_opts(pool_opts);
         let pool = Pool::new(builder);
-        pools.insert(key, pool.clone());
+        st.pools.insert(key, pool.clone());
         Ok(pool)
     }
 
@@ -212,8 +281,8 @@ impl Backends {
 
     /// Closes every pool (at shutdown).
     pub async fn close(&self) {
-        let pools: Vec<Pool> = match self.pools.lock() {
-            Ok(mut p) => p.drain().map(|(_, v)| v).collect(),
+        let pools: Vec<Pool> = match self.state.lock() {
+            Ok(mut st) => st.pools.drain().map(|(_, v)| v).collect(),
             Err(_) => return,
         };
         // Concurrently and bounded: a dead backend must not hold up shutdown, nor add its

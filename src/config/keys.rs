@@ -27,6 +27,7 @@ const PROXY: Shape = Shape {
         ("health_check_interval_ms", None),
         ("causal_wait_ms", None),
         ("primary_reads", None),
+        ("topology_file", None),
     ],
 };
 const USER: Shape = Shape {

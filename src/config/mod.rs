@@ -13,7 +13,8 @@ mod keys;
 pub mod pattern;
 pub mod raw;
 mod table;
-mod url;
+pub mod topology;
+pub(crate) mod url;
 mod validate;
 
 pub use error::{ConfigError, ConfigErrors};
@@ -115,6 +116,9 @@ pub struct ProxySettings {
     /// Whether the primary also takes reads beside its healthy replicas (`primary_reads`); it
     /// always takes them when no replica is healthy.
     pub primary_reads: bool,
+    /// Where promotions are recorded (`topology_file`), read at start-up over `[[shards]]`;
+    /// `None`: a promotion holds until the proxy restarts.
+    pub topology_file: Option<std::path::PathBuf>,
 }
 
 /// Where a read outside a transaction goes (`read_from`, `SET shardgate_read_from`, and the
@@ -247,6 +251,7 @@ impl Default for ProxySettings {
             health_check_interval: Duration::from_millis(1000),
             causal_wait: Duration::from_millis(500),
             primary_reads: false,
+            topology_file: None,
         }
     }
 }

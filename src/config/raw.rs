@@ -38,6 +38,7 @@ pub struct RawProxy {
     pub health_check_interval_ms: Opt<i64>,
     pub causal_wait_ms: Opt<i64>,
     pub primary_reads: Opt<bool>,
+    pub topology_file: Opt<String>,
 }
 
 /// One `[[users]]`.

@@ -171,6 +171,10 @@ fn proxy_settings(p: &Spanned<RawProxy>, diag: &mut Diag<'_>) -> ProxySettings {
             .as_ref()
             .map(|v| *v.get_ref())
             .unwrap_or(d.primary_reads),
+        topology_file: p
+            .topology_file
+            .as_ref()
+            .map(|v| std::path::PathBuf::from(v.get_ref())),
         read_from: match &p.read_from {
             None => d.read_from,
             Some(v) => ReadFrom::parse(v.get_ref()).unwrap_or_else(|| {

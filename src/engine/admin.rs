@@ -192,6 +192,10 @@ async fn act(
         Admin::ShowGrants { user } => {
             Some(proxy_views::show_grants(sh, st, admin, user.as_deref()))
         }
+        Admin::Promote { shard, replica } => Some(super::promotion::run(sh, &shard, replica).await),
+        Admin::PromoteSyntax(text) => Some(Err(ProxyError::Syntax(format!(
+            "{text}: expected PROMOTE REPLICA [n] OF SHARD name"
+        )))),
     }
 }
 
@@ -204,6 +208,9 @@ fn refusal(a: &Admin, admin: bool) -> Option<ProxyError> {
         Admin::Never { why, .. } if admin => Some(ProxyError::NotSupported((*why).into())),
         Admin::Never { privilege, .. } => Some(ProxyError::Privilege((*privilege).into())),
         Admin::SetGlobal if !admin => Some(ProxyError::Privilege("SUPER".into())),
+        Admin::Promote { .. } | Admin::PromoteSyntax(_) if !admin => {
+            Some(ProxyError::Privilege("SUPER".into()))
+        }
         _ => None,
     }
 }

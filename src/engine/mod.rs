@@ -9,6 +9,7 @@ mod found_rows;
 mod local;
 mod prepared;
 mod program;
+mod promotion;
 mod proxy_views;
 pub mod sessions;
 mod subquery;

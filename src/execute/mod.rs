@@ -6,6 +6,7 @@
 pub mod budget;
 pub mod gtid;
 pub mod inflight;
+pub mod promote;
 pub mod replicas;
 pub mod stream;
 

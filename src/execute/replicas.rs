@@ -54,6 +54,8 @@ pub struct ShardHealth {
     /// The primary's `@@gtid_binlog_pos` at the last check.
     pub primary_pos: Gtid,
     pub replicas: Vec<ReplicaState>,
+    /// Promotions of the shard so far: a check begun before one is not applied after it.
+    pub generation: u64,
 }
 
 /// The health of every backend, shared by all sessions.
@@ -96,6 +98,7 @@ impl Health {
                             ..Default::default()
                         })
                         .collect(),
+                    generation: 0,
                 })
             })
             .collect();
@@ -104,6 +107,26 @@ impl Health {
             primary_reads: rules.proxy.primary_reads,
             turn: AtomicU64::new(0),
             max_lag_s: rules.proxy.max_replica_lag_s,
+        }
+    }
+
+    /// Forgets what was known of `shard` after a promotion: its replicas are now `weights.len()`
+    /// servers with those weights, none in rotation until the next check.
+    pub fn reset_shard(&self, shard: ShardId, weights: &[u32]) {
+        if let Some(mut s) = self.shards.get(shard).and_then(|s| s.lock().ok()) {
+            *s = ShardHealth {
+                generation: s.generation + 1,
+                primary_up: true,
+                primary_pos: Gtid::default(),
+                replicas: weights
+                    .iter()
+                    .map(|w| ReplicaState {
+                        weight: *w,
+                        why_out: "not checked since the promotion".into(),
+                        ..Default::default()
+                    })
+                    .collect(),
+            };
         }
     }
 
@@ -209,6 +232,7 @@ impl Health {
         if n == 0 {
             return;
         }
+        let generation = self.shard(shard).map_or(0, |s| s.generation);
         let t0 = Instant::now();
         let primary = within(limit, primary_pos(backends, shard)).await;
         let (primary_up, ppos) = match &primary {
@@ -229,6 +253,9 @@ impl Health {
         let Some(mut s) = self.shards.get(shard).and_then(|s| s.lock().ok()) else {
             return;
         };
+        if s.generation != generation {
+            return; // the shard's servers changed while it was checked
+        }
         if primary_up != s.primary_up {
             if primary_up {
                 tracing::info!("shard {shard}: the primary answers again");

@@ -101,9 +101,11 @@ pub const PROXY_PASSWORD: &str = "shardgate";
 
 /// Creates the account the proxy connects as, with only the rights the proxy needs, rather
 /// than root: behind a proxy that is a privilege boundary, the backend account is the last
-/// line of defence. It gets no global privilege except replication monitoring (`BINLOG
-/// MONITOR`, `SLAVE MONITOR`: GTID positions and replica state, which read/write splitting
-/// and lag checks read); each logical schema is granted with [`grant_schema_sql`]. Created on
+/// line of defence. Its only global privileges are replication monitoring (`BINLOG MONITOR`,
+/// `SLAVE MONITOR`: GTID positions and replica state, which read/write splitting and lag
+/// checks read) and what `PROMOTE REPLICA` does (`READ_ONLY ADMIN`: `SET GLOBAL read_only`;
+/// `REPLICATION SLAVE ADMIN`: `STOP SLAVE`, `CHANGE MASTER`; `RELOAD`: `RESET SLAVE ALL`); each
+/// logical schema is granted with [`grant_schema_sql`]. Created on
 /// every server with the binlog off, like root's, so that replicas have it whatever their
 /// replication state. (XA needs no privilege on MariaDB 10.11: `XA RECOVER` lists every
 /// prepared transaction to any account, which recovery after a crash relies on.)
@@ -114,7 +116,7 @@ pub(crate) fn create_proxy_account(
     let sql = format!(
         "SET sql_log_bin = 0; \
          CREATE USER IF NOT EXISTS '{PROXY_USER}'@'127.0.0.1' IDENTIFIED BY '{PROXY_PASSWORD}'; \
-         GRANT BINLOG MONITOR, SLAVE MONITOR ON *.* TO '{PROXY_USER}'@'127.0.0.1'; \
+         GRANT BINLOG MONITOR, SLAVE MONITOR, READ_ONLY ADMIN, REPLICATION SLAVE ADMIN, RELOAD ON *.* TO '{PROXY_USER}'@'127.0.0.1'; \
          GRANT ALL PRIVILEGES ON `shardgate`.* TO '{PROXY_USER}'@'127.0.0.1';"
     );
     process::run_sql(

@@ -29,6 +29,14 @@ pub enum Admin {
     ShowProcesslist { full: bool },
     /// `SHOW GRANTS [FOR ...]`: the rules' view of a user.
     ShowGrants { user: Option<String> },
+    /// `PROMOTE REPLICA [n] OF SHARD name`: the proxy makes a replica its shard's primary
+    /// (admins only). `replica`: the replica's number (from 0), `None` for the most advanced.
+    Promote {
+        shard: String,
+        replica: Option<usize>,
+    },
+    /// A `PROMOTE` statement of another form: its text, for the syntax error.
+    PromoteSyntax(String),
 }
 
 /// Whom a KILL names.
@@ -125,6 +133,7 @@ fn may_be_admin(w0: &str) -> bool {
             | "BINLOG"
             | "SHOW"
             | "EXPLAIN"
+            | "PROMOTE"
     )
 }
 
@@ -186,6 +195,7 @@ pub fn classify(sql: &str) -> Option<Admin> {
         "FLUSH" => privileged("RELOAD"),
         "BINLOG" => privileged("SUPER"),
         "SHOW" => classify_show(sql, &t),
+        "PROMOTE" => Some(classify_promote(sql, &t)),
         // MySQL's EXPLAIN FOR CONNECTION n: another thread's plan.
         "EXPLAIN"
             if t.iter()
@@ -220,6 +230,34 @@ fn classify_set(t: &[Tok]) -> Option<Admin> {
             });
             global.then_some(Admin::SetGlobal)
         }
+    }
+}
+
+/// `PROMOTE REPLICA [n] OF SHARD name` (`name` as written, compared case-insensitively).
+fn classify_promote(sql: &str, t: &[Tok]) -> Admin {
+    let w = |i: usize| word(t.get(i));
+    let (replica, at) = match t.get(2) {
+        Some(Tok::Num(n)) => match n.parse() {
+            Ok(r) => (Some(r), 3),
+            Err(_) => return Admin::PromoteSyntax(sql.trim().to_string()),
+        },
+        _ => (None, 2),
+    };
+    let name = match t.get(at + 2) {
+        Some(Tok::Quoted(q) | Tok::Str(q)) => Some(q.clone()),
+        Some(Tok::Word(w)) => Some(w.clone()),
+        _ => None,
+    };
+    match name {
+        Some(shard)
+            if matches!(w(1), "REPLICA" | "SLAVE")
+                && w(at) == "OF"
+                && w(at + 1) == "SHARD"
+                && (t.len() == at + 3 || (t.len() == at + 4 && t[at + 3] == Tok::Sym(';'))) =>
+        {
+            Admin::Promote { shard, replica }
+        }
+        _ => Admin::PromoteSyntax(sql.trim().to_string()),
     }
 }
 

@@ -202,3 +202,31 @@ fn scan_finds_files_and_schemas_even_in_executable_comments() {
     let s = scan("SELECT * FROM other.t JOIN shop.u", other);
     assert_eq!(s.refs.len(), 1);
 }
+
+#[test]
+fn promote_statements() {
+    let p = |sql: &str| classify(sql);
+    assert_eq!(
+        p("PROMOTE REPLICA OF SHARD s1"),
+        Some(Admin::Promote {
+            shard: "S1".into(),
+            replica: None
+        })
+    );
+    assert_eq!(
+        p("promote replica 1 of shard `Shard-2`;"),
+        Some(Admin::Promote {
+            shard: "Shard-2".into(),
+            replica: Some(1)
+        })
+    );
+    for bad in [
+        "PROMOTE",
+        "PROMOTE REPLICA",
+        "PROMOTE REPLICA OF s1",
+        "PROMOTE REPLICA x OF SHARD s1",
+        "PROMOTE REPLICA OF SHARD s1 NOW",
+    ] {
+        assert_eq!(p(bad), Some(Admin::PromoteSyntax(bad.into())), "{bad}");
+    }
+}

@@ -19,7 +19,9 @@ const TIMEOUT: Duration = Duration::from_millis(2000);
 /// What an error may take beyond the timeout (scheduling, the error packet, a slow CI box).
 const MARGIN: Duration = Duration::from_millis(1500);
 
-const PROXY: &str = "backend_timeout_ms = 2000";
+/// Reads go to primaries here: these tests are about a shard's primary failing (reads served by
+/// replicas while it is down are `tests/replicas.rs`'s).
+const PROXY: &str = "backend_timeout_ms = 2000\nread_from = \"primary\"";
 
 const TABLES: &str = r#"
 [[schemas.tables]]

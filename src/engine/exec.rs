@@ -301,16 +301,11 @@ async fn replica_conn(sh: &Shared, st: &SessionState, server: Server) -> Result<
     }
     let target = match crate::execute::replicas::primary_pos(&sh.backends, server.shard).await {
         Ok(p) => p,
-        // Nothing new commits on a primary that is gone: the replica has what there is.
-        Err(e) if sh.health.shard(server.shard).is_some_and(|h| !h.primary_up) => {
+        // Nothing new is acknowledged by a primary that does not answer: the replica has
+        // what there is (and the read must not wait on that primary a second time).
+        Err(e) => {
             tracing::debug!("global read without the primary's position: {e}");
             return Ok(c);
-        }
-        Err(e) => {
-            return Err(ProxyError::BackendLost {
-                shard: sh.backends.shard_name(server.shard).to_string(),
-                detail: e,
-            });
         }
     };
     if sh.health.has_applied(server, &target) {

@@ -6,6 +6,10 @@
 //! checked on the server itself; a restarted proxy keeps the new primary (topology file), and
 //! only admins may promote.
 
+mod common;
+
+// The harness's helpers only: this test has its own cluster (common's starts on first use).
+use common::{code, start_proxy};
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Opts, OptsBuilder, Row};
 use shardgate::config::Rules;
@@ -56,15 +60,6 @@ default_shard = "s0"
     Rules::from_toml(&text, "promote.toml").unwrap_or_else(|e| panic!("{e}\n{text}"))
 }
 
-async fn start_proxy(rules: Rules) -> SocketAddr {
-    let server = shardgate::server::Server::bind(rules, "127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = server.local_addr().expect("addr");
-    tokio::spawn(server.run(std::future::pending()));
-    addr
-}
-
 async fn client(addr: SocketAddr, user: &str) -> Conn {
     let opts = OptsBuilder::default()
         .ip_or_hostname(addr.ip().to_string())
@@ -99,13 +94,6 @@ async fn ids_on(port: u16) -> BTreeSet<i64> {
         .await
         .expect("ids");
     ids.into_iter().collect()
-}
-
-fn code(e: &mysql_async::Error) -> u16 {
-    match e {
-        mysql_async::Error::Server(s) => s.code,
-        _ => 0,
-    }
 }
 
 /// Writers inserting through the proxy until `stop`; each returns the ids it was told were

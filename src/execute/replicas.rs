@@ -58,6 +58,26 @@ pub struct ShardHealth {
     pub generation: u64,
 }
 
+impl ShardHealth {
+    /// A shard nothing is known of yet: the primary assumed up, replicas with `weights` out of
+    /// rotation (`why_out`) until a check.
+    fn unchecked(weights: &[u32], why_out: &str, generation: u64) -> ShardHealth {
+        ShardHealth {
+            primary_up: true,
+            primary_pos: Gtid::default(),
+            replicas: weights
+                .iter()
+                .map(|w| ReplicaState {
+                    weight: *w,
+                    why_out: why_out.into(),
+                    ..Default::default()
+                })
+                .collect(),
+            generation,
+        }
+    }
+}
+
 /// The health of every backend, shared by all sessions.
 pub struct Health {
     shards: Vec<Mutex<ShardHealth>>,
@@ -86,20 +106,11 @@ impl Health {
             .shards
             .iter()
             .map(|s| {
-                Mutex::new(ShardHealth {
-                    primary_up: true,
-                    primary_pos: Gtid::default(),
-                    replicas: s
-                        .replica_weights
-                        .iter()
-                        .map(|w| ReplicaState {
-                            weight: *w,
-                            why_out: "not checked yet".into(),
-                            ..Default::default()
-                        })
-                        .collect(),
-                    generation: 0,
-                })
+                Mutex::new(ShardHealth::unchecked(
+                    &s.replica_weights,
+                    "not checked yet",
+                    0,
+                ))
             })
             .collect();
         Health {
@@ -114,19 +125,11 @@ impl Health {
     /// servers with those weights, none in rotation until the next check.
     pub fn reset_shard(&self, shard: ShardId, weights: &[u32]) {
         if let Some(mut s) = self.shards.get(shard).and_then(|s| s.lock().ok()) {
-            *s = ShardHealth {
-                generation: s.generation + 1,
-                primary_up: true,
-                primary_pos: Gtid::default(),
-                replicas: weights
-                    .iter()
-                    .map(|w| ReplicaState {
-                        weight: *w,
-                        why_out: "not checked since the promotion".into(),
-                        ..Default::default()
-                    })
-                    .collect(),
-            };
+            *s = ShardHealth::unchecked(
+                weights,
+                "not checked since the promotion",
+                s.generation + 1,
+            );
         }
     }
 

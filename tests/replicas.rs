@@ -542,3 +542,174 @@ async fn a_lost_primary_fails_writes_clearly_and_reads_go_on() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+/// `START TRANSACTION READ ONLY` runs on replicas (one per shard, no XA), answers what the
+/// replicas hold, refuses writes as MariaDB does (1792); a read-write transaction and a
+/// transaction whose first statement asks for the primary run on primaries.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_only_transaction_runs_on_replicas() {
+    let _g = serial().await;
+    let db = "rep_ro_txn";
+    let addr = kv_proxy(db, "backend_timeout_ms = 3000\ncausal = \"session\"", 10).await;
+    until_replica_reads(addr, db, 0, Duration::from_secs(10)).await;
+    until_replica_reads(addr, db, 1, Duration::from_secs(10)).await;
+    // A value only the replicas hold (not written to any binary log): an answer of 70 comes
+    // from replicas, 0 from primaries.
+    for s in 0..2 {
+        let mut r = server(s, Some(0)).await;
+        r.query_drop(format!("SET sql_log_bin = 0; UPDATE `{db}`.kv SET v = 7"))
+            .await
+            .expect("mark the replica's copy");
+    }
+    let mut c = client(addr, db).await;
+    let sum = "SELECT CAST(SUM(v) AS SIGNED) FROM kv";
+
+    c.query_drop("START TRANSACTION READ ONLY").await.unwrap();
+    let v: Option<i64> = c.query_first(sum).await.unwrap();
+    assert_eq!(v, Some(70), "a read-only transaction over both shards");
+    let one: Option<i64> = c
+        .query_first("SELECT v FROM kv WHERE id = 0")
+        .await
+        .unwrap();
+    assert_eq!(one, Some(7));
+    let proxy_err = c
+        .query_drop("UPDATE kv SET v = 1 WHERE id = 0")
+        .await
+        .expect_err("a write in a read-only transaction");
+    c.query_drop("COMMIT").await.expect("commit");
+    // What one MariaDB answers to the same.
+    let mut plain = server(0, None).await;
+    plain
+        .query_drop(format!("USE `{db}`; START TRANSACTION READ ONLY"))
+        .await
+        .unwrap();
+    let plain_err = plain
+        .query_drop("UPDATE kv SET v = 1 WHERE id = 0")
+        .await
+        .expect_err("MariaDB refuses it");
+    plain.query_drop("ROLLBACK").await.unwrap();
+    assert_eq!(
+        code(&proxy_err),
+        code(&plain_err),
+        "{proxy_err} / {plain_err}"
+    );
+    assert_eq!(code(&proxy_err), 1792);
+
+    // Read-write transactions read the primaries.
+    c.query_drop("START TRANSACTION").await.unwrap();
+    let v: Option<i64> = c.query_first(sum).await.unwrap();
+    assert_eq!(v, Some(0), "a read-write transaction");
+    c.query_drop("COMMIT").await.unwrap();
+    c.query_drop("BEGIN").await.unwrap();
+    let v: Option<i64> = c.query_first(sum).await.unwrap();
+    assert_eq!(v, Some(0), "BEGIN");
+    c.query_drop("ROLLBACK").await.unwrap();
+    // The statement that joins a shard may ask for its primary.
+    c.query_drop("START TRANSACTION READ ONLY").await.unwrap();
+    let v: Option<i64> = c
+        .query_first(format!("/* shardgate:primary */ {sum}"))
+        .await
+        .unwrap();
+    assert_eq!(v, Some(0), "hinted to the primary");
+    let v: Option<i64> = c.query_first(sum).await.unwrap();
+    assert_eq!(v, Some(0), "the transaction stays where it joined");
+    c.query_drop("COMMIT").await.unwrap();
+    // And so may the session.
+    c.query_drop("SET shardgate_read_from = 'primary'; START TRANSACTION READ ONLY")
+        .await
+        .unwrap();
+    let v: Option<i64> = c.query_first(sum).await.unwrap();
+    assert_eq!(v, Some(0), "read_from = primary");
+    c.query_drop("COMMIT; SET shardgate_read_from = 'replica'")
+        .await
+        .unwrap();
+
+    // Read-your-writes holds in a read-only transaction too: after this session's write the
+    // transaction reads it (from a replica that applied it, or from the primary).
+    c.query_drop("UPDATE kv SET v = 9 WHERE id = 0")
+        .await
+        .unwrap();
+    c.query_drop("START TRANSACTION READ ONLY").await.unwrap();
+    let one: Option<i64> = c
+        .query_first("SELECT v FROM kv WHERE id = 0")
+        .await
+        .unwrap();
+    assert_eq!(one, Some(9), "the session's own write");
+    c.query_drop("COMMIT").await.unwrap();
+}
+
+/// Reads go to the server with the fewest requests outstanding: with the primary taking reads
+/// too (`primary_reads`), a replica on which reads hang (a table locked there) gets no new
+/// read while the primary is free. `KILL QUERY` through the proxy interrupts the read that
+/// hangs on the replica.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_avoid_a_busy_replica_and_kill_query_reaches_it() {
+    let _g = serial().await;
+    let db = "rep_lor";
+    let addr = kv_proxy(
+        db,
+        "backend_timeout_ms = 60000\ncausal = \"none\"\nprimary_reads = true",
+        10,
+    )
+    .await;
+    until_replica_reads(addr, db, 0, Duration::from_secs(10)).await;
+    let clients = 12;
+    let mut conns = Vec::new();
+    for _ in 0..clients {
+        conns.push(client(addr, db).await);
+    }
+    let mut locker = server(0, Some(0)).await;
+    locker
+        .query_drop(format!("LOCK TABLES `{db}`.kv WRITE"))
+        .await
+        .expect("lock the replica's table");
+    let done = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for mut c in conns {
+        let done = done.clone();
+        let id = c.id();
+        tasks.push((
+            id,
+            tokio::spawn(async move {
+                let r: mysql_async::Result<Option<i64>> =
+                    c.query_first("SELECT v FROM kv WHERE id = 0").await;
+                done.fetch_add(1, Ordering::SeqCst);
+                r
+            }),
+        ));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Reads that went to the primary end at once; those on the replica hang.
+    let start = Instant::now();
+    while done.load(Ordering::SeqCst) < clients - 1 && start.elapsed() < Duration::from_secs(15) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let finished = done.load(Ordering::SeqCst);
+    assert!(
+        finished >= clients - 2,
+        "{} of {clients} reads hang on the locked replica",
+        clients - finished
+    );
+    // KILL QUERY of the hanging ones, through the proxy: MariaDB's 1317 for each.
+    let mut admin = client(addr, db).await;
+    let mut killed = 0;
+    for (id, task) in tasks {
+        if task.is_finished() {
+            let r = task.await.expect("task");
+            assert_eq!(r.expect("a read that did not hang"), Some(0));
+            continue;
+        }
+        admin
+            .query_drop(format!("KILL QUERY {id}"))
+            .await
+            .expect("kill query");
+        let r = tokio::time::timeout(Duration::from_secs(10), task)
+            .await
+            .expect("KILL QUERY ends a read hanging on a replica")
+            .expect("task");
+        assert_eq!(code(&r.expect_err("killed")), 1317);
+        killed += 1;
+    }
+    assert_eq!(killed, clients - finished);
+    locker.query_drop("UNLOCK TABLES").await.unwrap();
+}

@@ -7,9 +7,9 @@ pub mod sequence;
 
 use crate::config::{Rules, ShardId};
 use crate::error::{ProxyError, Result};
-use mysql_async::{Conn, Opts, OptsBuilder, Pool, PoolConstraints, PoolOpts};
+use mysql_async::{Conn, Metrics, Opts, OptsBuilder, Pool, PoolConstraints, PoolOpts};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Pools keyed by (shard, database, CLIENT_FOUND_ROWS, session SET statements): a backend
@@ -43,6 +43,10 @@ struct ShardServers {
     replica_urls: Vec<String>,
     primary: Result<Opts, String>,
     replicas: Vec<Result<Opts, String>>,
+    /// The gauges of every pool open to the primary, and to each replica: what is lent out
+    /// of them is what runs on that server now ([`Backends::loads`]).
+    primary_pools: Vec<Arc<Metrics>>,
+    replica_pools: Vec<Vec<Arc<Metrics>>>,
 }
 
 impl ShardServers {
@@ -53,8 +57,27 @@ impl ShardServers {
             replica_urls: replicas.to_vec(),
             primary: opts(primary),
             replicas: replicas.iter().map(|u| opts(u)).collect(),
+            primary_pools: Vec::new(),
+            replica_pools: vec![Vec::new(); replicas.len()],
         }
     }
+}
+
+/// Requests outstanding on each server of a shard: connections lent out of its pools plus
+/// requests waiting for one.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Loads {
+    pub primary: usize,
+    /// One per replica, in order (empty: the shard has no replica).
+    pub replicas: Vec<usize>,
+}
+
+fn outstanding(pools: &[Arc<Metrics>]) -> usize {
+    use std::sync::atomic::Ordering::Relaxed;
+    pools
+        .iter()
+        .map(|m| m.connections_in_use.load(Relaxed) + m.active_wait_requests.load(Relaxed))
+        .sum()
 }
 
 /// The servers of every shard and the pools open to them, under one lock: a promotion changes
@@ -124,6 +147,16 @@ impl Backends {
         }
     }
 
+    /// The server [`Backends::server_name`] named `name`.
+    pub fn server_named(&self, name: &str) -> Option<Server> {
+        let (shard_name, replica) = match name.rsplit_once(" replica ") {
+            Some((s, r)) if !self.names.iter().any(|n| n == name) => (s, Some(r.parse().ok()?)),
+            _ => (name, None),
+        };
+        let shard = self.names.iter().position(|n| n == shard_name)?;
+        Some(Server { shard, replica })
+    }
+
     /// How many replicas `shard` has.
     pub fn replica_count(&self, shard: ShardId) -> usize {
         self.state
@@ -131,6 +164,20 @@ impl Backends {
             .ok()
             .and_then(|st| st.servers.get(shard).map(|s| s.replicas.len()))
             .unwrap_or(0)
+    }
+
+    /// What runs on each server of `shard` now, for least-outstanding-requests balancing.
+    pub fn loads(&self, shard: ShardId) -> Loads {
+        self.state
+            .lock()
+            .ok()
+            .and_then(|st| {
+                st.servers.get(shard).map(|s| Loads {
+                    primary: outstanding(&s.primary_pools),
+                    replicas: s.replica_pools.iter().map(|p| outstanding(p)).collect(),
+                })
+            })
+            .unwrap_or_default()
     }
 
     /// The URLs of `shard`'s primary and replicas (replicas in order), as written.
@@ -202,7 +249,7 @@ impl Backends {
         };
         let servers = st
             .servers
-            .get(server.shard)
+            .get_mut(server.shard)
             .ok_or_else(|| lost("no such shard"))?;
         let opts = match server.replica {
             None => &servers.primary,
@@ -232,6 +279,13 @@ impl Backends {
             .stmt_cache_size(64)
             .pool_opts(pool_opts);
         let pool = Pool::new(builder);
+        let gauges = match server.replica {
+            None => Some(&mut servers.primary_pools),
+            Some(r) => servers.replica_pools.get_mut(r),
+        };
+        if let Some(g) = gauges {
+            g.push(pool.metrics());
+        }
         st.pools.insert(key, pool.clone());
         Ok(pool)
     }
@@ -292,5 +346,52 @@ impl Backends {
             let _ = tokio::time::timeout(Duration::from_secs(2), p.disconnect()).await;
         });
         futures_util::future::join_all(closing).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Backends, Server};
+    use crate::config::Rules;
+
+    #[test]
+    fn server_names_go_both_ways() {
+        let text = r#"listen = "127.0.0.1:3307"
+[[users]]
+name = "u"
+password = ""
+[[shards]]
+name = "s0"
+primary = "mysql://u@h0:1"
+replicas = ["mysql://u@h0:2", "mysql://u@h0:3"]
+[[shards]]
+name = "east replica 1"
+primary = "mysql://u@h1:1"
+[[schemas]]
+name = "db"
+default_shard = "s0"
+"#;
+        let rules = Rules::from_toml(text, "test.toml").unwrap_or_else(|e| panic!("{e}"));
+        let b = Backends::new(&rules);
+        let servers = [
+            Server::primary(0),
+            Server {
+                shard: 0,
+                replica: Some(1),
+            },
+            // A shard whose own name looks like a replica's.
+            Server::primary(1),
+            Server {
+                shard: 1,
+                replica: Some(0),
+            },
+        ];
+        for s in servers {
+            assert_eq!(b.server_named(&b.server_name(s)), Some(s), "{s:?}");
+        }
+        assert_eq!(b.server_named("nowhere"), None);
+        assert_eq!(b.server_named("s0 replica x"), None);
+        assert_eq!(b.loads(0).replicas, vec![0, 0]);
+        assert_eq!(b.loads(1).replicas, Vec::<usize>::new());
     }
 }

@@ -386,11 +386,15 @@ async fn stop(sh: &Shared, e: &Entry, query_only: bool) {
     {
         let (_hold, running) = e.in_flight.interrupt().await;
         for (shard_name, thread) in running {
-            let Some(shard) = sh.rules.shards.iter().position(|s| s.name == shard_name) else {
+            // On the server it runs on: a shard's primary or one of its replicas.
+            let Some(server) = sh.backends.server_named(&shard_name) else {
                 continue;
             };
             let sent = async {
-                let mut c = sh.backends.conn(shard, None, false).await?;
+                let mut c = sh
+                    .backends
+                    .conn_on(server, None, false, &Default::default())
+                    .await?;
                 c.query_drop(format!("KILL QUERY {thread}"))
                     .await
                     .map_err(|err| ProxyError::from_backend(&shard_name, err))

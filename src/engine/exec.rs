@@ -193,7 +193,7 @@ pub(super) async fn start_stream(
     let started = match started {
         // A replica lost before its first answer: once more, on the primary.
         execute::Started::Done(None, Err(e))
-            if server.replica.is_some() && e.is_connection_loss() =>
+            if !use_txn && server.replica.is_some() && e.is_connection_loss() =>
         {
             sh.health.mark_failed(server, &e.to_string());
             let conn = acquire(sh, st, t.shard, use_txn).await?;
@@ -227,17 +227,18 @@ fn replica_for(
     shard: ShardId,
     use_txn: bool,
 ) -> Option<Server> {
-    if use_txn || !replica_ok || sh.backends.replica_count(shard) == 0 {
+    if use_txn || !replica_ok || st.hint.unwrap_or(st.read_from) != ReadFrom::Replica {
         return None;
     }
-    if st.hint.unwrap_or(st.read_from) != ReadFrom::Replica {
+    let loads = sh.backends.loads(shard);
+    if loads.replicas.is_empty() {
         return None;
     }
     let need = ReadNeed {
         causal: st.causal,
         wrote_at: st.wrote_at.get(&shard).copied(),
     };
-    let r = sh.health.pick(shard, need)?;
+    let r = sh.health.pick(shard, need, &loads)?;
     Some(Server {
         shard,
         replica: Some(r),
@@ -257,8 +258,45 @@ pub(super) async fn acquire_read(
     if !use_txn {
         return pooled_read(sh, st, replica_ok, shard).await;
     }
+    if st.txn.is_read_only()
+        && !st.txn.has_joined(shard)
+        && let Some(server) = replica_for(sh, st, replica_ok, shard, false)
+        && let Some(c) = read_only_part(sh, st, server).await
+    {
+        return Ok((c, server));
+    }
     let c = acquire(sh, st, shard, use_txn).await?;
-    Ok((c, Server::primary(shard)))
+    Ok((c, st.txn.server(shard)))
+}
+
+/// A `READ ONLY` transaction's part on `server`, a replica of a shard the transaction has not
+/// joined yet (after the session's consistency mode was satisfied, as for any replica read).
+/// `None` when the replica cannot take it: the part then runs on the primary.
+async fn read_only_part(
+    sh: &Shared,
+    st: &mut SessionState,
+    server: Server,
+) -> Option<mysql_async::Conn> {
+    let why = match replica_conn(sh, st, server).await {
+        Ok(c) => match Txn::join(&sh.backends, server.shard, c, st.txn.chars(), None).await {
+            Ok(c) => {
+                if let Some(r) = server.replica {
+                    st.txn.joined_on_replica(server.shard, r);
+                }
+                return Some(c);
+            }
+            Err(e) => e,
+        },
+        Err(e) => e,
+    };
+    if why.is_connection_loss() {
+        sh.health.mark_failed(server, &why.to_string());
+    }
+    tracing::debug!(
+        "read-only transaction on {} goes to the primary: {why}",
+        sh.backends.server_name(server)
+    );
+    None
 }
 
 /// [`acquire_read`] outside a transaction: a pooled connection to a replica or the primary.

@@ -15,7 +15,7 @@
 //! check, about a second) its reads go to the primary. The hot path pays nothing for it.
 
 use super::gtid::Gtid;
-use crate::backend::{Backends, Server, Setup};
+use crate::backend::{Backends, Loads, Server, Setup};
 use crate::config::{Causal, Rules, ShardId};
 use mysql_async::prelude::Queryable;
 use std::sync::Mutex;
@@ -89,6 +89,52 @@ pub struct Health {
     max_lag_s: u64,
 }
 
+/// A server a read may go to: a replica (`None`: the primary), its weight and the requests it
+/// has outstanding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Candidate {
+    pub replica: Option<usize>,
+    pub weight: u32,
+    pub load: usize,
+}
+
+/// Least outstanding requests, weighted: the candidates with the fewest requests outstanding
+/// per unit of weight (`load / weight`, compared exactly), and among those one drawn by weight
+/// with `turn` (an idle shard spreads its reads by the weights; a slow server, whose requests
+/// pile up, gets new ones only once the others are as busy). Candidates have weights > 0.
+pub fn least_loaded(candidates: &[Candidate], turn: u64) -> Option<usize> {
+    // a/wa < b/wb  <=>  a*wb < b*wa (no division, no rounding).
+    let score = |c: &Candidate| (c.load as u128, u128::from(c.weight.max(1)));
+    let (bl, bw) = candidates
+        .iter()
+        .map(score)
+        .min_by(|(al, aw), (bl, bw)| (al * bw).cmp(&(bl * aw)))?;
+    let best: Vec<&Candidate> = candidates
+        .iter()
+        .filter(|c| {
+            let (l, w) = score(c);
+            l * bw == bl * w
+        })
+        .collect();
+    let total: u64 = best.iter().map(|c| u64::from(c.weight)).sum();
+    if total == 0 {
+        return best.first().and_then(|c| c.replica);
+    }
+    // splitmix64: consecutive turns land far apart, so weights hold over short runs too.
+    let mut x = turn.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^= x >> 31;
+    let mut at = x % total;
+    for c in &best {
+        if at < u64::from(c.weight) {
+            return c.replica;
+        }
+        at -= u64::from(c.weight);
+    }
+    None
+}
+
 /// Why a read goes where it goes, for one shard.
 #[derive(Clone, Copy, Debug)]
 pub struct ReadNeed {
@@ -139,9 +185,9 @@ impl Health {
     }
 
     /// The replica a read on `shard` goes to, or `None` for the primary: among replicas in
-    /// rotation that satisfy `need`, one picked by weight (the primary joins the choice with
-    /// weight 1 under `primary_reads`).
-    pub fn pick(&self, shard: ShardId, need: ReadNeed) -> Option<usize> {
+    /// rotation that satisfy `need` (and the primary, with weight 1, under `primary_reads`),
+    /// one with the fewest requests outstanding per unit of weight ([`least_loaded`]).
+    pub fn pick(&self, shard: ShardId, need: ReadNeed, loads: &Loads) -> Option<usize> {
         let s = self.shards.get(shard)?.lock().ok()?;
         let ok = |r: &ReplicaState| {
             r.in_rotation
@@ -151,34 +197,30 @@ impl Health {
                     _ => true,
                 }
         };
-        let primary_weight = u64::from(self.primary_reads);
-        let total: u64 = s
+        let mut candidates: Vec<Candidate> = s
             .replicas
             .iter()
-            .filter(|r| ok(r))
-            .map(|r| u64::from(r.weight))
-            .sum::<u64>()
-            + primary_weight;
-        if total == primary_weight {
+            .enumerate()
+            .filter(|(_, r)| ok(r))
+            .map(|(i, r)| Candidate {
+                replica: Some(i),
+                weight: r.weight,
+                load: loads.replicas.get(i).copied().unwrap_or(0),
+            })
+            .collect();
+        drop(s);
+        if candidates.is_empty() {
             return None;
         }
-        let turn = self.turn.fetch_add(1, Ordering::Relaxed);
-        // splitmix64: consecutive turns land far apart, so weights hold over short runs too.
-        let mut x = turn.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        x ^= x >> 31;
-        let mut at = x % total;
-        for (i, r) in s.replicas.iter().enumerate() {
-            if !ok(r) {
-                continue;
-            }
-            if at < u64::from(r.weight) {
-                return Some(i);
-            }
-            at -= u64::from(r.weight);
+        if self.primary_reads {
+            candidates.push(Candidate {
+                replica: None,
+                weight: 1,
+                load: loads.primary,
+            });
         }
-        None
+        let turn = self.turn.fetch_add(1, Ordering::Relaxed);
+        least_loaded(&candidates, turn)
     }
 
     /// Takes a replica out of rotation after a read on it lost its connection; the next check
@@ -420,4 +462,65 @@ async fn replica_status(
         pos,
         caught_up,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Candidate, least_loaded};
+
+    fn c(replica: Option<usize>, weight: u32, load: usize) -> Candidate {
+        Candidate {
+            replica,
+            weight,
+            load,
+        }
+    }
+
+    /// How often each candidate is chosen over `n` turns.
+    fn spread(cands: &[Candidate], n: u64) -> Vec<u64> {
+        let mut out = vec![0; cands.len()];
+        for turn in 0..n {
+            let got = least_loaded(cands, turn);
+            let i = cands
+                .iter()
+                .position(|c| c.replica == got)
+                .expect("a candidate");
+            out[i] += 1;
+        }
+        out
+    }
+
+    #[test]
+    fn idle_servers_share_reads_by_weight() {
+        let s = spread(&[c(Some(0), 1, 0), c(Some(1), 3, 0)], 40_000);
+        assert!((9_000..11_000).contains(&s[0]), "{s:?}");
+        assert!((29_000..31_000).contains(&s[1]), "{s:?}");
+        let s = spread(&[c(Some(0), 1, 2), c(Some(1), 1, 2), c(None, 1, 2)], 30_000);
+        assert!(s.iter().all(|n| (9_000..11_000).contains(n)), "{s:?}");
+    }
+
+    #[test]
+    fn the_least_busy_server_per_weight_wins() {
+        for turn in 0..1000 {
+            assert_eq!(
+                least_loaded(&[c(Some(0), 1, 1), c(Some(1), 1, 0)], turn),
+                Some(1)
+            );
+            assert_eq!(least_loaded(&[c(Some(0), 1, 5), c(None, 1, 4)], turn), None);
+            // 3 outstanding on weight 4 (0.75 each) is less busy than 1 on weight 1.
+            assert_eq!(
+                least_loaded(&[c(Some(0), 1, 1), c(Some(1), 4, 3)], turn),
+                Some(1)
+            );
+        }
+        // Equal load per weight: drawn by weight again.
+        let s = spread(&[c(Some(0), 1, 1), c(Some(1), 2, 2)], 30_000);
+        assert!((9_000..11_000).contains(&s[0]), "{s:?}");
+    }
+
+    #[test]
+    fn nothing_to_choose_from() {
+        assert_eq!(least_loaded(&[], 7), None);
+        assert_eq!(least_loaded(&[c(Some(2), 1, 0)], 7), Some(2));
+    }
 }

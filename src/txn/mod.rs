@@ -7,7 +7,7 @@
 pub mod fault;
 pub mod xa;
 
-use crate::backend::Backends;
+use crate::backend::{Backends, Server};
 use crate::config::{ShardId, TxnMode};
 use crate::error::{ProxyError, Result};
 use crate::sql::command::TxChars;
@@ -38,6 +38,8 @@ pub struct Txn {
     branches: BTreeSet<ShardId>,
     /// Shards a write statement ran on.
     written: BTreeSet<ShardId>,
+    /// Shards whose part runs on a replica (a `READ ONLY` transaction), by replica.
+    on_replica: BTreeMap<ShardId, usize>,
 }
 
 impl Txn {
@@ -61,14 +63,40 @@ impl Txn {
     pub fn begin(&mut self, chars: TxChars) {
         self.started = Some(Instant::now());
         self.chars = chars;
-        self.reset_xa();
+        self.reset_parts();
     }
 
-    fn reset_xa(&mut self) {
+    /// Forgets how shards joined: XA ids, branches, writes, replicas.
+    fn reset_parts(&mut self) {
         self.coordinator = None;
         self.gtrid = None;
         self.branches.clear();
         self.written.clear();
+        self.on_replica.clear();
+    }
+
+    /// Whether `shard` has joined the transaction (its connection pinned, lent out, or lost).
+    pub fn has_joined(&self, shard: ShardId) -> bool {
+        self.conns.contains_key(&shard) || self.lent.contains(&shard) || self.lost.contains(&shard)
+    }
+
+    /// Whether the transaction was opened `READ ONLY`: its parts may run on replicas, and need
+    /// no two-phase commit (they write nothing).
+    pub fn is_read_only(&self) -> bool {
+        self.chars.read_only == Some(true)
+    }
+
+    /// Records that `shard` joined on its replica `replica`.
+    pub fn joined_on_replica(&mut self, shard: ShardId, replica: usize) {
+        self.on_replica.insert(shard, replica);
+    }
+
+    /// The server `shard`'s part of the transaction runs on.
+    pub fn server(&self, shard: ShardId) -> Server {
+        Server {
+            shard,
+            replica: self.on_replica.get(&shard).copied(),
+        }
     }
 
     /// Records that a write statement is about to run on `shards`. Under `single`, refused
@@ -103,7 +131,7 @@ impl Txn {
         mode: TxnMode,
         shard: ShardId,
     ) -> Result<Option<String>> {
-        if mode != TxnMode::Xa {
+        if mode != TxnMode::Xa || self.is_read_only() {
             return Ok(None);
         }
         let coordinator = *self.coordinator.get_or_insert(shard);
@@ -241,7 +269,7 @@ impl Txn {
         let gtrid = self.gtrid.take();
         let branches = std::mem::take(&mut self.branches);
         let written = std::mem::take(&mut self.written);
-        self.reset_xa();
+        self.reset_parts();
         if let Some(gtrid) = gtrid
             && !branches.is_empty()
         {
@@ -324,7 +352,7 @@ impl Txn {
         let conns = std::mem::take(&mut self.conns);
         let gtrid = self.gtrid.take();
         let branches = std::mem::take(&mut self.branches);
-        self.reset_xa();
+        self.reset_parts();
         let results = match gtrid {
             Some(g) if !branches.is_empty() => xa::rollback(backends, &g, conns, &branches).await,
             _ => rollback_each(backends, conns).await,

@@ -1,7 +1,9 @@
-# shardgate: build, test and demo against real MariaDB servers (see DESIGN.md).
-#   make deps           install what the tests run, when missing: mariadb-server, mariadb-client,
-#                       sysbench (apt); PyMySQL, mysqlclient, SQLAlchemy 2.0 (pip); node + mysql2 (npm);
-#                       Go + go-sql-driver/mysql (apt: golang-go, golang-github-go-sql-driver-mysql-dev)
+# shardgate: build, test and demo against real MariaDB servers (see README.md).
+#   make server-deps    install what the demo needs, when missing: mariadb-server, mariadb-client,
+#                       sysbench (apt); checks for cargo
+#   make deps           server-deps, plus the clients the tests drive: PyMySQL, mysqlclient,
+#                       SQLAlchemy 2.0 (pip); node + mysql2 (npm); Go + go-sql-driver/mysql
+#                       (apt: golang-go, golang-github-go-sql-driver-mysql-dev)
 #   make build          release build
 #   make demo           2 shards x 1 replica on ports 4000-4003, proxy on 127.0.0.1:3307
 #   make test           all tests (with the failpoints feature the crash tests need); each test
@@ -48,9 +50,9 @@ if ! $(PYTHON) -c 'import $(1); assert $(4)' 2>/dev/null; then \
 fi
 endef
 
-.PHONY: deps build demo test clean-sandbox
+.PHONY: server-deps deps build demo test clean-sandbox
 
-deps:
+server-deps:
 	@if ! command -v mariadbd >/dev/null || ! command -v mariadb-install-db >/dev/null \
 	    || ! command -v mariadb >/dev/null || ! command -v sysbench >/dev/null; then \
 	  command -v apt-get >/dev/null || { echo "install mariadb-server, mariadb-client and sysbench with your package manager"; exit 1; }; \
@@ -59,6 +61,12 @@ deps:
 	  $$sudo apt-get update && \
 	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y mariadb-server mariadb-client sysbench; \
 	fi
+	@command -v $(CARGO) >/dev/null || { \
+	  echo "cargo not found: install Rust from https://rustup.rs"; \
+	  echo "  curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y"; \
+	  exit 1; }
+
+deps: server-deps
 	@# Python drivers for tests/clients.rs and tests/client_suite.rs (see PY_DEP above).
 	@$(call PY_DEP,pymysql,pymysql,python3-pymysql,True)
 	@# mysqlclient (MySQLdb) compiles against the MariaDB C connector: headers and pkg-config.
@@ -94,17 +102,13 @@ deps:
 	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 	    $$sudo apt-get install -y golang-go golang-github-go-sql-driver-mysql-dev; \
 	fi
-	@command -v $(CARGO) >/dev/null || { \
-	  echo "cargo not found: install Rust from https://rustup.rs"; \
-	  echo "  curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y"; \
-	  exit 1; }
 
 build:
 	$(CARGO) build --release
 
 # The servers outlive `sandbox up`; the trap brings them down when the proxy exits
 # (Ctrl-C included).
-demo: deps build
+demo: server-deps build
 	@$(BIN) sandbox down --dir $(SANDBOX_DIR) >/dev/null
 	$(BIN) sandbox up --dir $(SANDBOX_DIR) --shards 2 --replicas 1 --base-port $(BASE_PORT)
 	@trap '$(BIN) sandbox down --dir $(SANDBOX_DIR)' EXIT; trap 'exit 130' INT TERM; \

@@ -15,7 +15,7 @@ TABLES=4
 SIZE=10000
 DIR=$(mktemp -d /tmp/shardgate-replica-bench-XXXXXX)
 BIN=target/release/shardgate
-make -s deps >/dev/null
+make -s server-deps >/dev/null
 cargo build --release -q ${FEATURES:+--features "$FEATURES"}
 $BIN sandbox up --dir "$DIR" --shards 2 --replicas 1 --base-port 4120 >/dev/null
 sed 's/^read_from = .*/read_from = "primary"/' "$DIR/rules.toml" >"$DIR/primary.toml"

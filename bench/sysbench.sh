@@ -11,7 +11,7 @@ TABLES=4
 SIZE=10000
 DIR=$(mktemp -d /tmp/shardgate-bench-XXXXXX)
 BIN=target/release/shardgate
-make -s deps >/dev/null
+make -s server-deps >/dev/null
 cargo build --release -q
 $BIN sandbox up --dir "$DIR" --shards 2 --replicas 1 --base-port 4100 >/dev/null
 $BIN serve --config "$DIR/rules.toml" --listen 127.0.0.1:3310 2>"$DIR/proxy.log" &

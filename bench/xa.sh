@@ -12,7 +12,7 @@ SECS=${1:-15}
 THREADS=${2:-8}
 DIR=$(mktemp -d /tmp/shardgate-xa-bench-XXXXXX)
 BIN=target/release/shardgate
-make -s deps >/dev/null
+make -s server-deps >/dev/null
 cargo build --release -q ${FEATURES:+--features "$FEATURES"}
 $BIN sandbox up --dir "$DIR" --shards 2 --replicas 0 --base-port 4110 >/dev/null
 $BIN serve --config "$DIR/rules.toml" --listen 127.0.0.1:3311 2>"$DIR/proxy.log" &

@@ -1,5 +1,5 @@
-//! The `shardgate` command: `serve` runs the proxy, `check` validates a rules file, `sandbox`
-//! starts and stops local MariaDB servers.
+//! The `shardgate` command: `serve` runs the proxy, `check` validates a rules file, `route`
+//! previews where a statement or a key goes, `sandbox` starts and stops local MariaDB servers.
 
 use clap::{Parser, Subcommand};
 use shardgate::config::Rules;
@@ -15,6 +15,50 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
+    /// Log level of shardgate's own messages: error, warn, info, debug or trace (other crates
+    /// log warnings and errors only). RUST_LOG, when set, replaces this filter entirely.
+    #[arg(long, global = true, default_value = "info")]
+    log_level: LogLevel,
+    /// One step more detail than --log-level per -v (-v: debug, -vv: trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// Log lines as text (colours only on a terminal) or as JSON objects, one per line.
+    #[arg(long, global = true, default_value = "text")]
+    log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
+enum LogLevel {
+    Error,
+    Warn,
+    Info,
+    Debug,
+    Trace,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Logs to stderr, filtered by RUST_LOG when set, else by `--log-level` and `-v` for
+/// shardgate's own messages and at `warn` for the crates it uses (sqlparser's parser traces
+/// would drown everything at debug).
+fn init_logs(cli: &Cli) {
+    use std::io::IsTerminal;
+    let levels = ["error", "warn", "info", "debug", "trace"];
+    let at = (cli.log_level as usize + usize::from(cli.verbose)).min(levels.len() - 1);
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(format!("warn,shardgate={}", levels[at]))
+    });
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+    }
 }
 
 #[derive(Subcommand)]
@@ -31,6 +75,24 @@ enum Cmd {
     Check {
         #[arg(long)]
         config: PathBuf,
+    },
+    /// Show where a statement or a key goes under a rules file, without connecting anywhere:
+    /// each shard with the SQL it would run, where reads go, and how results merge.
+    #[command(group(clap::ArgGroup::new("what").required(true).args(["sql", "key"])))]
+    Route {
+        #[arg(long)]
+        config: PathBuf,
+        /// The logical schema statements run in (default: the rules file's first schema).
+        #[arg(long)]
+        schema: Option<String>,
+        /// With --key: the logical table whose key is given.
+        #[arg(long, requires = "key")]
+        table: Option<String>,
+        /// A shard key value of --table (as it would appear in SQL, without quotes).
+        #[arg(long, requires = "table")]
+        key: Option<String>,
+        /// The statement to route (literal values, no `?`).
+        sql: Option<String>,
     },
     /// Local MariaDB servers for the demo and the tests.
     Sandbox {
@@ -60,13 +122,8 @@ enum SandboxCmd {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    init_logs(&cli);
     match cli.cmd {
         Cmd::Check { config } => match Rules::load(&config) {
             Ok(_) => {
@@ -74,12 +131,55 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
             Err(errs) => {
-                print!("{errs}");
+                println!("{errs}");
                 ExitCode::FAILURE
             }
         },
+        Cmd::Route {
+            config,
+            schema,
+            table,
+            key,
+            sql,
+        } => route(&config, schema, table, key, sql),
         Cmd::Serve { config, listen } => serve(config, listen),
         Cmd::Sandbox { cmd } => sandbox(cmd),
+    }
+}
+
+fn route(
+    config: &std::path::Path,
+    schema: Option<String>,
+    table: Option<String>,
+    key: Option<String>,
+    sql: Option<String>,
+) -> ExitCode {
+    use shardgate::route::preview;
+    let rules = match Rules::load(config) {
+        Ok(r) => r,
+        Err(errs) => {
+            eprintln!("{errs}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let schema = schema.or_else(|| rules.schemas.first().map(|s| s.name.clone()));
+    let answer = match (table, key, sql) {
+        (Some(t), Some(k), _) => preview::explain_key(&rules, schema.as_deref(), &t, &k),
+        (_, _, Some(sql)) => preview::explain(&rules, schema.as_deref(), &sql),
+        _ => {
+            eprintln!("give a statement, or --table with --key");
+            return ExitCode::from(2);
+        }
+    };
+    match answer {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error {}: {e}", e.code());
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -89,7 +189,7 @@ fn serve(config: PathBuf, listen: Option<String>) -> ExitCode {
     let rules = match Rules::load(&config) {
         Ok(r) => r,
         Err(errs) => {
-            eprint!("{errs}");
+            eprintln!("{errs}");
             return ExitCode::FAILURE;
         }
     };
@@ -113,9 +213,33 @@ fn serve(config: PathBuf, listen: Option<String>) -> ExitCode {
             "shardgate listening on {}",
             server.local_addr().map(|a| a.to_string()).unwrap_or(addr)
         );
+        #[cfg(unix)]
+        tokio::spawn(on_hangup(config));
         server.run(shutdown_signal()).await;
         ExitCode::SUCCESS
     })
+}
+
+/// SIGHUP: the proxy keeps running (a hang-up must never stop it). Swapping rules in a running
+/// proxy is not built yet: the file is checked and the log says whether a restart would accept
+/// it.
+#[cfg(unix)]
+async fn on_hangup(config: PathBuf) {
+    let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+        return;
+    };
+    while hup.recv().await.is_some() {
+        match Rules::load(&config) {
+            Ok(_) => tracing::warn!(
+                "SIGHUP: {} is valid, but rules are not reloaded while running yet: restart the proxy to apply it; the running rules are unchanged",
+                config.display()
+            ),
+            Err(errs) => tracing::error!(
+                "SIGHUP: {} has problems (the running rules are unchanged):\n{errs}",
+                config.display()
+            ),
+        }
+    }
 }
 
 async fn shutdown_signal() {

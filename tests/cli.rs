@@ -1,5 +1,7 @@
 //! The `shardgate` binary as a DBA and an operator use it: `check` on good and bad rules files,
-//! `sandbox up` writing rules that `check` accepts, and `serve` stopping gracefully on SIGTERM.
+//! `route` previews (the golden plans of `tests/routing/cases.toml`, keys of each algorithm),
+//! `sandbox up` writing rules that `check` accepts, and `serve` surviving SIGHUP and stopping
+//! gracefully on SIGTERM.
 
 mod common;
 
@@ -101,6 +103,138 @@ tables = ["products.id", "reviews.product_id"]
         .unwrap();
     assert_eq!(missing.status.code(), Some(1));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn route(args: &[&str]) -> (bool, String, String) {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let out = shardgate()
+        .args(["route", "--config"])
+        .arg(root.join("rules/example.toml"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `route` prints the plans the golden routing cases hold (the proxy's own plans), with each
+/// shard's SQL spelled out, and where reads go.
+#[test]
+fn route_previews_the_golden_plans() {
+    #[derive(serde::Deserialize)]
+    struct Cases {
+        cases: Vec<Case>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Case {
+        sql: String,
+        #[serde(default)]
+        params: Vec<toml::Value>,
+        columns: Option<Vec<String>>,
+        expect: String,
+    }
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("tests/routing/cases.toml")).unwrap();
+    let cases: Cases = toml::from_str(&text).unwrap();
+    let mut checked = 0;
+    for c in cases.cases {
+        if !c.params.is_empty() || c.columns.is_some() || c.expect.starts_with("parse error") {
+            continue;
+        }
+        let (ok, out, err) = route(&[&c.sql]);
+        if let Some(e) = c.expect.trim().strip_prefix("error ") {
+            assert!(!ok, "{}: {out}", c.sql);
+            assert_eq!(err.trim(), format!("error {e}"), "{}", c.sql);
+        } else {
+            assert!(ok, "{}: {err}", c.sql);
+            let want = c.expect.trim().replace("<original>", &c.sql);
+            let got: Vec<&str> = out.lines().filter(|l| !l.starts_with("runs on:")).collect();
+            assert_eq!(got.join("\n"), want, "{}", c.sql);
+        }
+        checked += 1;
+    }
+    assert!(checked >= 20, "only {checked} golden cases previewed");
+
+    let (ok, out, _) = route(&["SELECT c FROM sbtest1 WHERE id = 5"]);
+    assert!(ok);
+    assert!(out.ends_with("runs on: a replica of each shard outside transactions (per read_from and causal), else the primary\n"), "{out}");
+    let (_, out, _) = route(&["SELECT c FROM sbtest1 WHERE id = 5 FOR UPDATE"]);
+    assert!(
+        out.contains("runs on: the primary of each shard (a read a replica"),
+        "{out}"
+    );
+    let (_, out, _) = route(&["UPDATE sbtest1 SET k = 1 WHERE id = 5"]);
+    assert!(
+        out.ends_with("runs on: the primary of each shard\n"),
+        "{out}"
+    );
+    let (ok, out, _) = route(&["SET autocommit = 0"]);
+    assert!(
+        ok && out.contains("not a statement on tables") && out.contains("(s0)"),
+        "{out}"
+    );
+    let (ok, _, err) = route(&["SELEC 1"]);
+    assert!(!ok && err.starts_with("error 1064: "), "{err}");
+    let (ok, _, err) = route(&["SELECT * FROM nowhere.t"]);
+    assert!(!ok && err.starts_with("error 1049: "), "{err}");
+}
+
+/// `route --table T --key K`: the shard of one key, for each kind of rule.
+#[test]
+fn route_answers_for_one_key() {
+    let key = |t: &str, k: &str| route(&["--table", t, "--key", k]);
+    assert_eq!(
+        key("orders", "2026-08-15").1,
+        "shop.orders created = 2026-08-15: s1\n"
+    );
+    assert_eq!(
+        key("orders", "2026-03-15").1,
+        "shop.orders created = 2026-03-15: s0\n"
+    );
+    // Outside every range: the table's default_shard.
+    assert_eq!(
+        key("orders", "2031-01-01").1,
+        "shop.orders created = 2031-01-01: s0\n"
+    );
+    // By the column's collation: 'MUNICH ' is 'munich'.
+    assert_eq!(
+        key("customers", "MUNICH ").1,
+        "shop.customers city = MUNICH : s1\n"
+    );
+    // A hash key as a string routes like the number (as `id = '5'` does).
+    assert_eq!(key("sbtest1", "5").1, "shop.sbtest1 id = 5: s1\n");
+    assert_eq!(key("sbtest1", "6").1, "shop.sbtest1 id = 6: s0\n");
+    let (ok, out, _) = key("sessions", "abc");
+    assert!(
+        ok && out.starts_with("shop.sessions token = abc: s"),
+        "{out}"
+    );
+    let (ok, out, _) = key("countries", "FR");
+    assert_eq!(
+        (ok, out.as_str()),
+        (
+            true,
+            "shop.countries is a broadcast table: every row is on each of s0, s1\n"
+        )
+    );
+    let (ok, out, _) = key("notes", "1");
+    assert_eq!(
+        (ok, out.as_str()),
+        (true, "shop.notes is not sharded: every row is on s0\n")
+    );
+    let (ok, _, err) = key("orders", "someday");
+    assert!(
+        !ok && err.starts_with("error 1525: ") && err.contains("orders.created"),
+        "{err}"
+    );
+    let (ok, _, err) = key("orders", "2026-01-01' OR 1");
+    assert!(!ok && err.starts_with("error 1525: "), "{err}");
+    // Neither a statement nor a key: clap's usage error.
+    let (ok, _, err) = route(&[]);
+    assert!(!ok && err.contains("Usage"), "{err}");
 }
 
 #[test]
@@ -238,12 +372,13 @@ async fn serve_stops_gracefully_on_sigterm_and_rolls_back_open_transactions() {
     let path = dir.join("rules.toml");
     let tables = "[[schemas.tables]]\nnames = [\"items\"]\nalgorithm = \"hash\"\nkey = \"id\"\nkey_type = \"int\"\n";
     std::fs::write(&path, rules_toml(db, tables)).unwrap();
+    let log = dir.join("serve.log");
     let mut child = shardgate()
-        .args(["serve", "--config"])
+        .args(["serve", "--log-format", "json", "--config"])
         .arg(&path)
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
     let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
@@ -260,6 +395,15 @@ async fn serve_stops_gracefully_on_sigterm_and_rolls_back_open_transactions() {
     c.query_drop("CREATE TABLE items (id BIGINT PRIMARY KEY)")
         .await
         .unwrap();
+    // SIGHUP does not stop the proxy: the session goes on.
+    unsafe { libc::kill(child.id() as i32, libc::SIGHUP) };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "SIGHUP stopped the proxy"
+    );
+    let n: Option<i64> = c.query_first("SELECT COUNT(*) FROM items").await.unwrap();
+    assert_eq!(n, Some(0));
     c.query_drop("BEGIN").await.unwrap();
     c.query_drop("INSERT INTO items (id) VALUES (1), (2)")
         .await
@@ -283,6 +427,31 @@ async fn serve_stops_gracefully_on_sigterm_and_rolls_back_open_transactions() {
     assert!(
         client_as(addr, "app", "app", Some(db)).await.is_err(),
         "nothing listens any more"
+    );
+    // --log-format json: one JSON object per line, with the start and the SIGHUP answer.
+    let text = std::fs::read_to_string(&log).unwrap();
+    let messages: Vec<String> = text
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value =
+                serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"));
+            v["fields"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.starts_with("shardgate listening on")),
+        "{text}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.starts_with("SIGHUP: ") && m.contains("restart the proxy")),
+        "{text}"
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

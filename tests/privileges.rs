@@ -546,3 +546,65 @@ async fn show_grants_shows_the_rules_view() {
         .unwrap();
     assert!(roles.is_empty());
 }
+
+/// `EXPLAIN SHARDS statement`: an admin sees the plan the proxy makes (as `shardgate route`
+/// prints it) and nothing runs; anyone else gets 1227.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn explain_shards_shows_the_plan_to_admins_only() {
+    let db = "pv_explain";
+    fresh_schema(db).await;
+    let rules = rules(db, TABLES);
+    let addr = start_proxy(rules.clone()).await;
+    let mut admin = client_as(addr, "admin", "admin", Some(db)).await.unwrap();
+    admin
+        .query_drop("CREATE TABLE items (id INT PRIMARY KEY, v INT)")
+        .await
+        .unwrap();
+    for sql in [
+        "SELECT v FROM items WHERE id = 5",
+        "SELECT v FROM items ORDER BY v LIMIT 3",
+        "DELETE FROM items WHERE id IN (1, 2)",
+        "SET autocommit = 0",
+    ] {
+        let got: Vec<String> = admin
+            .query(format!("EXPLAIN SHARDS {sql}"))
+            .await
+            .unwrap_or_else(|e| panic!("EXPLAIN SHARDS {sql}: {e}"));
+        let want = shardgate::route::preview::explain(&rules, Some(db), sql).unwrap();
+        assert_eq!(got.join("\n") + "\n", want, "{sql}");
+        assert!(got.len() >= 2 || sql.starts_with("SET"), "{sql}: {got:?}");
+    }
+    // The DELETE was only explained.
+    admin
+        .query_drop("INSERT INTO items VALUES (1, 1), (2, 2)")
+        .await
+        .unwrap();
+    let _: Vec<String> = admin
+        .query("explain shards DELETE FROM items WHERE id IN (1, 2)")
+        .await
+        .unwrap();
+    let n: Option<i64> = admin
+        .query_first("SELECT COUNT(*) FROM items")
+        .await
+        .unwrap();
+    assert_eq!(n, Some(2));
+    // Errors are the statement's own.
+    let e = admin
+        .query_drop("EXPLAIN SHARDS SELECT * FROM nowhere.t")
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), 1049);
+    let e = admin.query_drop("EXPLAIN SHARDS").await.unwrap_err();
+    assert_eq!(code(&e), 1064);
+    let mut app = client(addr, db).await;
+    assert_eq!(
+        refused(&mut app, "EXPLAIN SHARDS SELECT v FROM items WHERE id = 5").await,
+        1227
+    );
+    // Plain EXPLAIN still reaches the backend.
+    let rows: Vec<mysql_async::Row> = app
+        .query("EXPLAIN SELECT v FROM items WHERE id = 5")
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+}

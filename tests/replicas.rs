@@ -58,6 +58,22 @@ async fn selects() -> [u64; 4] {
     out
 }
 
+/// `SHOW SHARDS` as text (NULL as "").
+async fn show_shards(admin: &mut Conn) -> Vec<Vec<String>> {
+    let rows: Vec<mysql_async::Row> = admin.query("SHOW SHARDS").await.expect("SHOW SHARDS");
+    rows.into_iter()
+        .map(|r| {
+            (0..r.len())
+                .map(|i| match r.as_ref(i) {
+                    Some(mysql_async::Value::Bytes(b)) => String::from_utf8_lossy(b).into_owned(),
+                    Some(mysql_async::Value::NULL) | None => String::new(),
+                    Some(v) => v.as_sql(true).trim_matches('\'').to_string(),
+                })
+                .collect()
+        })
+        .collect()
+}
+
 /// Selects on primaries and on replicas between two [`selects`] (without the one the second
 /// call's own connection runs as it connects).
 fn delta(before: [u64; 4], after: [u64; 4]) -> (u64, u64) {
@@ -414,6 +430,43 @@ async fn a_stopped_replica_is_skipped_and_used_again() {
     )
     .await;
     until_replica_reads(addr, db, 0, Duration::from_secs(10)).await;
+    // SHOW SHARDS (admins): every server with its role, state and address.
+    let mut admin = client_as(addr, "admin", "admin", Some(db)).await.unwrap();
+    let shards = show_shards(&mut admin).await;
+    let servers: Vec<(&str, &str, &str)> = shards
+        .iter()
+        .map(|r| (r[0].as_str(), r[1].as_str(), r[2].as_str()))
+        .collect();
+    assert_eq!(
+        servers,
+        [
+            ("s0", "s0", "primary"),
+            ("s0", "s0 replica 0", "replica"),
+            ("s1", "s1", "primary"),
+            ("s1", "s1 replica 0", "replica")
+        ]
+    );
+    let port = |s: usize, r: Option<usize>| {
+        let url = match r {
+            None => cluster().primary_url(s),
+            Some(r) => cluster().replica_urls(s)[r].clone(),
+        };
+        let o = Opts::from_url(&url).unwrap();
+        format!("{}:{}", o.ip_or_hostname(), o.tcp_port())
+    };
+    assert_eq!(shards[0][3], port(0, None));
+    assert_eq!(shards[1][3], port(0, Some(0)));
+    assert_eq!(shards[0][4], "up");
+    assert_eq!(shards[1][4], "in rotation", "{:?}", shards[1]);
+    assert!(
+        shards[1][6].contains('-'),
+        "a GTID position: {:?}",
+        shards[1]
+    );
+    let mut app = client(addr, db).await;
+    let e = app.query_drop("SHOW SHARDS").await.unwrap_err();
+    assert_eq!(code(&e), 1227);
+
     cluster().stop_server(0, Some(0)).expect("stop replica");
     let mut c = client(addr, db).await;
     let start = Instant::now();
@@ -434,6 +487,17 @@ async fn a_stopped_replica_is_skipped_and_used_again() {
     let n: Option<i64> = c.query_first("SELECT COUNT(*) FROM kv").await.unwrap();
     assert_eq!(n, Some(20));
     println!("200 reads with the replica down took {:?}", start.elapsed());
+    // The checker sees it down (out of the rotation, and why) within a few checks.
+    let seen = Instant::now();
+    loop {
+        let row = show_shards(&mut admin).await.swap_remove(1);
+        if row[4] == "down" {
+            assert!(!row[9].is_empty(), "a reason: {row:?}");
+            break;
+        }
+        assert!(seen.elapsed() < Duration::from_secs(10), "{row:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     cluster().start_server(0, Some(0)).expect("restart replica");
     until_replica_reads(addr, db, 0, Duration::from_secs(10)).await;
 }

@@ -6,7 +6,7 @@
 use mysql_async::Value;
 use serde::Deserialize;
 use shardgate::config::Rules;
-use shardgate::route::router::{RouteInput, ids_needed, route};
+use shardgate::route::preview;
 use shardgate::sql::analyze::analyze;
 use shardgate::sql::cache::PlanCache;
 use std::path::PathBuf;
@@ -56,32 +56,14 @@ fn normalized_plan_text(rules: &Rules, c: &Case) -> Option<String> {
     Some(plan_of(rules, &a, &literals, c.columns.as_deref()))
 }
 
+/// The plan as `shardgate route` and the proxy make it (the library's preview).
 fn plan_of(
     rules: &Rules,
     a: &shardgate::sql::analyze::Analysis,
     params: &[Value],
     columns: Option<&[String]>,
 ) -> String {
-    // Ids as the sequence would hand them out on a fresh table: 1, 2, 3, ...
-    let ids: Vec<u64> = match ids_needed(rules, Some("shop"), a, columns, params, false) {
-        Ok(Some((_, n))) => (1..=n as u64).collect(),
-        Ok(None) => Vec::new(),
-        Err(e) => return format!("error {}: {e}\n", e.code()),
-    };
-    let input = RouteInput {
-        rules,
-        schema: Some("shop"),
-        analysis: a,
-        params,
-        ids: &ids,
-        pinned: &[],
-        no_auto_value_on_zero: false,
-        columns,
-    };
-    match route(&input) {
-        Ok(plan) => plan.describe(rules),
-        Err(e) => format!("error {}: {e}\n", e.code()),
-    }
+    preview::plan_text(rules, Some("shop"), a, params, columns)
 }
 
 #[test]

@@ -186,6 +186,8 @@ fn rules_toml_names_every_server() {
 
 #[test]
 fn the_proxy_account_has_only_what_the_proxy_needs() {
+    // Logs in to every server: none may be stopped by another test meanwhile.
+    let _g = exclusive();
     let sb = cluster();
     let proxy = |port: u16, sql: &str| {
         mariadb_as(

@@ -72,6 +72,35 @@ pub struct Loads {
     pub replicas: Vec<usize>,
 }
 
+/// One server of a shard as an operator sees it (`SHOW SHARDS`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerView {
+    pub server: Server,
+    /// `host:port` (never the URL: it holds the backend account's password).
+    pub address: String,
+    /// Connections lent out of its pools (and requests waiting for one).
+    pub in_use: usize,
+    /// Open connections idle in its pools.
+    pub idle: usize,
+}
+
+fn idle(pools: &[Arc<Metrics>]) -> usize {
+    pools
+        .iter()
+        .map(|m| {
+            m.connections_in_pool
+                .load(std::sync::atomic::Ordering::Relaxed)
+        })
+        .sum()
+}
+
+fn address(opts: &Result<Opts, String>) -> String {
+    match opts {
+        Ok(o) => format!("{}:{}", o.ip_or_hostname(), o.tcp_port()),
+        Err(_) => "(invalid URL)".into(),
+    }
+}
+
 fn outstanding(pools: &[Arc<Metrics>]) -> usize {
     use std::sync::atomic::Ordering::Relaxed;
     pools
@@ -178,6 +207,35 @@ impl Backends {
                 })
             })
             .unwrap_or_default()
+    }
+
+    /// Every server of `shard`, primary first, with its pools' gauges.
+    pub fn servers(&self, shard: ShardId) -> Vec<ServerView> {
+        let Ok(st) = self.state.lock() else {
+            return Vec::new();
+        };
+        let Some(s) = st.servers.get(shard) else {
+            return Vec::new();
+        };
+        let mut out = vec![ServerView {
+            server: Server::primary(shard),
+            address: address(&s.primary),
+            in_use: outstanding(&s.primary_pools),
+            idle: idle(&s.primary_pools),
+        }];
+        for (r, opts) in s.replicas.iter().enumerate() {
+            let pools = s.replica_pools.get(r).map_or(&[][..], |p| &p[..]);
+            out.push(ServerView {
+                server: Server {
+                    shard,
+                    replica: Some(r),
+                },
+                address: address(opts),
+                in_use: outstanding(pools),
+                idle: idle(pools),
+            });
+        }
+        out
     }
 
     /// The URLs of `shard`'s primary and replicas (replicas in order), as written.
@@ -362,7 +420,7 @@ name = "u"
 password = ""
 [[shards]]
 name = "s0"
-primary = "mysql://u@h0:1"
+primary = "mysql://u:secret@h0:1"
 replicas = ["mysql://u@h0:2", "mysql://u@h0:3"]
 [[shards]]
 name = "east replica 1"
@@ -393,5 +451,9 @@ default_shard = "s0"
         assert_eq!(b.server_named("s0 replica x"), None);
         assert_eq!(b.loads(0).replicas, vec![0, 0]);
         assert_eq!(b.loads(1).replicas, Vec::<usize>::new());
+        let view = b.servers(0);
+        let addrs: Vec<&str> = view.iter().map(|v| v.address.as_str()).collect();
+        assert_eq!(addrs, ["h0:1", "h0:2", "h0:3"]);
+        assert_eq!(view[2].server, servers[1]);
     }
 }

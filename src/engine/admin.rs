@@ -196,6 +196,8 @@ async fn act(
         Admin::PromoteSyntax(text) => Some(Err(ProxyError::Syntax(format!(
             "{text}: expected PROMOTE REPLICA [n] OF SHARD name"
         )))),
+        Admin::ExplainShards(text) => Some(proxy_views::explain_shards(sh, st, &text)),
+        Admin::ShowShards => Some(Ok(proxy_views::show_shards(sh))),
     }
 }
 
@@ -208,7 +210,12 @@ fn refusal(a: &Admin, admin: bool) -> Option<ProxyError> {
         Admin::Never { why, .. } if admin => Some(ProxyError::NotSupported((*why).into())),
         Admin::Never { privilege, .. } => Some(ProxyError::Privilege((*privilege).into())),
         Admin::SetGlobal if !admin => Some(ProxyError::Privilege("SUPER".into())),
-        Admin::Promote { .. } | Admin::PromoteSyntax(_) if !admin => {
+        Admin::Promote { .. }
+        | Admin::PromoteSyntax(_)
+        | Admin::ExplainShards(_)
+        | Admin::ShowShards
+            if !admin =>
+        {
             Some(ProxyError::Privilege("SUPER".into()))
         }
         _ => None,

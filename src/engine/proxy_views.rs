@@ -115,6 +115,116 @@ pub(super) fn show_processlist(rows: Vec<Row>, full: bool) -> Outcome {
     })
 }
 
+/// `EXPLAIN SHARDS statement`: the plan the proxy makes for `sql` in the session's schema, one
+/// line per row in a column `plan`, as `shardgate route` prints it (nothing runs).
+pub(super) fn explain_shards(sh: &Shared, st: &SessionState, sql: &str) -> Result<Outcome> {
+    if sql.is_empty() {
+        return Err(ProxyError::Syntax(
+            "EXPLAIN SHARDS: expected a statement after SHARDS".into(),
+        ));
+    }
+    let text = crate::route::preview::explain(&sh.rules, st.schema.as_deref(), sql)?;
+    let rows = text
+        .lines()
+        .map(|l| vec![Value::Bytes(l.as_bytes().to_vec())])
+        .collect();
+    Ok(Outcome::Rows(RowSet {
+        columns: Arc::new(vec![ColumnDef::synthetic(
+            "plan",
+            ColumnType::MYSQL_TYPE_VAR_STRING,
+        )]),
+        rows,
+        ..Default::default()
+    }))
+}
+
+/// `SHOW SHARDS`: every server of every shard, as the proxy sees it now: its role, what the
+/// health checker last saw (state, lag, GTID position, why a replica is out of the read
+/// rotation) and its pools (connections in use and idle).
+pub(super) fn show_shards(sh: &Shared) -> Outcome {
+    let text = ColumnType::MYSQL_TYPE_VAR_STRING;
+    let num = ColumnType::MYSQL_TYPE_LONGLONG;
+    let columns = [
+        ("Shard", text),
+        ("Server", text),
+        ("Role", text),
+        ("Address", text),
+        ("State", text),
+        ("Lag_s", num),
+        ("Gtid_position", text),
+        ("Pool_in_use", num),
+        ("Pool_idle", num),
+        ("Note", text),
+    ]
+    .into_iter()
+    .map(|(name, t)| {
+        let mut c = ColumnDef::synthetic(name, t);
+        if t == num {
+            c.charset = 63;
+        }
+        c
+    })
+    .collect();
+    let s = |v: &str| Value::Bytes(v.as_bytes().to_vec());
+    let n = |v: usize| Value::UInt(v as u64);
+    let mut rows = Vec::new();
+    for (i, shard) in sh.rules.shards.iter().enumerate() {
+        let health = sh.health.shard(i).unwrap_or_default();
+        for v in sh.backends.servers(i) {
+            let (role, state, lag, pos, note) = match v.server.replica {
+                None => (
+                    "primary",
+                    if health.primary_up { "up" } else { "down" },
+                    Value::NULL,
+                    health.primary_pos.to_string(),
+                    String::new(),
+                ),
+                Some(r) => {
+                    let rs = health.replicas.get(r).cloned().unwrap_or_default();
+                    (
+                        "replica",
+                        if rs.in_rotation {
+                            "in rotation"
+                        } else if rs.reachable {
+                            "out of rotation"
+                        } else {
+                            "down"
+                        },
+                        rs.lag_s.map_or(Value::NULL, Value::UInt),
+                        rs.pos.to_string(),
+                        if rs.in_rotation {
+                            String::new()
+                        } else {
+                            rs.why_out.clone()
+                        },
+                    )
+                }
+            };
+            rows.push(vec![
+                s(&shard.name),
+                s(&sh.backends.server_name(v.server)),
+                s(role),
+                s(&v.address),
+                s(state),
+                lag,
+                s(&pos),
+                n(v.in_use),
+                n(v.idle),
+                if note.is_empty() {
+                    Value::NULL
+                } else {
+                    s(&note)
+                },
+            ]);
+        }
+    }
+    Outcome::Rows(RowSet {
+        columns: Arc::new(columns),
+        rows,
+        ..Default::default()
+    })
+}
+
 /// `information_schema.PROCESSLIST` as a derived table of `rows`, with MariaDB 10.11's columns.
 pub(super) fn processlist_sql(rows: &[Row]) -> String {
     let selects: Vec<String> = rows

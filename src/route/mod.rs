@@ -13,6 +13,7 @@ pub mod consistent_hash;
 pub mod hash;
 pub mod key;
 pub mod list;
+pub mod preview;
 pub mod range;
 pub mod router;
 

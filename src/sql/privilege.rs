@@ -37,6 +37,11 @@ pub enum Admin {
     },
     /// A `PROMOTE` statement of another form: its text, for the syntax error.
     PromoteSyntax(String),
+    /// `SHOW SHARDS`: every backend server, its role, health, lag and pools (admins only).
+    ShowShards,
+    /// `EXPLAIN SHARDS statement`: the plan the proxy makes for the statement, without running
+    /// it (admins only). Holds the statement's text.
+    ExplainShards(String),
 }
 
 /// Whom a KILL names.
@@ -196,6 +201,12 @@ pub fn classify(sql: &str) -> Option<Admin> {
         "BINLOG" => privileged("SUPER"),
         "SHOW" => classify_show(sql, &t),
         "PROMOTE" => Some(classify_promote(sql, &t)),
+        "EXPLAIN" if w(1) == "SHARDS" => {
+            let rest = spanned_tokens(sql, 2)
+                .get(1)
+                .map_or("", |(_, span)| &sql[span.end..]);
+            Some(Admin::ExplainShards(rest.trim().to_string()))
+        }
         // MySQL's EXPLAIN FOR CONNECTION n: another thread's plan.
         "EXPLAIN"
             if t.iter()
@@ -305,6 +316,9 @@ fn classify_show(sql: &str, t: &[Tok]) -> Option<Admin> {
         privilege: "REPLICATION CLIENT",
     });
     match w(i) {
+        "SHARDS" if i == 1 && (t.len() == 2 || (t.len() == 3 && t[2] == Tok::Sym(';'))) => {
+            Some(Admin::ShowShards)
+        }
         "PROCESSLIST" => Some(Admin::ShowProcesslist {
             full: w(1) == "FULL",
         }),

@@ -204,6 +204,34 @@ fn scan_finds_files_and_schemas_even_in_executable_comments() {
 }
 
 #[test]
+fn show_shards_statement() {
+    assert_eq!(classify("SHOW SHARDS"), Some(Admin::ShowShards));
+    assert_eq!(classify("show shards;"), Some(Admin::ShowShards));
+    assert_eq!(classify("SHOW SHARDS LIKE 'x'"), None);
+    assert_eq!(classify("SHOW FULL SHARDS"), None);
+}
+
+#[test]
+fn explain_shards_statements() {
+    assert_eq!(
+        classify("EXPLAIN SHARDS SELECT a FROM `T` WHERE x = 'Ab'"),
+        Some(Admin::ExplainShards(
+            "SELECT a FROM `T` WHERE x = 'Ab'".into()
+        ))
+    );
+    assert_eq!(
+        classify("explain  shards\n  DELETE FROM t ;"),
+        Some(Admin::ExplainShards("DELETE FROM t ;".into()))
+    );
+    assert_eq!(
+        classify("EXPLAIN SHARDS"),
+        Some(Admin::ExplainShards(String::new()))
+    );
+    assert_eq!(classify("EXPLAIN SELECT 1"), None);
+    assert_eq!(classify("EXPLAIN shards_table"), None);
+}
+
+#[test]
 fn promote_statements() {
     let p = |sql: &str| classify(sql);
     assert_eq!(

@@ -3,6 +3,8 @@
 //! `sandbox up` writing rules that `check` accepts, and `serve` surviving SIGHUP and stopping
 //! gracefully on SIGTERM.
 
+#[path = "routing/cases.rs"]
+mod cases;
 mod common;
 
 use common::*;
@@ -124,21 +126,7 @@ fn route(args: &[&str]) -> (bool, String, String) {
 /// shard's SQL spelled out, and where reads go.
 #[test]
 fn route_previews_the_golden_plans() {
-    #[derive(serde::Deserialize)]
-    struct Cases {
-        cases: Vec<Case>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Case {
-        sql: String,
-        #[serde(default)]
-        params: Vec<toml::Value>,
-        columns: Option<Vec<String>>,
-        expect: String,
-    }
-    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(root.join("tests/routing/cases.toml")).unwrap();
-    let cases: Cases = toml::from_str(&text).unwrap();
+    let cases = cases::load();
     let mut checked = 0;
     for c in cases.cases {
         if !c.params.is_empty() || c.columns.is_some() || c.expect.starts_with("parse error") {

@@ -3,29 +3,16 @@
 //! runs what, and how results merge — or the error it must get. On a mismatch the actual plans
 //! are written to `tests/routing/cases.actual.toml` for review.
 
+#[path = "routing/cases.rs"]
+mod cases;
+
+use cases::Case;
 use mysql_async::Value;
-use serde::Deserialize;
 use shardgate::config::Rules;
 use shardgate::route::preview;
 use shardgate::sql::analyze::analyze;
 use shardgate::sql::cache::PlanCache;
 use std::path::PathBuf;
-
-#[derive(Deserialize)]
-struct Cases {
-    cases: Vec<Case>,
-}
-
-#[derive(Deserialize)]
-struct Case {
-    sql: String,
-    #[serde(default)]
-    params: Vec<toml::Value>,
-    /// For an INSERT without a column list: the table's columns, as the engine would read
-    /// them from a backend.
-    columns: Option<Vec<String>>,
-    expect: String,
-}
 
 fn value(v: &toml::Value) -> Value {
     match v {
@@ -70,9 +57,7 @@ fn plan_of(
 fn routing_cases_match_their_golden_plans() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let rules = Rules::load(&root.join("rules/example.toml")).expect("example rules load");
-    let path = root.join("tests/routing/cases.toml");
-    let text = std::fs::read_to_string(&path).expect("cases file");
-    let cases: Cases = toml::from_str(&text).expect("cases parse");
+    let cases = cases::load();
     assert!(cases.cases.len() >= 20, "the cases file lost its cases");
     let mut failures = Vec::new();
     let mut actual = String::from("# Actual plans (written by tests/routing.rs on a mismatch).\n");

@@ -280,9 +280,7 @@ async fn read_only_part(
     let why = match replica_conn(sh, st, server).await {
         Ok(c) => match Txn::join(&sh.backends, server.shard, c, st.txn.chars(), None).await {
             Ok(c) => {
-                if let Some(r) = server.replica {
-                    st.txn.joined_on_replica(server.shard, r);
-                }
+                st.txn.joined_on(server);
                 return Some(c);
             }
             Err(e) => e,

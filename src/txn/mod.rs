@@ -86,9 +86,11 @@ impl Txn {
         self.chars.read_only == Some(true)
     }
 
-    /// Records that `shard` joined on its replica `replica`.
-    pub fn joined_on_replica(&mut self, shard: ShardId, replica: usize) {
-        self.on_replica.insert(shard, replica);
+    /// Records the server a shard joined on (a replica, for a `READ ONLY` transaction).
+    pub fn joined_on(&mut self, server: Server) {
+        if let Some(r) = server.replica {
+            self.on_replica.insert(server.shard, r);
+        }
     }
 
     /// The server `shard`'s part of the transaction runs on.

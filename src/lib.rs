@@ -28,6 +28,7 @@ pub mod error;
 pub mod execute;
 pub mod frontend;
 pub mod merge;
+pub mod metrics;
 pub mod plan;
 pub mod rewrite;
 pub mod route;

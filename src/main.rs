@@ -70,6 +70,10 @@ enum Cmd {
         /// Overrides the rules file's `listen`.
         #[arg(long)]
         listen: Option<String>,
+        /// Where Prometheus metrics are served (`http://ADDR/metrics`), or `off`; overrides
+        /// the rules' `metrics_listen` (default 127.0.0.1:9104).
+        #[arg(long)]
+        metrics_listen: Option<String>,
     },
     /// Validate a rules file and print every problem with its location.
     Check {
@@ -94,10 +98,35 @@ enum Cmd {
         /// The statement to route (literal values, no `?`).
         sql: Option<String>,
     },
+    /// Work on rules files without a running proxy (`rules diff`).
+    Rules {
+        #[command(subcommand)]
+        cmd: RulesCmd,
+    },
     /// Local MariaDB servers for the demo and the tests.
     Sandbox {
         #[command(subcommand)]
         cmd: SandboxCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum RulesCmd {
+    /// What changing OLD to NEW moves, without connecting anywhere: per table, the key
+    /// intervals or values that change shard (for hash rules an estimate from a sample of
+    /// keys), tables added or removed, broadcast tables gaining shards, schemas whose default
+    /// shard changes, shards whose URLs change. Unchanged tables are counted, not listed.
+    /// Exit code: 0 when no key changes shard, 2 when keys change shard, 1 on errors (an
+    /// invalid file, a shard that --count cannot reach).
+    Diff {
+        /// The rules file in use.
+        old: PathBuf,
+        /// The changed rules file.
+        new: PathBuf,
+        /// Also connect to the shards of OLD and count the stored rows that NEW places on
+        /// another shard, per table and per (from shard -> to shard).
+        #[arg(long)]
+        count: bool,
     },
 }
 
@@ -142,8 +171,15 @@ fn main() -> ExitCode {
             key,
             sql,
         } => route(&config, schema, table, key, sql),
-        Cmd::Serve { config, listen } => serve(config, listen),
+        Cmd::Serve {
+            config,
+            listen,
+            metrics_listen,
+        } => serve(config, listen, metrics_listen),
         Cmd::Sandbox { cmd } => sandbox(cmd),
+        Cmd::Rules {
+            cmd: RulesCmd::Diff { old, new, count },
+        } => ExitCode::from(shardgate::route::diff::cli(&old, &new, count)),
     }
 }
 
@@ -183,7 +219,7 @@ fn route(
     }
 }
 
-fn serve(config: PathBuf, listen: Option<String>) -> ExitCode {
+fn serve(config: PathBuf, listen: Option<String>, metrics_listen: Option<String>) -> ExitCode {
     // Crash points of the fault tests, armed by FAILPOINTS (only with the `failpoints` feature).
     let _failpoints = shardgate::txn::fault::setup();
     let rules = match Rules::load(&config) {
@@ -202,42 +238,56 @@ fn serve(config: PathBuf, listen: Option<String>) -> ExitCode {
     };
     rt.block_on(async move {
         let addr = listen.unwrap_or_else(|| rules.listen.clone());
-        let server = match shardgate::server::Server::bind(rules, &addr).await {
+        let mut server = match shardgate::server::Server::bind_file(&config, Some(&addr)).await {
             Ok(s) => s,
             Err(e) => {
                 eprintln!("cannot listen on {addr}: {e}");
                 return ExitCode::FAILURE;
             }
         };
+        let explicit = metrics_listen.is_some() || rules.proxy.metrics_listen != shardgate::config::DEFAULT_METRICS_LISTEN;
+        let maddr = metrics_listen.unwrap_or_else(|| rules.proxy.metrics_listen.clone());
+        if !maddr.is_empty() && maddr != "off" {
+            server = match server.metrics_on(&maddr).await {
+                Ok(s) => s,
+                Err((s, e)) if !explicit => {
+                    tracing::warn!("metrics not served: cannot listen on {maddr} (the default): {e}; set metrics_listen or --metrics-listen");
+                    s
+                }
+                Err((_, e)) => {
+                    eprintln!("cannot serve metrics on {maddr}: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+        }
         tracing::info!(
-            "shardgate listening on {}",
-            server.local_addr().map(|a| a.to_string()).unwrap_or(addr)
+            "shardgate listening on {}{}",
+            server.local_addr().map(|a| a.to_string()).unwrap_or(addr),
+            server
+                .metrics_addr()
+                .map(|a| format!(", metrics on http://{a}/metrics"))
+                .unwrap_or_default()
         );
         #[cfg(unix)]
-        tokio::spawn(on_hangup(config));
+        tokio::spawn(on_hangup(server.shared()));
         server.run(shutdown_signal()).await;
         ExitCode::SUCCESS
     })
 }
 
-/// SIGHUP: the proxy keeps running (a hang-up must never stop it). Swapping rules in a running
-/// proxy is not built yet: the file is checked and the log says whether a restart would accept
-/// it.
+/// SIGHUP reloads the rules file, as `RELOAD RULES` does (never forced: a change that moves
+/// stored rows is refused). The proxy keeps running whatever the outcome: a hang-up must never
+/// stop it; the outcome is logged.
 #[cfg(unix)]
-async fn on_hangup(config: PathBuf) {
+async fn on_hangup(sh: std::sync::Arc<shardgate::engine::Shared>) {
     let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
         return;
     };
     while hup.recv().await.is_some() {
-        match Rules::load(&config) {
-            Ok(_) => tracing::warn!(
-                "SIGHUP: {} is valid, but rules are not reloaded while running yet: restart the proxy to apply it; the running rules are unchanged",
-                config.display()
-            ),
-            Err(errs) => tracing::error!(
-                "SIGHUP: {} has problems (the running rules are unchanged):\n{errs}",
-                config.display()
-            ),
+        let now = sh.reload.current().unwrap_or_else(|| sh.clone());
+        // On failure `reload` logged why; the running rules are unchanged.
+        if let Ok(lines) = shardgate::engine::reload::reload(&now, false).await {
+            tracing::info!("SIGHUP: {}", lines.join("\n"));
         }
     }
 }

@@ -3,9 +3,11 @@
 
 use crate::config::Rules;
 use crate::engine::Shared;
+use crate::engine::reload::Reloader;
 use crate::frontend::{packets, session};
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
@@ -20,6 +22,7 @@ const DRAIN: Duration = Duration::from_secs(10);
 pub struct Server {
     listener: TcpListener,
     shared: Arc<Shared>,
+    metrics: Option<TcpListener>,
 }
 
 impl Server {
@@ -28,10 +31,47 @@ impl Server {
         // Promotions recorded earlier win over the rules file's primaries.
         crate::config::topology::apply(&mut rules).map_err(std::io::Error::other)?;
         let listener = TcpListener::bind(listen).await?;
+        let shared = Arc::new(Shared::new(rules));
+        Reloader::install(&shared, None);
         Ok(Server {
             listener,
-            shared: Arc::new(Shared::new(rules)),
+            shared,
+            metrics: None,
         })
+    }
+
+    /// Binds `listen` for the rules file `config`, which `RELOAD RULES` and SIGHUP read again.
+    pub async fn bind_file(config: &Path, listen: Option<&str>) -> std::io::Result<Server> {
+        let rules = Rules::load(config).map_err(|e| std::io::Error::other(e.to_string()))?;
+        let listen = listen.map_or_else(|| rules.listen.clone(), str::to_string);
+        let server = Server::bind(rules, &listen).await?;
+        Reloader::install(&server.shared, Some(config));
+        Ok(server)
+    }
+
+    /// Also serves Prometheus metrics at `http://ADDR/metrics`; on failure the server comes
+    /// back unchanged with the error.
+    pub async fn metrics_on(
+        mut self,
+        addr: &str,
+    ) -> std::result::Result<Server, (Server, std::io::Error)> {
+        match TcpListener::bind(addr).await {
+            Ok(l) => {
+                self.metrics = Some(l);
+                Ok(self)
+            }
+            Err(e) => Err((self, e)),
+        }
+    }
+
+    /// The address of the metrics endpoint, if any.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(|l| l.local_addr().ok())
+    }
+
+    /// The state in force (for reloading on a signal).
+    pub fn shared(&self) -> Arc<Shared> {
+        self.shared.clone()
     }
 
     /// The address clients connect to.
@@ -41,7 +81,13 @@ impl Server {
 
     /// Serves until `shutdown` completes, then drains.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
-        let Server { listener, shared } = self;
+        let Server {
+            listener,
+            shared,
+            metrics,
+        } = self;
+        let metrics = metrics.map(|l| tokio::spawn(crate::metrics::serve(l, shared.clone())));
+        let follow = tokio::spawn(crate::engine::reload::follow_loop(shared.clone()));
         let (stop_tx, stop_rx) = watch::channel(false);
         let limit = Arc::new(Semaphore::new(shared.rules.proxy.max_connections));
         let mut sessions = JoinSet::new();
@@ -71,8 +117,7 @@ impl Server {
                         let _ = sock.write_all(&pkt).await;
                         continue;
                     };
-                    tracing::debug!("client {peer} connected");
-                    let sh = shared.clone();
+                    let sh = shared.reload.current().unwrap_or_else(|| shared.clone());
                     let rx = stop_rx.clone();
                     sessions.spawn(async move {
                         session::serve(sock, Some(peer.ip()), sh, rx).await;
@@ -97,6 +142,10 @@ impl Server {
         }
         recovery.abort();
         health.abort();
+        follow.abort();
+        if let Some(m) = metrics {
+            m.abort();
+        }
         shared.backends.close().await;
     }
 }

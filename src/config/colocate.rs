@@ -208,20 +208,6 @@ fn difference(a: &TableRule, b: &TableRule, shard_names: &[String]) -> Option<St
                 None
             }
         }
-        (x, y) => Some(format!(
-            "algorithm {} against {}",
-            algorithm_name(y),
-            algorithm_name(x)
-        )),
-    }
-}
-
-fn algorithm_name(a: &Algorithm) -> &'static str {
-    match a {
-        Algorithm::Hash(_) => "hash",
-        Algorithm::Range(_) => "range",
-        Algorithm::List(_) => "list",
-        Algorithm::ConsistentHash(_) => "consistent_hash",
-        Algorithm::Broadcast => "broadcast",
+        (x, y) => Some(format!("algorithm {} against {}", y.name(), x.name())),
     }
 }

@@ -28,6 +28,8 @@ const PROXY: Shape = Shape {
         ("causal_wait_ms", None),
         ("primary_reads", None),
         ("topology_file", None),
+        ("slow_statement_ms", None),
+        ("metrics_listen", None),
     ],
 };
 const USER: Shape = Shape {

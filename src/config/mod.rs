@@ -78,6 +78,10 @@ impl Rules {
 }
 
 /// `[proxy]` tunables.
+/// Where metrics are served unless the rules or the command line say otherwise: loopback
+/// only, so that nothing is exposed without a decision.
+pub const DEFAULT_METRICS_LISTEN: &str = "127.0.0.1:9104";
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProxySettings {
     /// Each wait for a backend: connecting, a statement's first answer, each following row
@@ -119,6 +123,12 @@ pub struct ProxySettings {
     /// Where promotions are recorded (`topology_file`), read at start-up over `[[shards]]`;
     /// `None`: a promotion holds until the proxy restarts.
     pub topology_file: Option<std::path::PathBuf>,
+    /// Statements taking longer than this are logged at `warn` with their fingerprint, route
+    /// and shards (`slow_statement_ms`; 0: never).
+    pub slow_statement: Duration,
+    /// Where Prometheus metrics are served (`metrics_listen`, default `127.0.0.1:9104`;
+    /// `"off"`: nowhere). `serve --metrics-listen` overrides it.
+    pub metrics_listen: String,
 }
 
 /// Where a read outside a transaction goes (`read_from`, `SET shardgate_read_from`, and the
@@ -252,6 +262,8 @@ impl Default for ProxySettings {
             causal_wait: Duration::from_millis(500),
             primary_reads: false,
             topology_file: None,
+            slow_statement: Duration::from_millis(1000),
+            metrics_listen: DEFAULT_METRICS_LISTEN.to_string(),
         }
     }
 }
@@ -367,6 +379,19 @@ pub enum Algorithm {
     ConsistentHash(ConsistentHashRule),
     /// `broadcast`: a full copy on every shard of the table.
     Broadcast,
+}
+
+impl Algorithm {
+    /// Its name in the rules file (`algorithm = "..."`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Algorithm::Hash(_) => "hash",
+            Algorithm::Range(_) => "range",
+            Algorithm::List(_) => "list",
+            Algorithm::ConsistentHash(_) => "consistent_hash",
+            Algorithm::Broadcast => "broadcast",
+        }
+    }
 }
 
 pub use table::{AutoIncrement, TableRule};

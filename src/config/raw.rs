@@ -38,6 +38,8 @@ pub struct RawProxy {
     pub health_check_interval_ms: Opt<i64>,
     pub causal_wait_ms: Opt<i64>,
     pub primary_reads: Opt<bool>,
+    pub slow_statement_ms: Opt<i64>,
+    pub metrics_listen: Opt<String>,
     pub topology_file: Opt<String>,
 }
 

@@ -166,11 +166,21 @@ fn proxy_settings(p: &Spanned<RawProxy>, diag: &mut Diag<'_>) -> ProxySettings {
             0,
             d.causal_wait.as_millis() as u64,
         )),
+        slow_statement: Duration::from_millis(get(
+            &p.slow_statement_ms,
+            "slow_statement_ms",
+            0,
+            d.slow_statement.as_millis() as u64,
+        )),
         primary_reads: p
             .primary_reads
             .as_ref()
             .map(|v| *v.get_ref())
             .unwrap_or(d.primary_reads),
+        metrics_listen: p
+            .metrics_listen
+            .as_ref()
+            .map_or_else(|| d.metrics_listen.clone(), |v| v.get_ref().clone()),
         topology_file: p
             .topology_file
             .as_ref()

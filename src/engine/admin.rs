@@ -59,8 +59,8 @@ fn matcher<'a>(words: impl Iterator<Item = &'a str>) -> Option<AhoCorasick> {
 }
 
 impl AdminState {
-    /// The gate's state for `rules`.
-    pub fn new(rules: &Rules) -> AdminState {
+    /// The gate's state for `rules`, listing sessions in `sessions`.
+    pub fn new(rules: &Rules, sessions: Arc<Sessions>) -> AdminState {
         let needles = rules
             .users
             .iter()
@@ -73,10 +73,7 @@ impl AdminState {
                 (u.name.clone(), matcher(forbidden))
             })
             .collect();
-        AdminState {
-            sessions: Arc::default(),
-            needles,
-        }
+        AdminState { sessions, needles }
     }
 
     /// Whether `sql` may name a system schema, access files, or name a schema `user` may not
@@ -198,6 +195,17 @@ async fn act(
         )))),
         Admin::ExplainShards(text) => Some(proxy_views::explain_shards(sh, st, &text)),
         Admin::ShowShards => Some(Ok(proxy_views::show_shards(sh))),
+        Admin::ShowRules => Some(Ok(proxy_views::show_rules(sh))),
+        Admin::ShowSessions => Some(Ok(proxy_views::show_sessions(
+            sh,
+            proxy_views::visible_sessions(sh, st, admin),
+        ))),
+        Admin::ShowStats => Some(Ok(proxy_views::show_stats(sh))),
+        Admin::ReloadRules { force } => Some(
+            super::reload::reload(sh, force)
+                .await
+                .map(|lines| proxy_views::lines("result", &lines)),
+        ),
     }
 }
 
@@ -214,6 +222,9 @@ fn refusal(a: &Admin, admin: bool) -> Option<ProxyError> {
         | Admin::PromoteSyntax(_)
         | Admin::ExplainShards(_)
         | Admin::ShowShards
+        | Admin::ShowRules
+        | Admin::ShowStats
+        | Admin::ReloadRules { .. }
             if !admin =>
         {
             Some(ProxyError::Privilege("SUPER".into()))

@@ -31,6 +31,10 @@ pub(super) async fn run_plan(
         begin(st, TxChars::default());
     }
     let use_txn = in_txn && st.txn.is_open();
+    st.route = crate::metrics::route_of(plan);
+    for t in &plan.targets {
+        st.shards_hit |= 1u64 << t.shard.min(63);
+    }
     if !plan.replica_ok {
         // It may write: once it ends, this session's reads there wait for replicas to catch up.
         st.touched.extend(plan.targets.iter().map(|t| t.shard));

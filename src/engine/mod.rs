@@ -11,6 +11,7 @@ mod prepared;
 mod program;
 mod promotion;
 mod proxy_views;
+pub mod reload;
 pub mod sessions;
 mod subquery;
 mod system_schema;
@@ -46,24 +47,45 @@ use vars::UserValue;
 /// (`transaction_isolation`, ...) are mapped to the backend's (see `sql::session`).
 pub const SERVER_VERSION: &str = "5.7.99-shardgate-0.1";
 
-/// State shared by every session.
+/// What every session shares under one version of the rules: the rules, what is derived from
+/// them (the plan cache, the privilege gate), and the proxy's runtime state ([`Runtime`],
+/// reached through `Deref`), which outlives reloads. A reload builds a new `Shared` around the
+/// same `Runtime`; a session moves to it between statements outside a transaction (see
+/// [`reload`]).
 pub struct Shared {
     pub rules: Arc<Rules>,
-    pub backends: Backends,
     pub cache: PlanCache,
+    /// The privilege boundary's state: the proxy's sessions, what the gate looks for.
+    pub admin: admin::AdminState,
+    pub rt: Arc<Runtime>,
+}
+
+/// The proxy's state that does not depend on the version of the rules (backends, health,
+/// sessions, counters), kept across reloads.
+pub struct Runtime {
+    pub backends: Backends,
     pub sequences: Sequences,
     /// Column order of sharded tables, for INSERTs without a column list.
     pub columns: crate::backend::columns::Columns,
     pub next_conn_id: AtomicU32,
     pub questions: AtomicU64,
     pub started: Instant,
-    /// The privilege boundary's state: the proxy's sessions, what the gate looks for.
-    pub admin: admin::AdminState,
     /// Set once the XA decision table was created on the shards (the first time a session
     /// uses `txn_mode = 'xa'`, or at start-up when the rules choose it); recovery runs from then.
     pub xa: tokio::sync::OnceCell<()>,
     /// What the health checker knows of every backend: which replicas take reads.
     pub health: crate::execute::replicas::Health,
+    /// The Prometheus metrics.
+    pub metrics: crate::metrics::Metrics,
+    /// The rules in force and how to replace them.
+    pub reload: reload::Reloader,
+}
+
+impl std::ops::Deref for Shared {
+    type Target = Runtime;
+    fn deref(&self) -> &Runtime {
+        &self.rt
+    }
 }
 
 impl Shared {
@@ -76,21 +98,22 @@ impl Shared {
     }
 
     /// Finishes in-doubt XA branches, now and then every `every`, until the task is dropped;
-    /// idle until two-phase commit is in use.
+    /// idle until two-phase commit is in use. Each round reads the rules in force.
     pub async fn recovery_loop(self: std::sync::Arc<Self>, every: std::time::Duration) {
         loop {
-            if self.rules.proxy.txn_mode == crate::config::TxnMode::Xa {
-                self.ensure_xa().await;
+            let sh = self.reload.current().unwrap_or_else(|| self.clone());
+            if sh.rules.proxy.txn_mode == crate::config::TxnMode::Xa {
+                sh.ensure_xa().await;
             }
-            if self.xa.initialized() {
-                let timeout = self
+            if sh.xa.initialized() {
+                let timeout = sh
                     .rules
                     .proxy
                     .transaction_timeout
                     .min(std::time::Duration::from_secs(30));
                 let r = crate::txn::xa::recover(
-                    &self.backends,
-                    self.rules.shards.len(),
+                    &sh.backends,
+                    sh.rules.shards.len(),
                     timeout,
                     std::time::Duration::from_secs(600),
                 )
@@ -99,6 +122,7 @@ impl Shared {
                     tracing::info!("XA recovery: {r:?}");
                 }
             }
+            drop(sh);
             tokio::time::sleep(every).await;
         }
     }
@@ -112,26 +136,41 @@ impl Shared {
         if self.rules.shards.iter().all(|s| s.replicas.is_empty()) {
             return;
         }
+        let rt = self.rt.clone();
+        drop(self);
         loop {
-            self.health.check_all(&self.backends, every).await;
+            rt.health.check_all(&rt.backends, every).await;
             tokio::time::sleep(every).await;
         }
     }
 
     /// Shared state for `rules`.
     pub fn new(rules: Rules) -> Shared {
-        Shared {
+        let rt = Arc::new(Runtime {
             backends: Backends::new(&rules),
             health: crate::execute::replicas::Health::new(&rules),
-            cache: PlanCache::new(rules.proxy.plan_cache_size),
             sequences: Sequences::default(),
             columns: Default::default(),
-            admin: admin::AdminState::new(&rules),
-            rules: Arc::new(rules),
             next_conn_id: AtomicU32::new(1),
             questions: AtomicU64::new(0),
             started: Instant::now(),
             xa: tokio::sync::OnceCell::new(),
+            metrics: crate::metrics::Metrics::new(),
+            reload: reload::Reloader::default(),
+        });
+        Shared::with_runtime(rules, rt, Arc::default())
+    }
+
+    /// The state for `rules` around an existing runtime and session list (a reload).
+    fn with_runtime(rules: Rules, rt: Arc<Runtime>, sessions: Arc<sessions::Sessions>) -> Shared {
+        Shared {
+            cache: PlanCache::new(rules.proxy.plan_cache_size).counting(
+                rt.metrics.plan_cache_hits.clone(),
+                rt.metrics.plan_cache_misses.clone(),
+            ),
+            admin: admin::AdminState::new(&rules, sessions),
+            rules: Arc::new(rules),
+            rt,
         }
     }
 }
@@ -184,6 +223,11 @@ pub struct SessionState {
     pub causal: crate::config::Causal,
     /// The statement's own choice (`/* shardgate:primary */`, `/* shardgate:replica */`).
     pub hint: Option<crate::config::ReadFrom>,
+    /// The route type of the statement running (for metrics): `local` until a plan runs.
+    pub route: &'static str,
+    /// The shards its plans ran on (bit n: shard n; shards past 63 are not told apart), for
+    /// the slow-statement log.
+    pub shards_hit: u64,
     /// When this session last wrote each shard (the end of the statement or COMMIT): its reads
     /// there go to replicas known to have caught up since (read-your-writes).
     pub wrote_at: HashMap<ShardId, Instant>,
@@ -218,6 +262,8 @@ impl SessionState {
             read_from: crate::config::ReadFrom::default(),
             causal: crate::config::Causal::default(),
             hint: None,
+            route: "local",
+            shards_hit: 0,
             wrote_at: HashMap::new(),
             touched: Vec::new(),
         }
@@ -275,8 +321,52 @@ pub async fn run(
         return Ok(show_warnings(st, count, errors));
     }
     st.hint = read_hint(sql);
+    st.route = "local";
+    st.shards_hit = 0;
+    let started = Instant::now();
     let txn_before = st.txn.pinned();
     let mut result = dispatch(sh, st, sql, params, cmd).await;
+    let outcome = match &result {
+        Ok(_) => "ok",
+        Err(ProxyError::NotSupported(_)) => {
+            sh.metrics.refusals.inc();
+            "refused"
+        }
+        Err(_) => "error",
+    };
+    let took = started.elapsed();
+    sh.metrics
+        .statement(crate::metrics::kind_of(sql), st.route, outcome, took);
+    if st.shards_hit.is_power_of_two() {
+        let shard = st.shards_hit.trailing_zeros() as usize;
+        sh.metrics.shard_statement(&sh.rules.shards, shard, took);
+    }
+    if let Err(e) = &result {
+        tracing::info!(
+            session = st.conn_id,
+            user = %st.user,
+            code = e.code(),
+            "error to client: {e} (statement: {})",
+            crate::sql::normalize::fingerprint(sql)
+        );
+    }
+    let slow = sh.rules.proxy.slow_statement;
+    if !slow.is_zero() && took > slow {
+        let shards: Vec<&str> = (0..sh.rules.shards.len().min(64))
+            .filter(|i| st.shards_hit & (1u64 << i) != 0)
+            .map(|i| sh.rules.shards[i].name.as_str())
+            .collect();
+        tracing::warn!(
+            session = st.conn_id,
+            user = %st.user,
+            route = st.route,
+            shards = %shards.join(","),
+            ms = took.as_millis() as u64,
+            outcome,
+            "slow statement: {}",
+            crate::sql::normalize::fingerprint(sql)
+        );
+    }
     st.hint = None;
     if matches!(result, Ok(Outcome::Stream(_))) {
         // Stamped when the stream ends (`finish_stream`).

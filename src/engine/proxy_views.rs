@@ -124,18 +124,199 @@ pub(super) fn explain_shards(sh: &Shared, st: &SessionState, sql: &str) -> Resul
         ));
     }
     let text = crate::route::preview::explain(&sh.rules, st.schema.as_deref(), sql)?;
-    let rows = text
-        .lines()
-        .map(|l| vec![Value::Bytes(l.as_bytes().to_vec())])
+    let plan: Vec<&str> = text.lines().collect();
+    Ok(lines("plan", &plan))
+}
+
+/// A result of one text column `name`, one row per line.
+pub(super) fn lines(name: &str, lines: &[impl AsRef<str>]) -> Outcome {
+    let rows = lines
+        .iter()
+        .map(|l| vec![Value::Bytes(l.as_ref().as_bytes().to_vec())])
         .collect();
-    Ok(Outcome::Rows(RowSet {
+    Outcome::Rows(RowSet {
         columns: Arc::new(vec![ColumnDef::synthetic(
-            "plan",
+            name,
             ColumnType::MYSQL_TYPE_VAR_STRING,
         )]),
         rows,
         ..Default::default()
-    }))
+    })
+}
+
+/// Result columns: text ones, and numbers (binary charset) where `numeric`.
+fn columns(names: &[(&str, bool)]) -> Arc<Vec<ColumnDef>> {
+    Arc::new(
+        names
+            .iter()
+            .map(|&(name, numeric)| {
+                if numeric {
+                    let mut c = ColumnDef::synthetic(name, ColumnType::MYSQL_TYPE_LONGLONG);
+                    c.charset = 63;
+                    c
+                } else {
+                    ColumnDef::synthetic(name, ColumnType::MYSQL_TYPE_VAR_STRING)
+                }
+            })
+            .collect(),
+    )
+}
+
+fn text(v: &str) -> Value {
+    Value::Bytes(v.as_bytes().to_vec())
+}
+
+/// `SHOW SESSIONS`: the proxy's client sessions (`rows`: those the user may see) with what
+/// SHOW PROCESSLIST shows plus their transaction: open or not, for how long, and the shards
+/// it holds a connection on.
+pub(super) fn show_sessions(sh: &Shared, rows: Vec<Row>) -> Outcome {
+    let cols = columns(&[
+        ("Id", true),
+        ("User", false),
+        ("Host", false),
+        ("db", false),
+        ("Command", false),
+        ("Time", true),
+        ("Transaction", false),
+        ("Transaction_time", true),
+        ("Shards", false),
+        ("Info", false),
+    ]);
+    let rows = rows
+        .into_iter()
+        .map(|r| {
+            let (txn, txn_time, shards) = match &r.txn {
+                Some((secs, pinned)) => (
+                    text("open"),
+                    Value::UInt(*secs),
+                    text(
+                        &pinned
+                            .iter()
+                            .map(|&s| sh.backends.shard_name(s))
+                            .collect::<Vec<_>>()
+                            .join(","),
+                    ),
+                ),
+                None => (text("none"), Value::NULL, Value::NULL),
+            };
+            vec![
+                Value::UInt(u64::from(r.id)),
+                text(&r.user),
+                text(&r.host),
+                r.db.as_deref().map_or(Value::NULL, text),
+                text(r.command),
+                Value::UInt(r.time),
+                txn,
+                txn_time,
+                shards,
+                r.info.as_deref().map_or(Value::NULL, text),
+            ]
+        })
+        .collect();
+    Outcome::Rows(RowSet {
+        columns: cols,
+        rows,
+        ..Default::default()
+    })
+}
+
+/// `SHOW STATS`: statements since start-up by route type (with errors and refusals) and by
+/// shard (statements that ran on that shard alone), with latency percentiles in milliseconds
+/// estimated from the Prometheus histograms' buckets.
+pub(super) fn show_stats(sh: &Shared) -> Outcome {
+    let cols = columns(&[
+        ("Scope", false),
+        ("Name", false),
+        ("Statements", true),
+        ("Errors", true),
+        ("Refused", true),
+        ("P50_ms", false),
+        ("P95_ms", false),
+        ("P99_ms", false),
+    ]);
+    let ms = |v: Option<f64>| v.map_or(Value::NULL, |x| text(&format!("{x:.3}")));
+    let opt = |v: Option<u64>| v.map_or(Value::NULL, Value::UInt);
+    let rows = sh
+        .metrics
+        .stats()
+        .into_iter()
+        .map(|r| {
+            let [p50, p95, p99] = r.quantiles_ms;
+            vec![
+                text(r.scope),
+                text(&r.name),
+                Value::UInt(r.statements),
+                opt(r.errors),
+                opt(r.refused),
+                ms(p50),
+                ms(p95),
+                ms(p99),
+            ]
+        })
+        .collect();
+    Outcome::Rows(RowSet {
+        columns: cols,
+        rows,
+        ..Default::default()
+    })
+}
+
+/// A line of a rules file with its secrets replaced by `***`: the value of a `password` key
+/// and the password of a `scheme://user:password@host` URL.
+fn masked(line: &str) -> String {
+    let key = line.trim_start();
+    if let Some(rest) = key.strip_prefix("password")
+        && rest.trim_start().starts_with('=')
+    {
+        let indent = &line[..line.len() - key.len()];
+        return format!("{indent}password = \"***\"");
+    }
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(i) = rest.find("://") {
+        let (head, tail) = rest.split_at(i + 3);
+        out.push_str(head);
+        let end = tail.find(['"', '\'', ' ', ',']).unwrap_or(tail.len());
+        let auth = &tail[..end];
+        match (auth.rfind('@'), auth.find(':')) {
+            (Some(at), Some(colon)) if colon < at => {
+                out.push_str(&auth[..colon]);
+                out.push_str(":***");
+                out.push_str(&auth[at..]);
+            }
+            _ => out.push_str(auth),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `SHOW RULES`: the rules file in force (a reload that was refused changed nothing here), its
+/// path, digest and when it was put in force, then its text line by line.
+pub(super) fn show_rules(sh: &Shared) -> Outcome {
+    let f = sh.reload.in_force();
+    let mut out = Vec::new();
+    match sh.reload.config() {
+        Some(path) => {
+            let at =
+                f.at.and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_secs());
+            out.push(format!(
+                "# file: {}  digest: {}  in force since: {at} (unix time)",
+                path.display(),
+                f.digest
+            ));
+            out.extend(f.text.lines().map(masked));
+        }
+        None => {
+            out.push("# rules given at start-up without a file (no text to show)".to_string());
+            for s in &sh.rules.schemas {
+                out.push(format!("# schema {}", s.name));
+            }
+        }
+    }
+    lines("rules", &out)
 }
 
 /// `SHOW SHARDS`: every server of every shard, as the proxy sees it now: its role, what the
@@ -438,4 +619,24 @@ pub(super) fn privileges_sql(sh: &Shared, st: &SessionState, view: &str) -> Resu
         ),
         _ => cols(&[("ROLE_NAME", "CHAR(128)")], Vec::new()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::masked;
+
+    #[test]
+    fn secrets_are_masked() {
+        assert_eq!(
+            masked(r#"primary = "mysql://root:s3cret@127.0.0.1:3306""#),
+            r#"primary = "mysql://root:***@127.0.0.1:3306""#
+        );
+        assert_eq!(
+            masked(r#"replicas = ["mysql://a:x@h:1", "mysql://b@h:2"]"#),
+            r#"replicas = ["mysql://a:***@h:1", "mysql://b@h:2"]"#
+        );
+        assert_eq!(masked(r#"  password = "app""#), r#"  password = "***""#);
+        assert_eq!(masked("passwords_file = 1"), "passwords_file = 1");
+        assert_eq!(masked("name = \"app\""), "name = \"app\"");
+    }
 }

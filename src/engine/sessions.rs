@@ -43,6 +43,9 @@ pub struct Row {
     pub state: &'static str,
     /// The statement it runs.
     pub info: Option<Arc<str>>,
+    /// Its transaction, if one is open: how long it has been open, and the shards it holds a
+    /// connection on (as of its last statement).
+    pub txn: Option<(u64, Vec<crate::config::ShardId>)>,
 }
 
 #[derive(Clone, Debug)]
@@ -53,6 +56,7 @@ struct State {
     command: &'static str,
     since: Instant,
     info: Option<Arc<str>>,
+    txn: Option<(Instant, Vec<crate::config::ShardId>)>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -77,6 +81,7 @@ impl Sessions {
                 command: "Sleep",
                 since: Instant::now(),
                 info: None,
+                txn: None,
             }),
             kill,
             in_flight: Arc::default(),
@@ -116,6 +121,9 @@ impl Entry {
                 "executing"
             },
             info: s.info,
+            txn: s
+                .txn
+                .map(|(since, shards)| (since.elapsed().as_secs(), shards)),
         }
     }
 
@@ -170,6 +178,15 @@ impl Registration {
         s.command = "Sleep";
         s.info = None;
         s.since = Instant::now();
+        if st.txn.is_open() {
+            let pinned = st.txn.pinned();
+            match &mut s.txn {
+                Some((_, shards)) => *shards = pinned,
+                None => s.txn = Some((Instant::now(), pinned)),
+            }
+        } else {
+            s.txn = None;
+        }
     }
 }
 

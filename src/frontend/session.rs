@@ -49,7 +49,7 @@ struct Conn<S> {
 pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     stream: S,
     peer: Option<std::net::IpAddr>,
-    sh: Arc<Shared>,
+    mut sh: Arc<Shared>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut io = PacketIo::new(stream);
@@ -79,6 +79,18 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     // Listed for SHOW PROCESSLIST; `killed` resolves on KILL CONNECTION of this session.
     let registration = sh.admin.sessions.register(&c.st);
     let mut killed = registration.killed();
+    // Reloaded rules reach the session here, between statements outside a transaction.
+    let mut rules = sh.reload.subscribe();
+    sh.metrics.connections.inc();
+    sh.metrics.connections_total.inc();
+    let since = std::time::Instant::now();
+    tracing::info!(
+        session = conn_id,
+        user = %c.st.user,
+        host = %c.st.host,
+        db = c.st.schema.as_deref().unwrap_or(""),
+        "client connected"
+    );
     loop {
         c.io.reset_seq();
         let packet = tokio::select! {
@@ -98,6 +110,12 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
             }
             Ok(None) | Err(_) => break,
         };
+        if !c.st.txn.is_open()
+            && let Some(rx) = &mut rules
+            && rx.has_changed().unwrap_or(false)
+        {
+            sh = rx.borrow_and_update().clone();
+        }
         registration.busy(&packet, |id| c.stmts.get(&id).map(|p| p.sql.clone()));
         let alive = tokio::select! {
             biased;
@@ -116,6 +134,14 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
         }
     }
     engine::close(&sh, &mut c.st).await;
+    sh.metrics.connections.dec();
+    tracing::info!(
+        session = conn_id,
+        user = %c.st.user,
+        host = %c.st.host,
+        seconds = since.elapsed().as_secs(),
+        "client disconnected"
+    );
 }
 
 async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(

@@ -117,6 +117,18 @@ impl ListRule {
         out
     }
 
+    /// Every listed value, in key order (for tools comparing two rules, e.g. `rules diff`).
+    pub fn listed(&self) -> Vec<&Key> {
+        let mut out: Vec<&Key> = self.values.keys().collect();
+        out.sort();
+        out
+    }
+
+    /// The shard of every value not listed, if any.
+    pub fn default_shard(&self) -> Option<ShardId> {
+        self.default_shard
+    }
+
     /// The shard listing `key`, else the default shard, else None.
     pub fn shard_for_key(&self, key: &Key) -> Option<ShardId> {
         self.values.get(key).copied().or(self.default_shard)

@@ -10,6 +10,7 @@
 
 pub mod collation;
 pub mod consistent_hash;
+pub mod diff;
 pub mod hash;
 pub mod key;
 pub mod list;

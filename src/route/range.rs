@@ -145,6 +145,20 @@ impl RangeRule {
         out
     }
 
+    /// Every `from` and `to` bound of the ranges, in key order, unique: where the placement
+    /// may change (for tools comparing two rules, e.g. `rules diff`).
+    pub fn bounds(&self) -> Vec<Key> {
+        let mut out: Vec<Key> = self
+            .entries
+            .iter()
+            .flat_map(|e| [e.from.clone(), e.to.clone()])
+            .flatten()
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
     /// The shard of the range holding `key`, else the default shard, else None.
     pub fn shard_for_key(&self, key: &Key) -> Option<ShardId> {
         let after = self

@@ -12,6 +12,8 @@ use std::sync::{Arc, Mutex};
 /// normalised to placeholders: see [`super::normalize`]).
 pub struct PlanCache {
     inner: Mutex<LruCache<String, Entry>>,
+    /// Counted lookups: found, and analysed afresh (see [`PlanCache::counting`]).
+    counters: Option<(prometheus::IntCounter, prometheus::IntCounter)>,
 }
 
 #[derive(Clone)]
@@ -28,14 +30,33 @@ impl PlanCache {
         let cap = NonZeroUsize::new(capacity.max(1)).unwrap_or(NonZeroUsize::MIN);
         PlanCache {
             inner: Mutex::new(LruCache::new(cap)),
+            counters: None,
+        }
+    }
+
+    /// Counts each statement found in the cache in `hits` and each analysed afresh in `misses`.
+    pub fn counting(
+        mut self,
+        hits: prometheus::IntCounter,
+        misses: prometheus::IntCounter,
+    ) -> Self {
+        self.counters = Some((hits, misses));
+        self
+    }
+
+    fn count(&self, hit: bool) {
+        if let Some((h, m)) = &self.counters {
+            if hit { h.inc() } else { m.inc() }
         }
     }
 
     /// The analysis of `sql`, parsing it on a miss. Parse errors are not cached.
     pub fn get(&self, sql: &str) -> Result<Arc<Analysis>, AnalyzeError> {
         if let Some(Entry::Ready(a)) = self.lookup(sql) {
+            self.count(true);
             return Ok(a);
         }
+        self.count(false);
         let a = Arc::new(analyze(sql)?);
         self.put(sql, Entry::Ready(a.clone()));
         Ok(a)
@@ -46,10 +67,14 @@ impl PlanCache {
     pub fn get_text(&self, sql: &str) -> Result<(Arc<Analysis>, Vec<Value>), AnalyzeError> {
         if let Some((norm, lits)) = normalize(sql) {
             match self.lookup(&norm) {
-                Some(Entry::Ready(a)) => return Ok((a, lits)),
+                Some(Entry::Ready(a)) => {
+                    self.count(true);
+                    return Ok((a, lits));
+                }
                 Some(Entry::Unusable) => {}
                 None => match analyze(&norm) {
                     Ok(a) if a.param_count == lits.len() => {
+                        self.count(false);
                         let a = Arc::new(a);
                         self.put(&norm, Entry::Ready(a.clone()));
                         return Ok((a, lits));

@@ -10,6 +10,27 @@
 
 use mysql_async::Value;
 
+/// A statement's fingerprint for logs: DML with every literal replaced by `?` (so no value
+/// reaches a log line), other statements by their first two words only; at most 300 bytes.
+pub fn fingerprint(sql: &str) -> String {
+    let mut out = match normalize(sql) {
+        Some((norm, _)) => norm.split_whitespace().collect::<Vec<_>>().join(" "),
+        None => {
+            let words: Vec<&str> = sql.split_whitespace().take(2).collect();
+            format!("{} ...", words.join(" "))
+        }
+    };
+    if out.len() > 300 {
+        let mut cut = 300;
+        while !out.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        out.truncate(cut);
+        out.push_str(" ...");
+    }
+    out
+}
+
 /// The normalised text and the literals taken out of it (in textual order), or `None` when the
 /// statement should be cached by its own text.
 pub fn normalize(sql: &str) -> Option<(String, Vec<Value>)> {

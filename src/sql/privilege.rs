@@ -42,6 +42,16 @@ pub enum Admin {
     /// `EXPLAIN SHARDS statement`: the plan the proxy makes for the statement, without running
     /// it (admins only). Holds the statement's text.
     ExplainShards(String),
+    /// `RELOAD RULES [FORCE]`: read the rules file again and put it in force (admins only).
+    ReloadRules { force: bool },
+    /// `SHOW RULES`: the rules file in force, its digest and when it was loaded (admins only).
+    ShowRules,
+    /// `SHOW SESSIONS`: the proxy's client sessions with their transactions and pinned shards
+    /// (everyone; non-admins see their own, as with SHOW PROCESSLIST).
+    ShowSessions,
+    /// `SHOW STATS`: statement counts and latency percentiles by route type and by shard
+    /// (admins only).
+    ShowStats,
 }
 
 /// Whom a KILL names.
@@ -139,6 +149,7 @@ fn may_be_admin(w0: &str) -> bool {
             | "SHOW"
             | "EXPLAIN"
             | "PROMOTE"
+            | "RELOAD"
     )
 }
 
@@ -201,6 +212,11 @@ pub fn classify(sql: &str) -> Option<Admin> {
         "BINLOG" => privileged("SUPER"),
         "SHOW" => classify_show(sql, &t),
         "PROMOTE" => Some(classify_promote(sql, &t)),
+        "RELOAD" if w(1) == "RULES" && only(&t, 2 + usize::from(w(2) == "FORCE")) => {
+            Some(Admin::ReloadRules {
+                force: w(2) == "FORCE",
+            })
+        }
         "EXPLAIN" if w(1) == "SHARDS" => {
             let rest = spanned_tokens(sql, 2)
                 .get(1)
@@ -306,6 +322,11 @@ fn classify_kill(sql: &str, t: &[Tok]) -> Admin {
     Admin::Kill { query, target }
 }
 
+/// Whether `t` ends after `n` tokens (an optional `;` aside).
+fn only(t: &[Tok], n: usize) -> bool {
+    t.len() == n || (t.len() == n + 1 && t[n] == Tok::Sym(';'))
+}
+
 fn classify_show(sql: &str, t: &[Tok]) -> Option<Admin> {
     let mut i = 1;
     if matches!(word(t.get(i)), "FULL" | "GLOBAL" | "SESSION" | "ALL") {
@@ -316,9 +337,10 @@ fn classify_show(sql: &str, t: &[Tok]) -> Option<Admin> {
         privilege: "REPLICATION CLIENT",
     });
     match w(i) {
-        "SHARDS" if i == 1 && (t.len() == 2 || (t.len() == 3 && t[2] == Tok::Sym(';'))) => {
-            Some(Admin::ShowShards)
-        }
+        "SHARDS" if i == 1 && only(t, 2) => Some(Admin::ShowShards),
+        "RULES" if i == 1 && only(t, 2) => Some(Admin::ShowRules),
+        "SESSIONS" if i == 1 && only(t, 2) => Some(Admin::ShowSessions),
+        "STATS" if i == 1 && only(t, 2) => Some(Admin::ShowStats),
         "PROCESSLIST" => Some(Admin::ShowProcesslist {
             full: w(1) == "FULL",
         }),

@@ -212,6 +212,23 @@ fn show_shards_statement() {
 }
 
 #[test]
+fn operator_statements() {
+    assert_eq!(classify("SHOW RULES"), Some(Admin::ShowRules));
+    assert_eq!(classify("show sessions;"), Some(Admin::ShowSessions));
+    assert_eq!(classify("SHOW STATS"), Some(Admin::ShowStats));
+    assert_eq!(
+        classify("RELOAD RULES"),
+        Some(Admin::ReloadRules { force: false })
+    );
+    assert_eq!(
+        classify("reload rules force;"),
+        Some(Admin::ReloadRules { force: true })
+    );
+    assert_eq!(classify("RELOAD RULES NOW"), None);
+    assert_eq!(classify("SHOW RULES FOR x"), None);
+}
+
+#[test]
 fn explain_shards_statements() {
     assert_eq!(
         classify("EXPLAIN SHARDS SELECT a FROM `T` WHERE x = 'Ab'"),

@@ -323,29 +323,18 @@ pub(super) fn show_rules(sh: &Shared) -> Outcome {
 /// health checker last saw (state, lag, GTID position, why a replica is out of the read
 /// rotation) and its pools (connections in use and idle).
 pub(super) fn show_shards(sh: &Shared) -> Outcome {
-    let text = ColumnType::MYSQL_TYPE_VAR_STRING;
-    let num = ColumnType::MYSQL_TYPE_LONGLONG;
-    let columns = [
-        ("Shard", text),
-        ("Server", text),
-        ("Role", text),
-        ("Address", text),
-        ("State", text),
-        ("Lag_s", num),
-        ("Gtid_position", text),
-        ("Pool_in_use", num),
-        ("Pool_idle", num),
-        ("Note", text),
-    ]
-    .into_iter()
-    .map(|(name, t)| {
-        let mut c = ColumnDef::synthetic(name, t);
-        if t == num {
-            c.charset = 63;
-        }
-        c
-    })
-    .collect();
+    let columns = columns(&[
+        ("Shard", false),
+        ("Server", false),
+        ("Role", false),
+        ("Address", false),
+        ("State", false),
+        ("Lag_s", true),
+        ("Gtid_position", false),
+        ("Pool_in_use", true),
+        ("Pool_idle", true),
+        ("Note", false),
+    ]);
     let s = |v: &str| Value::Bytes(v.as_bytes().to_vec());
     let n = |v: usize| Value::UInt(v as u64);
     let mut rows = Vec::new();
@@ -400,7 +389,7 @@ pub(super) fn show_shards(sh: &Shared) -> Outcome {
         }
     }
     Outcome::Rows(RowSet {
-        columns: Arc::new(columns),
+        columns,
         rows,
         ..Default::default()
     })

@@ -214,14 +214,11 @@ async fn apply(
             "RELOAD RULES: the recorded topology cannot be applied: {e}"
         ))
     })?;
-    let old = sh.reload.current().unwrap_or_else(|| {
-        // Not installed (a state built without a server): nothing serves from it.
-        Arc::new(Shared::with_runtime(
-            (*sh.rules).clone(),
-            sh.rt.clone(),
-            sh.admin.sessions.clone(),
-        ))
-    });
+    // Installed whenever a rules file is known (`Reloader::install`).
+    let old = sh
+        .reload
+        .current()
+        .ok_or_else(|| refused("RELOAD RULES: no rules in force to replace".into()))?;
     let restart = restart_only(&old.rules, &rules);
     if !restart.is_empty() {
         return Err(refused(format!(

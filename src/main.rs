@@ -75,10 +75,14 @@ enum Cmd {
         #[arg(long)]
         metrics_listen: Option<String>,
     },
-    /// Validate a rules file and print every problem with its location.
+    /// Validate a rules file and print every problem with its location; with --connect, also
+    /// compare it with the servers (each key column exists, with a type and collation that fit).
     Check {
         #[arg(long)]
         config: PathBuf,
+        /// Connect to every shard's primary and check the tables the rules place.
+        #[arg(long)]
+        connect: bool,
     },
     /// Show where a statement or a key goes under a rules file, without connecting anywhere:
     /// each shard with the SQL it would run, where reads go, and how results merge.
@@ -154,9 +158,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logs(&cli);
     match cli.cmd {
-        Cmd::Check { config } => match Rules::load(&config) {
-            Ok(_) => {
+        Cmd::Check { config, connect } => match Rules::load(&config) {
+            Ok(rules) => {
                 println!("{}: OK", config.display());
+                if connect {
+                    return ExitCode::from(shardgate::backend::check::cli(&rules));
+                }
                 ExitCode::SUCCESS
             }
             Err(errs) => {

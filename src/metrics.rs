@@ -37,8 +37,12 @@ pub struct Metrics {
     /// `shardgate_plan_cache_hits_total` / `_misses_total`.
     pub plan_cache_hits: IntCounter,
     pub plan_cache_misses: IntCounter,
-    /// `shardgate_xa_transactions_total{outcome}`: two-phase commits (committed, rolled_back).
+    /// `shardgate_xa_transactions_total{outcome}`: two-phase commits (committed, failed,
+    /// rolled_back).
     pub xa: IntCounterVec,
+    /// `shardgate_xa_recovered_branches_total{outcome}`: in-doubt XA branches that recovery
+    /// finished (committed, rolled_back).
+    pub xa_recovered: IntCounterVec,
     /// The children of `statements` and `duration` for every label value, looked up once (a
     /// labelled lookup hashes and locks on each statement): index [`slot`].
     counted: Vec<IntCounter>,
@@ -181,7 +185,12 @@ impl Metrics {
             ),
             xa: counters(
                 "shardgate_xa_transactions_total",
-                "Two-phase commits by outcome",
+                "Transactions over several shards (two-phase commit) by outcome: committed, failed (the error says whether anything was committed), rolled_back",
+                &["outcome"],
+            ),
+            xa_recovered: counters(
+                "shardgate_xa_recovered_branches_total",
+                "In-doubt XA branches finished by recovery, by outcome",
                 &["outcome"],
             ),
             pool: gauges(

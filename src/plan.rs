@@ -27,6 +27,30 @@ pub struct Target {
     /// `None`: the client's own text (and bound parameters) unchanged. `Some`: rewritten SQL,
     /// with every parameter inlined as a literal.
     pub sql: Option<String>,
+    /// Split tables (see [`crate::config::split`]): the physical table that stands for each
+    /// split logical table of the statement on this target; empty when none is split. The
+    /// rewrite step puts the names into `sql`.
+    pub tables: Vec<Physical>,
+}
+
+/// A split logical table and the physical table one target reads or writes for it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Physical {
+    /// The logical schema (also the database name on the shard).
+    pub schema: String,
+    pub logical: String,
+    pub physical: String,
+}
+
+impl Target {
+    /// The client's statement, unchanged, on `shard`.
+    pub fn on(shard: ShardId) -> Target {
+        Target {
+            shard,
+            sql: None,
+            tables: Vec::new(),
+        }
+    }
 }
 
 /// How results are combined.

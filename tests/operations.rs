@@ -518,3 +518,117 @@ async fn metrics_move_with_traffic() {
     s.read_to_string(&mut out).await.unwrap();
     assert!(out.starts_with("HTTP/1.1 404"), "{out}");
 }
+
+/// `check --connect` reads every shard's tables: a key column missing from a physical table,
+/// a key column of the wrong type or collation are errors; tables not created yet are notes.
+/// A reload that changes how a table is split is refused (rows would stay in the old tables).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_connect_and_split_reloads() {
+    let _turn = RELOADS.lock().await;
+    let db = "ops_check";
+    fresh_schema(db).await;
+    let split = "[[schemas.tables]]\nnames = [\"orders\"]\nalgorithm = \"hash\"\nkey = \"id\"\nkey_type = \"int\"\ntables_per_shard = 2\n\n[[schemas.tables]]\nnames = [\"people\"]\nalgorithm = \"hash\"\nkey = \"name\"\nkey_type = \"string\"\n";
+    let path = temp_file("check.toml");
+    std::fs::write(
+        &path,
+        rules_toml_with(db, "backend_timeout_ms = 3000", split),
+    )
+    .expect("write");
+    // orders_0 (s0) right, orders_2 (s0) without the key, orders_1 (s1) with a text key,
+    // orders_3 (s1) not created; people: latin1 on s0, right on s1.
+    let ddl = [
+        (0, "CREATE TABLE orders_0 (id BIGINT PRIMARY KEY)"),
+        (0, "CREATE TABLE orders_2 (oid BIGINT PRIMARY KEY)"),
+        (1, "CREATE TABLE orders_1 (id VARCHAR(10) PRIMARY KEY)"),
+        (
+            0,
+            "CREATE TABLE people (name VARCHAR(20) CHARACTER SET latin1 PRIMARY KEY)",
+        ),
+        (
+            1,
+            "CREATE TABLE people (name VARCHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci PRIMARY KEY)",
+        ),
+    ];
+    for (s, sql) in ddl {
+        let mut c = direct(s).await;
+        c.query_drop(format!("USE `{db}`")).await.expect("use");
+        c.query_drop(sql).await.expect(sql);
+    }
+    let run = |path: PathBuf| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_shardgate"))
+            .args(["check", "--connect", "--config"])
+            .arg(path)
+            .output()
+            .expect("run shardgate check")
+    };
+    let out = run(path.clone());
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("error: ops_check.orders_2 on s0: no column `id`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("error: ops_check.orders_1 on s1: key column `id` is varchar, which does not fit key_type = \"int\""),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "error: ops_check.people on s0: key column `name` has collation latin1_swedish_ci"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("people on s1"), "{text}");
+    assert!(
+        text.contains("note: ops_check.orders_3 on s1: not created yet"),
+        "{text}"
+    );
+    assert!(!text.contains("orders_0 on s0"), "{text}");
+    // Fixed: the check passes.
+    let fixes = [
+        (0, "DROP TABLE orders_2"),
+        (0, "CREATE TABLE orders_2 (id BIGINT PRIMARY KEY)"),
+        (1, "DROP TABLE orders_1"),
+        (1, "CREATE TABLE orders_1 (id BIGINT PRIMARY KEY)"),
+        (1, "CREATE TABLE orders_3 (id BIGINT PRIMARY KEY)"),
+        (
+            0,
+            "ALTER TABLE people MODIFY name VARCHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci",
+        ),
+    ];
+    for (s, sql) in fixes {
+        let mut c = direct(s).await;
+        c.query_drop(format!("USE `{db}`")).await.expect("use");
+        c.query_drop(sql).await.expect(sql);
+    }
+    let out = run(path.clone());
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("servers: OK"), "{text}");
+
+    // A reload that splits `orders` otherwise is refused, then forced.
+    let (addr, _) = start_from(&path).await;
+    let mut a = admin(addr).await;
+    let resplit = split.replace("tables_per_shard = 2", "tables_per_shard = 3");
+    std::fs::write(
+        &path,
+        rules_toml_with(db, "backend_timeout_ms = 3000", &resplit),
+    )
+    .expect("write");
+    let err = reload(&mut a, "RELOAD RULES")
+        .await
+        .expect_err("split change refused");
+    assert_eq!(code(&err), 1105);
+    assert!(
+        err.to_string()
+            .contains("changes how split tables are stored"),
+        "{err}"
+    );
+    let forced = reload(&mut a, "RELOAD RULES FORCE").await.expect("forced");
+    assert!(
+        forced
+            .iter()
+            .any(|l| l.contains("split tables now use the new physical tables")),
+        "{forced:?}"
+    );
+}

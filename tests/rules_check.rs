@@ -23,7 +23,7 @@ fn example_loads() {
     assert_eq!(r.proxy, Default::default());
     let shop = r.schema("shop").expect("shop");
     assert_eq!(shop.default_shard, 0);
-    assert_eq!(shop.tables().count(), 16 + 7);
+    assert_eq!(shop.tables().count(), 16 + 8);
     let reviews = shop.table("reviews").expect("reviews");
     assert_eq!(
         (reviews.numbered_column(), reviews.numbers_key()),

@@ -2,6 +2,7 @@
 //! first use. This is the narrow interface the rest of the proxy uses to reach a shard, so the
 //! data path can later move to a backend client of our own without touching routing.
 
+pub mod check;
 pub mod columns;
 pub mod sequence;
 

@@ -5,7 +5,7 @@
 //! the rest of its last block is skipped.
 
 use super::Backends;
-use crate::config::{Schema, TableRule};
+use crate::config::{Schema, ShardId, TableRule};
 use crate::error::{ProxyError, Result};
 use mysql_async::prelude::Queryable;
 use std::collections::HashMap;
@@ -142,12 +142,23 @@ async fn reserve(
         // First use: continue after the largest id already stored on any shard.
         let col = rule.numbered_column().unwrap_or("id");
         let mut max = 0u64;
-        for &s in &rule.shards {
+        // Every table holding rows: a split table's physical tables, else one per shard.
+        let tables: Vec<(ShardId, String)> = match &rule.split {
+            Some(split) => (0..split.units().len())
+                .map(|u| (split.shard_of(u), split.physical(u, &rule.name)))
+                .collect(),
+            None => rule
+                .shards
+                .iter()
+                .map(|&s| (s, rule.name.clone()))
+                .collect(),
+        };
+        for (s, table) in tables {
             let mut c = backends.conn(s, Some(&schema.name), false).await?;
             let q = format!(
                 "SELECT COALESCE(MAX(`{}`), 0) FROM `{}`",
                 col.replace('`', "``"),
-                rule.name.replace('`', "``")
+                table.replace('`', "``")
             );
             match c.query_first::<u64, _>(q).await {
                 Ok(v) => max = max.max(v.unwrap_or(0)),

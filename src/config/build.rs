@@ -225,6 +225,17 @@ pub(super) fn build_table(
     } else {
         t.key.as_ref().map(|k| k.get_ref().clone())
     };
+    let at = super::split::At {
+        path,
+        span: raw.span(),
+        shard_names,
+        key_type,
+    };
+    let split = match super::split::build(t, &algorithm, &names, &at, diag) {
+        None => None,
+        Some(Ok(s)) => Some(s),
+        Some(Err(())) => return Vec::new(),
+    };
     let algorithm = std::sync::Arc::new(algorithm);
     names
         .into_iter()
@@ -236,6 +247,7 @@ pub(super) fn build_table(
             shards: shards.clone(),
             auto_increment: auto_increment.clone(),
             colocation: None,
+            split: split.clone(),
         })
         .collect()
 }

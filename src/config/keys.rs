@@ -49,10 +49,15 @@ const SHARD: Shape = Shape {
     ],
 };
 const RANGE: Shape = Shape {
-    keys: &[("shard", None), ("from", None), ("to", None)],
+    keys: &[
+        ("shard", None),
+        ("from", None),
+        ("to", None),
+        ("table", None),
+    ],
 };
 const LIST: Shape = Shape {
-    keys: &[("shard", None), ("values", None)],
+    keys: &[("shard", None), ("values", None), ("table", None)],
 };
 const TABLE: Shape = Shape {
     keys: &[
@@ -67,6 +72,9 @@ const TABLE: Shape = Shape {
         ("ranges", Some(&RANGE)),
         ("lists", Some(&LIST)),
         ("virtual_nodes", None),
+        ("tables_per_shard", None),
+        ("table_template", None),
+        ("default_table", None),
     ],
 };
 const COLOCATED: Shape = Shape {

@@ -12,6 +12,7 @@ mod error;
 mod keys;
 pub mod pattern;
 pub mod raw;
+pub mod split;
 mod table;
 pub mod topology;
 pub(crate) mod url;

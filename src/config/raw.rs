@@ -80,7 +80,7 @@ pub struct RawColocated {
 
 /// One `[[schemas.tables]]`: common keys plus every algorithm's own keys (each algorithm
 /// checks that the keys of the others are absent).
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 pub struct RawTable {
     pub names: Opt<Vec<Spanned<String>>>,
     pub algorithm: Opt<String>,
@@ -95,19 +95,28 @@ pub struct RawTable {
     pub ranges: Opt<Vec<Spanned<RawRange>>>,
     pub lists: Opt<Vec<Spanned<RawList>>>,
     pub virtual_nodes: Opt<i64>,
+    /// Table splitting (hash): physical tables per shard, and their names' template.
+    pub tables_per_shard: Opt<i64>,
+    pub table_template: Opt<String>,
+    /// Table splitting (range, list): the physical table of keys outside every entry.
+    pub default_table: Opt<String>,
 }
 
 /// One entry of `ranges`.
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 pub struct RawRange {
     pub shard: Opt<String>,
+    /// Table splitting: the physical table holding the entry's keys (a name template).
+    pub table: Opt<String>,
     pub from: Opt<toml::Value>,
     pub to: Opt<toml::Value>,
 }
 
 /// One entry of `lists`.
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 pub struct RawList {
     pub shard: Opt<String>,
+    /// Table splitting: the physical table holding the entry's values (a name template).
+    pub table: Opt<String>,
     pub values: Opt<Vec<Spanned<toml::Value>>>,
 }

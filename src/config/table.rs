@@ -30,6 +30,9 @@ pub struct TableRule {
     /// The `[[schemas.colocated]]` group of the table (its index in the schema): tables of one
     /// group place equal keys on the same shard.
     pub colocation: Option<usize>,
+    /// Table splitting: the physical tables each shard stores the table in (None: one table
+    /// of the logical name on each of `shards`).
+    pub split: Option<Arc<super::split::Split>>,
 }
 
 /// Who numbers a sharded table's AUTO_INCREMENT column.

@@ -41,6 +41,14 @@ pub(super) fn forget(sh: &Shared, st: &SessionState, a: &Analysis) {
             for t in &a.tables {
                 if let Some(schema) = t.schema.as_deref().or(st.schema.as_deref()) {
                     sh.columns.forget(schema, &t.name);
+                    // A split table's columns are read from one of its physical tables.
+                    if let Some(rule) = sh.rules.schema(schema).and_then(|s| s.table(&t.name))
+                        && let Some(split) = &rule.split
+                    {
+                        for name in split.physical_names(&rule.name) {
+                            sh.columns.forget(schema, &name);
+                        }
+                    }
                 }
             }
         }

@@ -45,8 +45,10 @@ pub(super) async fn run_plan(
     {
         return start_stream(sh, st, plan.replica_ok, target, sql, params, use_txn).await;
     }
+    // A transaction's shard has one connection: its several targets cannot stream at once.
     if stream
         && plan.targets.len() > 1
+        && !(use_txn && repeats_shard(plan))
         && let Merge::Rows(m) = &plan.merge
         && crate::merge::stream::streamable(m)
     {
@@ -83,8 +85,8 @@ async fn merge_with_eval(
     for q in merge::eval::queries(m, &folded)? {
         let one = Plan {
             targets: vec![Target {
-                shard,
                 sql: Some(q.clone()),
+                ..Target::on(shard)
             }],
             merge: Merge::Pass,
             write: false,
@@ -585,7 +587,54 @@ fn merge_budget(sh: &Shared, plan: &Plan) -> Option<Arc<MergeBudget>> {
 }
 
 /// Runs the targets on the transaction's pinned connections, pinning new shards as needed.
+/// Targets of one shard (the physical tables of a split table) share its one connection, so
+/// they run in waves: the first target of each shard, then the second, and so on.
 pub(super) async fn run_targets_txn(
+    sh: &Shared,
+    st: &mut SessionState,
+    plan: &Plan,
+    sql: &str,
+    params: Option<&[Value]>,
+) -> Result<Vec<Outcome>> {
+    if !repeats_shard(plan) {
+        return run_wave_txn(sh, st, plan, sql, params).await;
+    }
+    let mut waves: Vec<Vec<usize>> = Vec::new();
+    for (i, t) in plan.targets.iter().enumerate() {
+        let slot = waves
+            .iter_mut()
+            .find(|w| w.iter().all(|&j| plan.targets[j].shard != t.shard));
+        match slot {
+            Some(w) => w.push(i),
+            None => waves.push(vec![i]),
+        }
+    }
+    let mut out: Vec<Option<Outcome>> = (0..plan.targets.len()).map(|_| None).collect();
+    for wave in waves {
+        let part = Plan {
+            targets: wave.iter().map(|&i| plan.targets[i].clone()).collect(),
+            ..plan.clone()
+        };
+        let outcomes = run_wave_txn(sh, st, &part, sql, params).await?;
+        for (i, o) in wave.into_iter().zip(outcomes) {
+            out[i] = Some(o);
+        }
+    }
+    out.into_iter()
+        .map(|o| o.ok_or_else(|| ProxyError::Transaction("a target gave no result".into())))
+        .collect()
+}
+
+/// Whether two targets of the plan are on one shard (see [`run_targets_txn`]).
+pub(super) fn repeats_shard(plan: &Plan) -> bool {
+    plan.targets
+        .iter()
+        .enumerate()
+        .any(|(i, t)| plan.targets[..i].iter().any(|u| u.shard == t.shard))
+}
+
+/// Runs targets on distinct shards in the session's transaction (see [`run_targets_txn`]).
+async fn run_wave_txn(
     sh: &Shared,
     st: &mut SessionState,
     plan: &Plan,

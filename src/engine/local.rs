@@ -124,9 +124,9 @@ pub(super) async fn show_tables(
     sh: &Shared,
     st: &mut SessionState,
     sql: &str,
-    _full: bool,
+    full: bool,
     schema: Option<String>,
-    _like: Option<String>,
+    like: Option<String>,
 ) -> Result<Outcome> {
     let name = schema
         .or_else(|| st.schema.clone())
@@ -136,14 +136,26 @@ pub(super) async fn show_tables(
         return Err(ProxyError::UnknownDatabase(name));
     };
     let plan = Plan {
-        targets: (0..sh.rules.shards.len())
-            .map(|shard| Target { shard, sql: None })
-            .collect(),
+        targets: (0..sh.rules.shards.len()).map(Target::on).collect(),
         merge: Merge::Pass,
         write: false,
         replica_ok: false,
     };
-    let outcomes = run_targets(sh, st, &plan, sql, None).await?;
+    // Split tables are listed by their logical names; a LIKE pattern then applies to those
+    // names, here, after the backends list every table.
+    let physical = crate::config::split::logical_names(schema);
+    let (sql, like) = match like {
+        Some(pattern) if !physical.is_empty() => (
+            format!(
+                "SHOW {}TABLES FROM `{}`",
+                if full { "FULL " } else { "" },
+                name.replace('`', "``")
+            ),
+            Some(pattern),
+        ),
+        _ => (sql.to_string(), None),
+    };
+    let outcomes = run_targets(sh, st, &plan, &sql, None).await?;
     // Logical tables: what the default shard holds, plus every table of the rules found anywhere.
     let mut columns = None;
     let mut rows: Vec<Vec<Value>> = Vec::new();
@@ -152,15 +164,24 @@ pub(super) async fn show_tables(
         if shard == schema.default_shard || columns.is_none() {
             columns = Some(set.columns.clone());
         }
-        for row in set.rows {
+        for mut row in set.rows {
             let Some(Value::Bytes(n)) = row.first() else {
                 continue;
             };
-            let tname = String::from_utf8_lossy(n).into_owned();
+            let mut tname = String::from_utf8_lossy(n).into_owned();
             if tname.eq_ignore_ascii_case(SEQUENCE_TABLE) {
                 continue;
             }
-            let logical = shard == schema.default_shard || schema.table(&tname).is_some();
+            let split = physical.get(&tname.to_lowercase());
+            if let Some(l) = split {
+                tname = l.clone();
+                row[0] = Value::Bytes(l.clone().into_bytes());
+            }
+            if like.as_deref().is_some_and(|p| !like_match(p, &tname)) {
+                continue;
+            }
+            let logical =
+                split.is_some() || shard == schema.default_shard || schema.table(&tname).is_some();
             let dup = rows.iter().any(|r| r.first() == row.first());
             if logical && !dup {
                 rows.push(row);
@@ -168,12 +189,85 @@ pub(super) async fn show_tables(
         }
     }
     rows.sort_by(|a, b| format!("{:?}", a.first()).cmp(&format!("{:?}", b.first())));
+    let mut columns = columns.unwrap_or_default();
+    if let Some(pattern) = &like {
+        // The backends listed without the pattern: the heading names it, as MariaDB's does.
+        let mut cols = columns.to_vec();
+        if let Some(first) = cols.first_mut() {
+            first.name = format!("Tables_in_{name} ({pattern})").into_bytes();
+        }
+        columns = std::sync::Arc::new(cols);
+    }
     Ok(Outcome::Rows(RowSet {
-        columns: columns.unwrap_or_default(),
+        columns,
         rows,
         warnings: 0,
         warning_list: Vec::new(),
     }))
+}
+
+/// SQL `LIKE` matching as `SHOW TABLES LIKE` does it on a case-sensitive file system: `%` any
+/// run of characters, `_` one character, `\` escaping the next. Hand-written: a table-name
+/// filter of a few lines, where a regex crate would need the pattern translated anyway.
+fn like_match(pattern: &str, name: &str) -> bool {
+    fn go(p: &[char], n: &[char]) -> bool {
+        match p.split_first() {
+            None => n.is_empty(),
+            Some(('%', rest)) => (0..=n.len()).any(|i| go(rest, &n[i..])),
+            Some(('_', rest)) => !n.is_empty() && go(rest, &n[1..]),
+            Some(('\\', rest)) if !rest.is_empty() => {
+                n.first() == rest.first() && go(&rest[1..], &n[1..])
+            }
+            Some((c, rest)) => n.first() == Some(c) && go(rest, &n[1..]),
+        }
+    }
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    go(&p, &n)
+}
+
+/// A `SHOW CREATE TABLE`, `SHOW INDEX` or `DESCRIBE` answer of a split table's physical table
+/// `physical`, with the physical name replaced by the logical one where the answer names the
+/// table (the `Table` column, the `CREATE TABLE` text).
+pub(super) fn logical_table(out: Outcome, physical: &str, logical: &str) -> Outcome {
+    let Outcome::Rows(mut set) = out else {
+        return out;
+    };
+    let table_cols: Vec<usize> = set
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.name.eq_ignore_ascii_case(b"Table"))
+        .map(|(i, _)| i)
+        .collect();
+    let create_cols: Vec<usize> = set
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.name.eq_ignore_ascii_case(b"Create Table"))
+        .map(|(i, _)| i)
+        .collect();
+    let quoted = format!("CREATE TABLE `{}`", physical.replace('`', "``"));
+    for row in &mut set.rows {
+        for &i in &table_cols {
+            if let Some(v @ Value::Bytes(_)) = row.get_mut(i)
+                && matches!(v, Value::Bytes(b) if b.eq_ignore_ascii_case(physical.as_bytes()))
+            {
+                *v = Value::Bytes(logical.as_bytes().to_vec());
+            }
+        }
+        for &i in &create_cols {
+            if let Some(Value::Bytes(b)) = row.get_mut(i)
+                && b.starts_with(quoted.as_bytes())
+            {
+                let mut text =
+                    format!("CREATE TABLE `{}`", logical.replace('`', "``")).into_bytes();
+                text.extend_from_slice(&b[quoted.len()..]);
+                *b = text;
+            }
+        }
+    }
+    Outcome::Rows(set)
 }
 
 /// A session reference's value: the SQL that stands for it inside a statement, and the value

@@ -121,6 +121,13 @@ impl Shared {
                 if r != crate::txn::xa::Recovered::default() {
                     tracing::info!("XA recovery: {r:?}");
                 }
+                let recoveries = &sh.metrics.xa_recovered;
+                recoveries
+                    .with_label_values(&["committed"])
+                    .inc_by(r.committed as u64);
+                recoveries
+                    .with_label_values(&["rolled_back"])
+                    .inc_by(r.rolled_back as u64);
             }
             drop(sh);
             tokio::time::sleep(every).await;
@@ -475,20 +482,31 @@ async fn dispatch(
             begin(st, chars);
             Ok(ok())
         }
-        Command::Commit => match st.txn.commit_noting(&sh.backends).await? {
-            None => Ok(ok()),
-            // Decided and durable, but a shard has not confirmed: recovery finishes it.
-            Some(note) => Ok(Outcome::Ok(crate::execute::OkInfo {
-                warnings: 1,
-                warning_list: vec![vec![
-                    Value::from("Warning"),
-                    Value::from(1180u16),
-                    Value::from(note),
-                ]],
-                ..Default::default()
-            })),
-        },
+        Command::Commit => {
+            let xa = st.txn.is_xa();
+            let done = st.txn.commit_noting(&sh.backends).await;
+            if xa {
+                let outcome = if done.is_ok() { "committed" } else { "failed" };
+                sh.metrics.xa.with_label_values(&[outcome]).inc();
+            }
+            match done? {
+                None => Ok(ok()),
+                // Decided and durable, but a shard has not confirmed: recovery finishes it.
+                Some(note) => Ok(Outcome::Ok(crate::execute::OkInfo {
+                    warnings: 1,
+                    warning_list: vec![vec![
+                        Value::from("Warning"),
+                        Value::from(1180u16),
+                        Value::from(note),
+                    ]],
+                    ..Default::default()
+                })),
+            }
+        }
         Command::Rollback => {
+            if st.txn.is_xa() {
+                sh.metrics.xa.with_label_values(&["rolled_back"]).inc();
+            }
             st.txn.rollback(&sh.backends).await?;
             Ok(ok())
         }
@@ -527,6 +545,16 @@ async fn dispatch(
                 name: table,
             };
             let (schema, rule) = router::resolve(&sh.rules, st.schema.as_deref(), &t)?;
+            if let Some(rule) = &rule
+                && let Some(split) = &rule.split
+            {
+                // Asked of the first physical table, answered with the logical name.
+                let physical = split.physical(0, &rule.name);
+                let text = crate::rewrite::physical::rename_in_text(sql, &t.name, &physical);
+                let plan = single(split.shard_of(0));
+                let out = run_plan(sh, st, &plan, &text, None, false, false).await?;
+                return Ok(local::logical_table(out, &physical, &t.name));
+            }
             let shard = rule
                 .and_then(|r| r.shards.first().copied())
                 .unwrap_or(schema.default_shard);
@@ -555,7 +583,7 @@ fn begin(st: &mut SessionState, chars: TxChars) {
 
 fn single(shard: ShardId) -> Plan {
     Plan {
-        targets: vec![Target { shard, sql: None }],
+        targets: vec![Target::on(shard)],
         merge: Merge::Pass,
         write: false,
         replica_ok: false,
@@ -954,7 +982,8 @@ pub async fn prepare(sh: &Shared, st: &SessionState, sql: &str) -> Result<(usize
             .count();
         return Ok((params, Vec::new()));
     }
-    let shard = match sh.cache.get(sql) {
+    let analysis = sh.cache.get(sql);
+    let mut shard = match &analysis {
         Ok(a) => match a.tables.first() {
             Some(t) if system_schema::is_system_table(st, t) => fallback(sh, st),
             Some(t) => {
@@ -966,6 +995,20 @@ pub async fn prepare(sh: &Shared, st: &SessionState, sql: &str) -> Result<(usize
         },
         Err(_) => fallback(sh, st),
     };
+    // Split tables are prepared as their first physical table (on that table's shard).
+    let mut text = std::borrow::Cow::Borrowed(sql);
+    if let Ok(a) = &analysis {
+        for t in &a.tables {
+            if let Ok((_, Some(rule))) = router::resolve(&sh.rules, st.schema.as_deref(), t)
+                && let Some(split) = &rule.split
+            {
+                shard = split.shard_of(0);
+                let physical = split.physical(0, &rule.name);
+                text = crate::rewrite::physical::rename_in_text(&text, &t.name, &physical).into();
+            }
+        }
+    }
+    let sql = &*text;
     let mut conn = sh
         .backends
         .conn_with(shard, st.schema.as_deref(), st.found_rows, &st.setup)
@@ -991,12 +1034,26 @@ pub async fn field_list(sh: &Shared, st: &mut SessionState, table: &str) -> Resu
         schema: None,
         name: table.to_string(),
     };
+    let mut table = table.to_string();
     let shard = if system_schema::is_system_table(st, &t) {
         fallback(sh, st)
     } else {
         let (schema, rule) = router::resolve(&sh.rules, st.schema.as_deref(), &t)?;
-        rule.and_then(|r| r.shards.first().copied())
-            .unwrap_or(schema.default_shard)
+        match rule {
+            // A split table's columns are its first physical table's.
+            Some(r) if r.split.is_some() => {
+                let split = r
+                    .split
+                    .as_ref()
+                    .map(|s| (s.shard_of(0), s.physical(0, &r.name)));
+                let (shard, physical) = split.unwrap_or((schema.default_shard, table.clone()));
+                table = physical;
+                shard
+            }
+            r => r
+                .and_then(|r| r.shards.first().copied())
+                .unwrap_or(schema.default_shard),
+        }
     };
     let sql = format!("SELECT * FROM `{}` LIMIT 0", table.replace('`', "``"));
     match run_plan(sh, st, &single(shard), &sql, None, false, false).await? {

@@ -42,9 +42,7 @@ pub(super) async fn run(
                 st.txn.commit(&sh.backends).await?;
             }
             let plan = Plan {
-                targets: (0..sh.rules.shards.len())
-                    .map(|shard| Target { shard, sql: None })
-                    .collect(),
+                targets: (0..sh.rules.shards.len()).map(Target::on).collect(),
                 merge: Merge::Affected {
                     multi_row: false,
                     upsert: false,

@@ -228,6 +228,14 @@ async fn apply(
     }
     let diff = crate::route::diff::diff(&old.rules, &rules);
     let mut lines: Vec<String> = diff.to_string().lines().map(str::to_string).collect();
+    if diff.splits_change() {
+        if !force {
+            return Err(refused(format!(
+                "RELOAD RULES: {origin} changes how split tables are stored in physical tables, and a reload moves no row between tables; create the new tables and move the rows first, then RELOAD RULES FORCE. The running rules are unchanged."
+            )));
+        }
+        lines.push("FORCE: split tables now use the new physical tables".into());
+    }
     if diff.moves_keys() && want.is_none() {
         // Bounded: a backend that does not answer refuses the reload instead of hanging it.
         let limit = old.rules.proxy.backend_timeout.max(Duration::from_secs(1)) * 10;

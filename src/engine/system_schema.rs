@@ -619,10 +619,7 @@ async fn read_info_schema(
     let mut plan = if shards.len() == 1 {
         single(shards.first().copied().unwrap_or(info_shard))
     } else {
-        let targets = shards
-            .iter()
-            .map(|&shard| Target { shard, sql: None })
-            .collect();
+        let targets = shards.iter().map(|&shard| Target::on(shard)).collect();
         let inp = RouteInput {
             rules: &sh.rules,
             schema: st.schema.as_deref(),

@@ -3,6 +3,7 @@
 //! shard's share of a statement stands on its own.
 
 pub mod info_schema;
+pub mod physical;
 pub mod session;
 pub mod typed;
 

@@ -82,6 +82,14 @@ impl Diff {
     pub fn moves_keys(&self) -> bool {
         self.default_moves || self.tables.iter().any(|t| t.moves_keys)
     }
+
+    /// Whether some table's split into physical tables changes (its rows move between
+    /// physical tables, which the row counts do not cover).
+    pub fn splits_change(&self) -> bool {
+        self.tables
+            .iter()
+            .any(|t| t.summary.ends_with(SPLIT_CHANGE))
+    }
 }
 
 impl fmt::Display for Diff {
@@ -196,6 +204,10 @@ impl Place<'_> {
                         format!(", {} virtual nodes", c.virtual_nodes())
                     }
                     _ => String::new(),
+                };
+                let extra = match &rule.split {
+                    Some(split) => format!("{extra}, in {} physical tables", split.units().len()),
+                    None => extra,
                 };
                 format!(
                     "{} on {} ({}) over {}{extra}",
@@ -360,6 +372,9 @@ fn shard_changes(old: &Rules, new: &Rules) -> Vec<String> {
 /// `(summary, details, moves_keys)` when the placement changes, None when it is the same.
 fn compare(old: &Place, new: &Place) -> Option<(String, Vec<String>, bool)> {
     let summary = format!("{} -> {}", old.describe(), new.describe());
+    if let Some(moved) = compare_split(old, new, &summary) {
+        return Some(moved);
+    }
     match (old, new) {
         (Place::Absent, Place::Absent) => None,
         (Place::Absent, b) => Some((format!("added: {}", b.describe()), Vec::new(), false)),
@@ -422,6 +437,34 @@ fn compare(old: &Place, new: &Place) -> Option<(String, Vec<String>, bool)> {
         }
         _ => compare_keyed(old, new, summary),
     }
+}
+
+/// Ends the summary of a table whose physical tables change (see [`Diff::splits_change`]).
+const SPLIT_CHANGE: &str = " (physical tables change)";
+
+/// A table whose split into physical tables changes (split, unsplit, or split otherwise):
+/// its rows move between physical tables, which `--count` does not count.
+fn compare_split(old: &Place, new: &Place, summary: &str) -> Option<(String, Vec<String>, bool)> {
+    if matches!(old, Place::Absent) || matches!(new, Place::Absent) {
+        return None;
+    }
+    let (a, b) = (
+        old.rule().and_then(|r| r.split.clone()),
+        new.rule().and_then(|r| r.split.clone()),
+    );
+    let same = match (&a, &b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => a.same_layout(b) && a.units() == b.units(),
+        _ => false,
+    };
+    if same {
+        return None;
+    }
+    Some((
+        format!("{summary}{SPLIT_CHANGE}"),
+        vec!["rows move between physical tables (not counted by --count): create the new tables and move the rows first".into()],
+        true,
+    ))
 }
 
 /// Two placements by key (at least one sharded, neither broadcast nor absent).

@@ -48,6 +48,11 @@ impl Txn {
         self.started.is_some()
     }
 
+    /// Whether the transaction commits in two phases (XA branches on other shards).
+    pub fn is_xa(&self) -> bool {
+        self.gtrid.is_some() && !self.branches.is_empty()
+    }
+
     /// Whether the transaction has joined more than one shard.
     pub fn spans_shards(&self) -> bool {
         self.conns.len() + self.lent.len() + self.lost.len() > 1

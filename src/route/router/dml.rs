@@ -82,6 +82,19 @@ pub(super) fn route_dml(inp: &RouteInput<'_>) -> Result<Plan> {
     if sharded.is_empty() {
         return pick_common(inp, &anywhere, write);
     }
+    if placed
+        .iter()
+        .any(|p| p.sharded.as_ref().is_some_and(|r| r.split.is_some()))
+    {
+        return super::split::route_split(
+            inp,
+            &sc,
+            &placed,
+            &sharded,
+            write,
+            multi_of(&sc, &placed),
+        );
+    }
     let components = components(&sc, &placed, &sharded);
     // The shards the statement needs: where each sharded instance's rows that take part live.
     let sets = effective_sets(&sc, &placed);
@@ -90,7 +103,7 @@ pub(super) fn route_dml(inp: &RouteInput<'_>) -> Result<Plan> {
         shards.extend(sets[i].iter().copied());
     }
     let fits = |s: &ShardId| anywhere.iter().all(|p| p.shards.contains(s));
-    let multi = placed.len() > 1 || !sc.flat;
+    let multi = multi_of(&sc, &placed);
     if multi && !(shards.len() <= 1 && shards.iter().all(fits)) {
         // A UNION of several shards' rows has its own rules (see `super::union`).
         if !write && super::union::is_union(&a.stmt) {
@@ -115,14 +128,31 @@ pub(super) fn route_dml(inp: &RouteInput<'_>) -> Result<Plan> {
             .or(all.first().copied());
         shards.insert(pick.unwrap_or(0));
     }
-    if shards.len() == 1 {
-        let shard = shards.iter().next().copied().unwrap_or(0);
-        return Ok(single(shard, write));
+    let targets: Vec<Target> = shards.iter().map(|&shard| Target::on(shard)).collect();
+    finish(inp, &sc, targets, write, multi)
+}
+
+/// Whether a statement reads several table instances or scopes (then running it on several
+/// shards has conditions: see [`scatter_refusal`]).
+fn multi_of(sc: &Scopes, placed: &[Placed]) -> bool {
+    placed.len() > 1 || !sc.flat
+}
+
+/// The plan of a SELECT, UPDATE or DELETE once its targets are known: one target runs it as
+/// it is; several add up a write's affected rows or merge a read's rows.
+pub(super) fn finish(
+    inp: &RouteInput<'_>,
+    sc: &Scopes,
+    mut targets: Vec<Target>,
+    write: bool,
+    multi: bool,
+) -> Result<Plan> {
+    let a = inp.analysis;
+    if targets.len() == 1 {
+        let mut plan = single(0, write);
+        plan.targets = std::mem::take(&mut targets);
+        return Ok(plan);
     }
-    let targets: Vec<Target> = shards
-        .iter()
-        .map(|&shard| Target { shard, sql: None })
-        .collect();
     if write {
         if let Statement::Update(u) = &a.stmt
             && (u.limit.is_some() || !u.order_by.is_empty())

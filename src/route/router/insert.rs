@@ -222,7 +222,7 @@ fn shape<'a>(ins: &'a Insert, table_columns: Option<&[String]>) -> Result<Option
 pub struct PositionalInsert {
     /// The logical schema.
     pub schema: String,
-    /// The table, as the statement names it.
+    /// The table, as the statement names it (a split table's first physical table).
     pub table: String,
     /// A shard holding the table.
     pub shard: ShardId,
@@ -258,9 +258,14 @@ pub fn positional_insert(
     if rule.key.is_none() {
         return Ok(None); // broadcast: the statement goes to every copy as written
     }
+    // A split table's columns are those of its physical tables (the first one is asked).
+    let (shard, table) = match &rule.split {
+        Some(split) => (split.shard_of(0), split.physical(0, &rule.name)),
+        None => (shard, t.name.clone()),
+    };
     Ok(Some(PositionalInsert {
         schema: schema.name.clone(),
-        table: t.name.clone(),
+        table,
         shard,
         row_lengths: rows.iter().map(|r| r.len()).collect(),
     }))
@@ -339,6 +344,14 @@ pub(super) fn route_insert(inp: &RouteInput<'_>) -> Result<Plan> {
     let mut ids = inp.ids.iter();
     let mut assigned: Vec<(usize, Value)> = Vec::new();
     let mut per_shard: std::collections::BTreeMap<ShardId, Vec<usize>> = Default::default();
+    let units = rule.split.as_ref().map(|s| s.unit_rule(&rule));
+    let split_names = match &rule.split {
+        Some(_) => {
+            let (schema, _) = super::resolve(inp.rules, inp.schema, t)?;
+            vec![(schema.name.clone(), rule.name.clone())]
+        }
+        None => Vec::new(),
+    };
     for (i, row) in rows.iter().enumerate() {
         // A key the row must give is checked first: a row refused needs no id.
         let given_key = if rule.numbers_key() {
@@ -367,10 +380,12 @@ pub(super) fn route_insert(inp: &RouteInput<'_>) -> Result<Plan> {
             (None, None) => key_value(&rule, given(row, key_idx), inp)?,
         };
         let k = key_of(&rule, &value)?;
-        per_shard
-            .entry(rule.shard_for_key(&k)?)
-            .or_default()
-            .push(i);
+        // A split table's rows are grouped by physical table (unit), others by shard.
+        let place = match &units {
+            Some(u) => u.shard_for_key(&k)?,
+            None => rule.shard_for_key(&k)?,
+        };
+        per_shard.entry(place).or_default().push(i);
     }
     let first_id = assigned.first().and_then(|(_, v)| match v {
         Value::UInt(u) => Some(*u),
@@ -380,7 +395,7 @@ pub(super) fn route_insert(inp: &RouteInput<'_>) -> Result<Plan> {
     let set_column = numbered.unwrap_or(key);
     let targets = per_shard
         .iter()
-        .map(|(&shard, rows)| {
+        .map(|(&place, rows)| {
             let sql = if rewrite_needed {
                 Some(
                     rewrite::insert_rows(stmt, rows, set_column, &assigned, inp.params)
@@ -391,7 +406,11 @@ pub(super) fn route_insert(inp: &RouteInput<'_>) -> Result<Plan> {
             } else {
                 None
             };
-            Ok(Target { shard, sql })
+            let target = match &rule.split {
+                Some(split) => super::split::unit_target(split, place, &split_names),
+                None => Target::on(place),
+            };
+            Ok(Target { sql, ..target })
         })
         .collect::<Result<Vec<_>>>()?;
     let merge = if targets.len() == 1 && first_id.is_none() {

@@ -18,6 +18,7 @@ mod dml;
 mod group;
 mod insert;
 mod select;
+mod split;
 mod union;
 
 use dml::route_dml;
@@ -93,6 +94,9 @@ fn fallback_shard(rules: &Rules, current: Option<&str>) -> ShardId {
 pub fn route(inp: &RouteInput<'_>) -> Result<Plan> {
     let mut plan = route_shards(inp)?;
     plan.replica_ok = inp.analysis.replica_safe && !plan.write;
+    if plan.targets.iter().any(|t| !t.tables.is_empty()) {
+        crate::rewrite::physical::apply(&mut plan, inp.analysis, inp.params, inp.schema)?;
+    }
     Ok(plan)
 }
 
@@ -139,7 +143,7 @@ fn route_shards(inp: &RouteInput<'_>) -> Result<Plan> {
 
 fn single(shard: ShardId, write: bool) -> Plan {
     Plan {
-        targets: vec![Target { shard, sql: None }],
+        targets: vec![Target::on(shard)],
         merge: Merge::Pass,
         write,
         replica_ok: false,
@@ -149,10 +153,7 @@ fn single(shard: ShardId, write: bool) -> Plan {
 /// The same statement on every listed shard (a broadcast write, DDL on a sharded table).
 pub(super) fn on_every_copy(shards: &[ShardId], write: bool) -> Plan {
     Plan {
-        targets: shards
-            .iter()
-            .map(|&shard| Target { shard, sql: None })
-            .collect(),
+        targets: shards.iter().map(|&shard| Target::on(shard)).collect(),
         merge: Merge::Affected {
             broadcast: true,
             first_id: None,
@@ -167,7 +168,7 @@ pub(super) fn on_every_copy(shards: &[ShardId], write: bool) -> Plan {
 /// A statement run as it is on each of the `n` shards, the answers merged as one broadcast's.
 pub fn all_shards(n: usize, write: bool) -> Plan {
     Plan {
-        targets: (0..n).map(|shard| Target { shard, sql: None }).collect(),
+        targets: (0..n).map(Target::on).collect(),
         merge: Merge::Affected {
             broadcast: true,
             first_id: None,
@@ -181,6 +182,9 @@ pub fn all_shards(n: usize, write: bool) -> Plan {
 
 fn route_ddl(inp: &RouteInput<'_>) -> Result<Plan> {
     ddl::check(inp)?;
+    if let Some(plan) = split_ddl(inp)? {
+        return Ok(plan);
+    }
     let mut sets: Vec<Vec<ShardId>> = Vec::new();
     for t in &inp.analysis.tables {
         sets.push(match placement(inp.rules, inp.schema, t)? {
@@ -192,10 +196,7 @@ fn route_ddl(inp: &RouteInput<'_>) -> Result<Plan> {
     match sets.as_slice() {
         [] => Ok(single(fallback_shard(inp.rules, inp.schema), true)),
         [one] => Ok(Plan {
-            targets: one
-                .iter()
-                .map(|&shard| Target { shard, sql: None })
-                .collect(),
+            targets: one.iter().map(|&shard| Target::on(shard)).collect(),
             merge: if one.len() == 1 {
                 Merge::Pass
             } else {
@@ -214,6 +215,41 @@ fn route_ddl(inp: &RouteInput<'_>) -> Result<Plan> {
                 .into(),
         )),
     }
+}
+
+/// DDL on a split table: the same statement on every physical table (each its own target);
+/// None when the statement names no split table. A DDL statement naming a split table with
+/// any other table is refused (`CREATE TABLE t LIKE orders`, `RENAME TABLE`).
+fn split_ddl(inp: &RouteInput<'_>) -> Result<Option<Plan>> {
+    let tables = &inp.analysis.tables;
+    let mut found = None;
+    for t in tables {
+        let (schema, rule) = resolve(inp.rules, inp.schema, t)?;
+        if let Some(rule) = rule
+            && let Some(split) = &rule.split
+        {
+            found = Some((schema.name.clone(), rule.name.clone(), split.clone()));
+        }
+    }
+    let Some((schema, logical, split)) = found else {
+        return Ok(None);
+    };
+    if tables.len() > 1 {
+        return Err(ProxyError::NotSupported(format!(
+            "one DDL statement naming split table `{logical}` and another table (run one statement per table)"
+        )));
+    }
+    Ok(Some(Plan {
+        targets: split::every_unit(&split, &schema, &logical),
+        merge: Merge::Affected {
+            broadcast: true,
+            first_id: None,
+            multi_row: false,
+            upsert: false,
+        },
+        write: true,
+        replica_ok: false,
+    }))
 }
 
 /// The shards a condition allows, or `None` for "every shard of the rule".

@@ -440,8 +440,8 @@ pub(super) fn union_select(
             rewrite::set_limit(&mut outer, 0, n);
         }
         out.push(Target {
-            shard,
             sql: Some(Statement::Query(Box::new(outer)).to_string()),
+            ..Target::on(shard)
         });
     }
     Ok(Plan {

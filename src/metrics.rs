@@ -40,6 +40,11 @@ pub struct Metrics {
     /// `shardgate_xa_transactions_total{outcome}`: two-phase commits (committed, failed,
     /// rolled_back).
     pub xa: IntCounterVec,
+    /// `shardgate_table_statements_total{schema,table,outcome}` and
+    /// `shardgate_table_statement_duration_seconds{schema,table}`: statements by the first
+    /// logical table they name. Labels come from the rules only (see [`table_label`]).
+    pub table_statements: IntCounterVec,
+    pub table_duration: HistogramVec,
     /// `shardgate_xa_recovered_branches_total{outcome}`: in-doubt XA branches that recovery
     /// finished (committed, rolled_back).
     pub xa_recovered: IntCounterVec,
@@ -188,6 +193,16 @@ impl Metrics {
                 "Transactions over several shards (two-phase commit) by outcome: committed, failed (the error says whether anything was committed), rolled_back",
                 &["outcome"],
             ),
+            table_statements: counters(
+                "shardgate_table_statements_total",
+                "Statements by the first logical table they name (tables the rules name; others as (unsharded)) and outcome",
+                &["schema", "table", "outcome"],
+            ),
+            table_duration: histograms(
+                "shardgate_table_statement_duration_seconds",
+                "Statement latency by the first logical table they name",
+                &["schema", "table"],
+            ),
             xa_recovered: counters(
                 "shardgate_xa_recovered_branches_total",
                 "In-doubt XA branches finished by recovery, by outcome",
@@ -227,6 +242,16 @@ impl Metrics {
         if let Some(h) = self.timed.get(r) {
             h.observe(took.as_secs_f64());
         }
+    }
+
+    /// Counts and times a statement by its first logical table (`table`: see [`table_label`]).
+    pub fn table_statement(&self, schema: &str, table: &str, outcome: &str, took: Duration) {
+        self.table_statements
+            .with_label_values(&[schema, table, outcome])
+            .inc();
+        self.table_duration
+            .with_label_values(&[schema, table])
+            .observe(took.as_secs_f64());
     }
 
     /// Times a statement that ran on shard `shard` only (of `shards`, the rules' shards).
@@ -271,6 +296,7 @@ impl Metrics {
                 quantiles_ms: h.map(quantiles_ms).unwrap_or_default(),
             });
         }
+        out.extend(self.table_stats());
         for (name, h) in self.shard_timed.get().into_iter().flatten() {
             out.push(StatRow {
                 scope: "shard",
@@ -282,6 +308,41 @@ impl Metrics {
             });
         }
         out
+    }
+
+    /// Per logical table: statements, errors, refusals, percentiles (from the table metrics).
+    fn table_stats(&self) -> Vec<StatRow> {
+        use prometheus::core::Collector;
+        // (schema, table) -> [ok, error, refused]
+        let mut counts: std::collections::BTreeMap<(String, String), [u64; 3]> = Default::default();
+        for family in self.table_statements.collect() {
+            for m in family.get_metric() {
+                let label = |n: &str| {
+                    m.get_label()
+                        .iter()
+                        .find(|l| l.name() == n)
+                        .map(|l| l.value().to_string())
+                        .unwrap_or_default()
+                };
+                let o = index(&OUTCOMES, &label("outcome")).min(2);
+                let n = m.get_counter().get_value() as u64;
+                counts.entry((label("schema"), label("table"))).or_default()[o] += n;
+            }
+        }
+        counts
+            .into_iter()
+            .map(|((schema, table), c)| {
+                let h = self.table_duration.with_label_values(&[&schema, &table]);
+                StatRow {
+                    scope: "table",
+                    name: format!("{schema}.{table}"),
+                    statements: c.iter().sum(),
+                    errors: Some(c[1]),
+                    refused: Some(c[2]),
+                    quantiles_ms: quantiles_ms(&h),
+                }
+            })
+            .collect()
     }
 
     /// The exposition text of every metric, with the backend gauges read now from `sh`.
@@ -325,7 +386,7 @@ impl Metrics {
 /// One row of `SHOW STATS`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StatRow {
-    /// `route` or `shard`.
+    /// `route`, `table` or `shard`.
     pub scope: &'static str,
     pub name: String,
     pub statements: u64,
@@ -334,6 +395,18 @@ pub struct StatRow {
     pub refused: Option<u64>,
     /// p50, p95, p99 in milliseconds (None without statements).
     pub quantiles_ms: [Option<f64>; 3],
+}
+
+/// The label of a statement's table in the per-table metrics (the first table the rules
+/// place, else the first table): the table as the rules
+/// name it, a pattern rule's pattern for the tables it places, `(unsharded)` for every table
+/// no rule names (names from statements never become labels, so the label set is bounded by
+/// the rules file).
+pub fn table_label(schema: &crate::config::Schema, table: &str) -> String {
+    match schema.rule_name(table) {
+        Some(name) => name.to_string(),
+        None => "(unsharded)".to_string(),
+    }
 }
 
 fn quantiles_ms(h: &prometheus::Histogram) -> [Option<f64>; 3] {

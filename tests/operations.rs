@@ -414,6 +414,19 @@ async fn metrics_move_with_traffic() {
         "the failed statement is not counted: {after:?}"
     );
     assert!(get(&after, "shardgate_client_connections") >= 1.0);
+    // Per logical table: the six reads of `customers` (labels from the rules only).
+    let table =
+        r#"shardgate_table_statements_total{outcome="ok",schema="ops_metrics",table="customers"}"#;
+    assert_eq!(get(&after, table) - get(&before, table), 6.0, "{after:?}");
+    let table_hist = r#"shardgate_table_statement_duration_seconds_count{schema="ops_metrics",table="customers"}"#;
+    assert!(
+        get(&after, table_hist) - get(&before, table_hist) >= 7.0,
+        "{after:?}"
+    );
+    assert!(
+        !after.keys().any(|k| k.contains("nowhere_at_all")),
+        "a table name from a statement became a label"
+    );
     let hist = r#"shardgate_statement_duration_seconds_count{route="single"}"#;
     assert!(get(&after, hist) - get(&before, hist) >= 5.0, "{after:?}");
     assert!(
@@ -445,6 +458,11 @@ async fn metrics_move_with_traffic() {
     assert!(p99.unwrap().parse::<f64>().unwrap() > 0.0);
     let on_s0: u64 = find("shard", "s0").get("Statements").unwrap();
     assert!(on_s0 >= 3, "{on_s0}");
+    let customers = find("table", "ops_metrics.customers");
+    let n: u64 = customers.get("Statements").unwrap();
+    let failed: u64 =
+        customers.get::<u64, _>("Errors").unwrap() + customers.get::<u64, _>("Refused").unwrap();
+    assert!(n >= 8 && failed >= 1, "{n} statements, {failed} failed");
     let e = c.query_drop("SHOW STATS").await.expect_err("not for apps");
     assert_eq!(code(&e), 1227);
 

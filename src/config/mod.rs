@@ -334,6 +334,16 @@ impl Schema {
             .map(|rule| Arc::new(rule.for_table(name)))
     }
 
+    /// The name of the rule placing table `name`: the table as the rules write it, or the
+    /// pattern of the pattern rule matching it; None for an unsharded table.
+    pub fn rule_name(&self, name: &str) -> Option<&str> {
+        let lower = name.to_lowercase();
+        if let Some(rule) = self.tables.get(&lower) {
+            return Some(&rule.name);
+        }
+        self.patterns.find(&lower).map(|r| r.name.as_str())
+    }
+
     /// Every table rule of the schema (in no particular order); a pattern rule is named by its
     /// pattern.
     pub fn tables(&self) -> impl Iterator<Item = &Arc<TableRule>> {

@@ -235,6 +235,9 @@ pub struct SessionState {
     /// The shards its plans ran on (bit n: shard n; shards past 63 are not told apart), for
     /// the slow-statement log.
     pub shards_hit: u64,
+    /// The current statement's first logical table, as the per-table metrics name it
+    /// (schema, label; see [`crate::metrics::table_label`]).
+    pub stat_table: Option<(String, String)>,
     /// When this session last wrote each shard (the end of the statement or COMMIT): its reads
     /// there go to replicas known to have caught up since (read-your-writes).
     pub wrote_at: HashMap<ShardId, Instant>,
@@ -271,6 +274,7 @@ impl SessionState {
             hint: None,
             route: "local",
             shards_hit: 0,
+            stat_table: None,
             wrote_at: HashMap::new(),
             touched: Vec::new(),
         }
@@ -330,6 +334,7 @@ pub async fn run(
     st.hint = read_hint(sql);
     st.route = "local";
     st.shards_hit = 0;
+    st.stat_table = None;
     let started = Instant::now();
     let txn_before = st.txn.pinned();
     let mut result = dispatch(sh, st, sql, params, cmd).await;
@@ -347,6 +352,9 @@ pub async fn run(
     if st.shards_hit.is_power_of_two() {
         let shard = st.shards_hit.trailing_zeros() as usize;
         sh.metrics.shard_statement(&sh.rules.shards, shard, took);
+    }
+    if let Some((schema, table)) = st.stat_table.take() {
+        sh.metrics.table_statement(&schema, &table, outcome, took);
     }
     if let Err(e) = &result {
         tracing::info!(
@@ -739,6 +747,28 @@ async fn run_sql_prefixed(
         let columns = local::select_list_columns(st, &analysis);
         let out = run_prefixed_boxed(sh, st, &text, prefix).await?;
         return Ok(local::patch_columns(out, &columns));
+    }
+    // The per-table metrics count the statement under the first table the rules place, else
+    // under its first table's schema as `(unsharded)`.
+    let resolved = analysis.tables.iter().filter_map(|t| {
+        router::resolve(&sh.rules, st.schema.as_deref(), t)
+            .ok()
+            .map(|(s, _)| (s, t))
+    });
+    let mut first = None;
+    for (schema, t) in resolved {
+        if schema.rule_name(&t.name).is_some() {
+            first = Some((schema, t));
+            break;
+        }
+        first.get_or_insert((schema, t));
+    }
+    // A statement run on the way (a subquery evaluated first) counts under its statement.
+    if let Some((schema, t)) = first.filter(|_| st.stat_table.is_none()) {
+        st.stat_table = Some((
+            schema.name.clone(),
+            crate::metrics::table_label(schema, &t.name),
+        ));
     }
     let schema = st.schema.clone();
     let current = schema.as_deref();

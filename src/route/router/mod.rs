@@ -239,6 +239,20 @@ fn split_ddl(inp: &RouteInput<'_>) -> Result<Option<Plan>> {
             "one DDL statement naming split table `{logical}` and another table (run one statement per table)"
         )));
     }
+    // Each physical table would take the one new name: the second would fail, half-renamed.
+    let renames = match &inp.analysis.stmt {
+        sqlparser::ast::Statement::AlterTable(a) => a
+            .operations
+            .iter()
+            .any(|op| matches!(op, sqlparser::ast::AlterTableOperation::RenameTable { .. })),
+        sqlparser::ast::Statement::RenameTable(_) => true,
+        _ => false,
+    };
+    if renames {
+        return Err(ProxyError::NotSupported(format!(
+            "renaming split table `{logical}` (its physical tables and the rules name it: create the new table through the proxy and copy the rows, or rename the physical tables on each shard and change the rules)"
+        )));
+    }
     Ok(Some(Plan {
         targets: split::every_unit(&split, &schema, &logical),
         merge: Merge::Affected {

@@ -378,7 +378,9 @@ async fn deadlocks_across_and_within_shards_end_the_whole_transaction_with_1213(
         .await
         .unwrap();
     let waiting = spawn_stmt(t1, "UPDATE accounts SET bal = bal + 10 WHERE id = 11");
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // T2's own bounded wait starts 1 s after T1's: T1's rollback has that long to release
+    // row 1 (half a second was too little on a loaded 2-core VM).
+    tokio::time::sleep(Duration::from_millis(1000)).await;
     t2.query_drop("UPDATE accounts SET bal = bal + 20 WHERE id = 1")
         .await
         .expect("T2 gets the lock once T1 is rolled back");

@@ -134,25 +134,13 @@ pub(super) fn build(
     at: &At<'_>,
     diag: &mut Diag<'_>,
 ) -> Option<Result<Arc<Split>, ()>> {
-    let entry_tables: Vec<Option<toml::Spanned<String>>> = match algorithm {
-        Algorithm::Range(_) => t
-            .ranges
-            .iter()
-            .flat_map(|l| l.get_ref())
-            .map(|r| r.get_ref().table.clone())
-            .collect(),
-        Algorithm::List(_) => t
-            .lists
-            .iter()
-            .flat_map(|l| l.get_ref())
-            .map(|r| r.get_ref().table.clone())
-            .collect(),
-        _ => Vec::new(),
-    };
+    let entries = entries(t, algorithm);
+    let entry_tables: Vec<&Option<toml::Spanned<String>>> =
+        entries.iter().map(|(table, _)| table).collect();
     let splits = t.tables_per_shard.is_some()
         || t.table_template.is_some()
         || t.default_table.is_some()
-        || entry_tables.iter().any(Option::is_some);
+        || entry_tables.iter().any(|t| t.is_some());
     if !splits {
         return None;
     }
@@ -257,7 +245,7 @@ pub(super) fn build(
                     );
                 }
             }
-            if let Some(i) = entry_tables.iter().position(Option::is_none) {
+            if let Some(i) = entry_tables.iter().position(|t| t.is_none()) {
                 return fail(
                     None,
                     &format!(".{list}[{i}]"),
@@ -285,32 +273,15 @@ pub(super) fn build(
             }
             // The units: each distinct table, in order of first mention, then the default.
             let shard_of = |name: &str| at.shard_names.iter().position(|s| s == name);
-            let entries: Vec<(toml::Spanned<String>, Option<ShardId>)> = match list {
-                "ranges" => t
-                    .ranges
-                    .iter()
-                    .flat_map(|l| l.get_ref())
-                    .map(|r| {
-                        let r = r.get_ref();
-                        (
-                            r.table.clone().unwrap_or_else(spanned_empty),
-                            r.shard.as_ref().and_then(|s| shard_of(s.get_ref())),
-                        )
-                    })
-                    .collect(),
-                _ => t
-                    .lists
-                    .iter()
-                    .flat_map(|l| l.get_ref())
-                    .map(|r| {
-                        let r = r.get_ref();
-                        (
-                            r.table.clone().unwrap_or_else(spanned_empty),
-                            r.shard.as_ref().and_then(|s| shard_of(s.get_ref())),
-                        )
-                    })
-                    .collect(),
-            };
+            let entries: Vec<(toml::Spanned<String>, Option<ShardId>)> = entries
+                .into_iter()
+                .map(|(table, shard)| {
+                    (
+                        table.unwrap_or_else(spanned_empty),
+                        shard.and_then(|s| shard_of(s.get_ref())),
+                    )
+                })
+                .collect();
             let default = t.default_table.as_ref().map(|d| {
                 (
                     d.clone(),
@@ -403,6 +374,27 @@ pub(super) fn build(
                 ),
             )
         }
+    }
+}
+
+/// Each `ranges` or `lists` entry's `table` and `shard`, as written (none for other algorithms).
+type Entry = (Option<toml::Spanned<String>>, Option<toml::Spanned<String>>);
+
+fn entries(t: &RawTable, algorithm: &Algorithm) -> Vec<Entry> {
+    match algorithm {
+        Algorithm::Range(_) => t
+            .ranges
+            .iter()
+            .flat_map(|l| l.get_ref())
+            .map(|r| (r.get_ref().table.clone(), r.get_ref().shard.clone()))
+            .collect(),
+        Algorithm::List(_) => t
+            .lists
+            .iter()
+            .flat_map(|l| l.get_ref())
+            .map(|r| (r.get_ref().table.clone(), r.get_ref().shard.clone()))
+            .collect(),
+        _ => Vec::new(),
     }
 }
 

@@ -255,14 +255,7 @@ fn split_ddl(inp: &RouteInput<'_>) -> Result<Option<Plan>> {
     }
     Ok(Some(Plan {
         targets: split::every_unit(&split, &schema, &logical),
-        merge: Merge::Affected {
-            broadcast: true,
-            first_id: None,
-            multi_row: false,
-            upsert: false,
-        },
-        write: true,
-        replica_ok: false,
+        ..all_shards(0, true)
     }))
 }
 

@@ -453,7 +453,11 @@ async fn wait_for_statement(admin: &mut Conn, info: &str) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_query_interrupts_the_statement_and_keeps_the_session() {
     let db = "pv_killq";
-    let (addr, mut c) = setup(db, TABLES).await;
+    // The backend's wait is longer than the sleep: only the KILL may end the statement (under
+    // load, the kill can arrive after the usual test timeout of 3 s, which would end it 2013).
+    fresh_schema(db).await;
+    let addr = start_proxy(rules_with(db, "backend_timeout_ms = 30000", TABLES)).await;
+    let mut c = client(addr, db).await;
     c.query_drop("CREATE TABLE items (id BIGINT PRIMARY KEY)")
         .await
         .unwrap();

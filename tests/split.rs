@@ -684,6 +684,132 @@ async fn show_and_describe_name_the_logical_table() {
     .await;
 }
 
+/// The first column of every row of `sql`.
+async fn first_column(c: &mut Conn, sql: &str) -> Vec<String> {
+    let (_, rows) = named_rows(c, sql).await;
+    rows.into_iter()
+        .map(|r| r.into_iter().next().flatten().unwrap_or_default())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn information_schema_and_table_status_name_the_logical_table() {
+    let db = "split_info";
+    let (_addr, mut c) = setup(db, HASH_SPLIT).await;
+    let mut reference = plain(db).await;
+    both_run(
+        &mut c,
+        &mut reference,
+        "CREATE TABLE orders (id BIGINT PRIMARY KEY, customer VARCHAR(20), amount DECIMAL(10,2), qty INT, UNIQUE KEY by_customer (customer, id), KEY by_qty (qty))",
+    )
+    .await;
+    both_run(
+        &mut c,
+        &mut reference,
+        "CREATE TABLE notes (id INT PRIMARY KEY, body TEXT)",
+    )
+    .await;
+    both_run(&mut c, &mut reference, ORDERS_ROWS).await;
+    let tables = format!("TABLE_SCHEMA = '{db}'");
+    same_answers_all(
+        &mut c,
+        &mut reference,
+        &[
+            &format!("SELECT TABLE_NAME, TABLE_TYPE, ENGINE, TABLE_COLLATION FROM information_schema.TABLES WHERE {tables} ORDER BY TABLE_NAME"),
+            &format!("SELECT TABLE_NAME FROM information_schema.TABLES WHERE {tables} AND TABLE_NAME = 'orders'"),
+            &format!("SELECT TABLE_NAME FROM information_schema.TABLES WHERE {tables} AND TABLE_NAME LIKE 'orders%'"),
+            &format!("SELECT COUNT(*) FROM information_schema.TABLES WHERE {tables}"),
+            "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() ORDER BY 1",
+            &format!("SELECT TABLE_NAME, COLUMN_NAME, ORDINAL_POSITION, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE, COLUMN_KEY FROM information_schema.COLUMNS WHERE {tables} ORDER BY TABLE_NAME, ORDINAL_POSITION"),
+            &format!("SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE {tables} AND TABLE_NAME = 'orders' ORDER BY ORDINAL_POSITION"),
+            &format!("SELECT TABLE_NAME, COUNT(*) FROM information_schema.COLUMNS WHERE {tables} GROUP BY TABLE_NAME ORDER BY TABLE_NAME"),
+            &format!("SELECT TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX, COLUMN_NAME, NON_UNIQUE FROM information_schema.STATISTICS WHERE {tables} ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX"),
+            &format!("SELECT TABLE_NAME, CONSTRAINT_NAME, CONSTRAINT_TYPE FROM information_schema.TABLE_CONSTRAINTS WHERE {tables} ORDER BY 1, 2"),
+            &format!("SELECT TABLE_NAME, CONSTRAINT_NAME, COLUMN_NAME, ORDINAL_POSITION FROM information_schema.KEY_COLUMN_USAGE WHERE {tables} ORDER BY 1, 2, 4"),
+        ],
+    )
+    .await;
+
+    // Statistics: the rows of the four physical tables add up (exact after ANALYZE on tables
+    // this small), on the one row of the logical table.
+    for (s, t) in [
+        (0, "orders_0"),
+        (0, "orders_2"),
+        (1, "orders_1"),
+        (1, "orders_3"),
+    ] {
+        direct(s)
+            .await
+            .query_drop(format!("ANALYZE TABLE `{db}`.`{t}`"))
+            .await
+            .unwrap();
+    }
+    let rows: Vec<(String, u64)> = c
+        .query(format!(
+            "SELECT TABLE_NAME, TABLE_ROWS FROM information_schema.TABLES WHERE {tables} AND TABLE_NAME = 'orders'"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(rows, vec![("orders".to_string(), 20)]);
+
+    // SHOW TABLE STATUS: each table once, by its logical name; LIKE on the logical name.
+    assert_eq!(
+        first_column(&mut c, "SHOW TABLE STATUS").await,
+        ["notes", "orders"]
+    );
+    assert_eq!(
+        first_column(&mut c, "SHOW TABLE STATUS LIKE 'ord%'").await,
+        ["orders"]
+    );
+    assert_eq!(
+        first_column(
+            &mut c,
+            &format!("SHOW TABLE STATUS FROM {db} LIKE 'orders'")
+        )
+        .await,
+        ["orders"]
+    );
+    assert!(
+        first_column(&mut c, "SHOW TABLE STATUS LIKE 'orders_%'")
+            .await
+            .is_empty()
+    );
+    let (names, status) = named_rows(&mut c, "SHOW TABLE STATUS LIKE 'orders'").await;
+    let rows_at = names.iter().position(|n| n == "Rows").unwrap();
+    assert_eq!(status[0][rows_at].as_deref(), Some("20"));
+    assert_eq!(
+        code(
+            &c.query_drop("SHOW TABLE STATUS WHERE Name = 'orders'")
+                .await
+                .unwrap_err()
+        ),
+        1235
+    );
+
+    // SHOW INDEX: the logical name, every index once, cardinalities summed.
+    let (names, index) = named_rows(&mut c, "SHOW INDEX FROM orders").await;
+    let (_, want) = named_rows(&mut reference, "SHOW INDEX FROM orders").await;
+    let col = |n: &str| names.iter().position(|x| x == n).unwrap();
+    let key =
+        |rows: &[Vec<Option<String>>]| -> Vec<(Option<String>, Option<String>, Option<String>)> {
+            rows.iter()
+                .map(|r| {
+                    (
+                        r[col("Table")].clone(),
+                        r[col("Key_name")].clone(),
+                        r[col("Column_name")].clone(),
+                    )
+                })
+                .collect()
+        };
+    assert_eq!(key(&index), key(&want));
+    let primary = index
+        .iter()
+        .find(|r| r[col("Key_name")].as_deref() == Some("PRIMARY"))
+        .unwrap();
+    assert_eq!(primary[col("Cardinality")].as_deref(), Some("20"));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drop_table_drops_every_physical_table() {
     let db = "split_drop";

@@ -209,7 +209,7 @@ pub(super) async fn show_tables(
 /// SQL `LIKE` matching as `SHOW TABLES LIKE` does it on a case-sensitive file system: `%` any
 /// run of characters, `_` one character, `\` escaping the next. Hand-written: a table-name
 /// filter of a few lines, where a regex crate would need the pattern translated anyway.
-fn like_match(pattern: &str, name: &str) -> bool {
+pub(super) fn like_match(pattern: &str, name: &str) -> bool {
     fn go(p: &[char], n: &[char]) -> bool {
         match p.split_first() {
             None => n.is_empty(),

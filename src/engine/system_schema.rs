@@ -23,8 +23,8 @@ use crate::error::{ProxyError, Result};
 use crate::execute::{Outcome, RowSet};
 use crate::plan::Target;
 use crate::rewrite::info_schema::{
-    Combined, Owners, STATUS_STAT_COLUMNS, SchemaOwners, TABLE_STAT_COLUMNS, TableStats, View,
-    add_cardinality, lit, replace_views, view,
+    Combined, Owners, STATUS_STAT_COLUMNS, SchemaOwners, SplitOwner, TABLE_STAT_COLUMNS,
+    TableStats, View, add_cardinality, lit, names_table, replace_views, view, view_body,
 };
 use crate::route::router::{RouteInput, scatter_select};
 use crate::sql::analyze::{AnalyzeError, analyze, parse};
@@ -138,23 +138,43 @@ pub(super) async fn show(
                 // Unsharded, broadcast (one copy is the table), or an error the usual path gives.
                 _ => return None,
             };
-            Some(show_index(sh, st, sql, &rule.shards).await)
+            let Some(split) = &rule.split else {
+                let on: Vec<(ShardId, String)> =
+                    rule.shards.iter().map(|&k| (k, sql.to_string())).collect();
+                return Some(show_index(sh, st, &on).await);
+            };
+            // Each physical table, answered as the logical table the client named.
+            let rename = |u: usize| {
+                let physical = split.physical(u, &rule.name);
+                let text = crate::rewrite::physical::rename_in_text(sql, &name.name, &physical);
+                (split.shard_of(u), text)
+            };
+            let on: Vec<(ShardId, String)> = (0..split.units().len()).map(rename).collect();
+            let first = split.physical(0, &rule.name);
+            Some(
+                show_index(sh, st, &on)
+                    .await
+                    .map(|out| super::local::logical_table(out, &first, &name.name)),
+            )
         }
         _ => None,
     }
 }
 
-/// Whether `rule` spreads its table's rows over several shards (whose statistics then add up):
-/// not a broadcast table, whose every shard holds a whole copy.
+/// Whether `rule` spreads its table's rows over several shards or physical tables (whose
+/// statistics then add up): not a broadcast table, whose every shard holds a whole copy.
 fn spread(rule: &TableRule) -> bool {
-    !matches!(*rule.algorithm, Algorithm::Broadcast) && rule.shards.len() > 1
+    !matches!(*rule.algorithm, Algorithm::Broadcast)
+        && (rule.shards.len() > 1 || rule.split.is_some())
 }
 
 /// The shard that answers for a table in information_schema and the SHOW forms (see
-/// [`crate::rewrite::info_schema`]): the schema's default shard when it holds the table (an
-/// unsharded table always), else the first shard of its rule.
+/// [`crate::rewrite::info_schema`]): for a split table the shard of its first physical table;
+/// else the schema's default shard when it holds the table (an unsharded table always), else
+/// the first shard of its rule.
 fn owner_of(schema: &Schema, rule: Option<&TableRule>) -> ShardId {
     match rule {
+        Some(r) if r.split.is_some() => r.split.as_ref().map_or(0, |s| s.shard_of(0)),
         Some(r) if !r.shards.contains(&schema.default_shard) => {
             r.shards.first().copied().unwrap_or(schema.default_shard)
         }
@@ -244,6 +264,26 @@ async fn table_status(sh: &Shared, st: &mut SessionState, sql: &str) -> Result<O
             "SHOW TABLE STATUS WHERE on a statistic of a schema with sharded tables (the shards' numbers are combined after the WHERE would run: read information_schema.TABLES instead)".into(),
         ));
     }
+    // A split table's rows come from its physical tables: a LIKE on the logical name is
+    // applied here, to the names answered (a WHERE on `Name` cannot be).
+    let split = crate::config::split::logical_names(schema);
+    let mut like = None;
+    let mut run = sql;
+    if !split.is_empty() {
+        if where_names(sql, &["Name"]) {
+            return Err(ProxyError::NotSupported(
+                "SHOW TABLE STATUS WHERE on Name of a schema with split tables (the servers know the physical tables: use LIKE, or read information_schema.TABLES)".into(),
+            ));
+        }
+        let t = crate::sql::lexer::spanned_tokens(sql, usize::MAX);
+        if let Some(i) = t.iter().position(|(x, _)| *x == Tok::Word("LIKE".into())) {
+            let Some((Tok::Str(p), _)) = t.get(i + 1) else {
+                return Err(ProxyError::Syntax(format!("near '{sql}'")));
+            };
+            like = Some(p.clone());
+            run = sql.get(..t[i].1.start).unwrap_or(sql);
+        }
+    }
     let mut holders: BTreeSet<ShardId> = [schema.default_shard].into();
     for r in schema.tables() {
         holders.extend(r.shards.iter().copied());
@@ -253,7 +293,7 @@ async fn table_status(sh: &Shared, st: &mut SessionState, sql: &str) -> Result<O
     let mut stats: BTreeMap<Vec<u8>, TableStats> = BTreeMap::new();
     let mut at: Option<(usize, [Option<usize>; 7])> = None;
     for k in holders {
-        let set = rows_on(sh, st, k, sql).await?;
+        let set = rows_on(sh, st, k, run).await?;
         let (name_at, stat_at) = match at {
             Some(a) => a,
             None => {
@@ -267,13 +307,40 @@ async fn table_status(sh: &Shared, st: &mut SessionState, sql: &str) -> Result<O
         };
         let mut set = set;
         for row in std::mem::take(&mut set.rows) {
-            let Some(Value::Bytes(name)) = row.get(name_at).cloned() else {
+            let Some(Value::Bytes(mut name)) = row.get(name_at).cloned() else {
                 continue;
             };
             if name.eq_ignore_ascii_case(SEQUENCE_TABLE.as_bytes()) {
                 continue;
             }
-            let text = String::from_utf8_lossy(&name).into_owned();
+            let mut text = String::from_utf8_lossy(&name).into_owned();
+            let mut row = row;
+            let mut listed = true;
+            if let Some(logical) = split.get(&text.to_lowercase()) {
+                // A physical table: its numbers count for the logical table, whose row is
+                // the first physical table's, renamed; the others are not listed.
+                let first = schema
+                    .table(logical)
+                    .and_then(|r| r.split.as_ref().map(|s| s.physical(0, &r.name)));
+                listed = first.is_some_and(|f| f.eq_ignore_ascii_case(&text));
+                text.clone_from(logical);
+                name = logical.as_bytes().to_vec();
+                if let Some(cell) = row.get_mut(name_at) {
+                    *cell = Value::Bytes(name.clone());
+                }
+            } else if schema
+                .tables()
+                .any(|r| r.split.is_some() && r.name.eq_ignore_ascii_case(&text))
+            {
+                // A table bearing a split table's logical name is not that table.
+                continue;
+            }
+            if like
+                .as_deref()
+                .is_some_and(|p| !super::local::like_match(p, &text))
+            {
+                continue;
+            }
             let rule = schema.table(&text);
             if let Some(r) = rule.as_deref()
                 && spread(r)
@@ -285,7 +352,7 @@ async fn table_status(sh: &Shared, st: &mut SessionState, sql: &str) -> Result<O
                     .or_default()
                     .add(&TableStats::from_shard(v));
             }
-            if owner_of(schema, rule.as_deref()) == k {
+            if listed && owner_of(schema, rule.as_deref()) == k {
                 kept.push((name, row));
             }
         }
@@ -314,16 +381,19 @@ async fn table_status(sh: &Shared, st: &mut SessionState, sql: &str) -> Result<O
     Ok(Outcome::Rows(set))
 }
 
-/// `SHOW INDEX FROM t` of a table spread over `shards`: the first shard's rows (every shard
-/// has the same definition) with each `Cardinality` summed over the shards (see
+/// `SHOW INDEX FROM t` of a table spread over shards (or physical tables), run as `on` says
+/// (each shard with its statement): the first one's rows (every copy has the same definition)
+/// with each `Cardinality` summed (see
 /// [`crate::rewrite::info_schema::Combined::cardinality`]).
 async fn show_index(
     sh: &Shared,
     st: &mut SessionState,
-    sql: &str,
-    shards: &[ShardId],
+    on: &[(ShardId, String)],
 ) -> Result<Outcome> {
-    if where_names(sql, &["Cardinality"]) {
+    if on
+        .first()
+        .is_some_and(|(_, sql)| where_names(sql, &["Cardinality"]))
+    {
         return Err(ProxyError::NotSupported(
             "SHOW INDEX WHERE on Cardinality of a sharded table (the shards' numbers are summed after the WHERE would run: read information_schema.STATISTICS instead)".into(),
         ));
@@ -331,8 +401,8 @@ async fn show_index(
     let mut first: Option<RowSet> = None;
     let mut sums: BTreeMap<(Vec<u8>, u64), Option<i64>> = BTreeMap::new();
     let mut at: Option<(usize, usize, usize)> = None;
-    for &k in shards {
-        let set = rows_on(sh, st, k, sql).await?;
+    for (k, sql) in on {
+        let set = rows_on(sh, st, *k, sql).await?;
         let (key, seq, card) = match at {
             Some(a) => a,
             None => {
@@ -643,6 +713,54 @@ async fn read_info_schema(
     } else {
         Combined::default()
     };
+    // A view whose columns are replaced on some shard (a split table renamed, statistics
+    // combined) is written out column by column: its columns, as the backends name them.
+    let renames: BTreeMap<ShardId, Vec<crate::rewrite::info_schema::Rename>> = plan
+        .targets
+        .iter()
+        .map(|t| (t.shard, owners.renames(t.shard)))
+        .collect();
+    let any_rename = renames.values().any(|r| !r.is_empty());
+    let mut view_columns: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    // What a column read from a view has and an expression has not (the flag "no default
+    // value"; after a GROUP BY, the original names): the renamed columns' own, put back on the
+    // result's columns read from them, as `(column, flag, view)`.
+    let mut renamed_flags: Vec<(Vec<u8>, u16, Vec<u8>)> = Vec::new();
+    for (_, name) in views {
+        let upper = name.to_ascii_uppercase();
+        let needed = matches!(view(name), View::Tables { .. })
+            && (any_rename
+                || (upper == "TABLES" && !combined.tables.is_empty())
+                || (upper == "STATISTICS" && !combined.cardinality.is_empty()));
+        if needed && !view_columns.contains_key(&upper) {
+            let set = rows_on(
+                sh,
+                st,
+                info_shard,
+                &format!("SELECT * FROM information_schema.{upper} WHERE 1 = 0"),
+            )
+            .await?;
+            if let View::Tables { table, .. } = view(name)
+                && any_rename
+            {
+                renamed_flags.extend(
+                    set.columns
+                        .iter()
+                        .filter(|c| names_table(table, &String::from_utf8_lossy(&c.name)))
+                        .map(|c| {
+                            let flag = c.flags & NO_DEFAULT_VALUE_FLAG;
+                            (c.name.clone(), flag, upper.clone().into_bytes())
+                        }),
+                );
+            }
+            let cols = set
+                .columns
+                .iter()
+                .map(|c| String::from_utf8_lossy(&c.name).into_owned())
+                .collect();
+            view_columns.insert(upper, cols);
+        }
+    }
     let rows = proxy_views::visible_sessions(sh, st, admin);
     for t in &mut plan.targets {
         let mut stmt = match &t.sql {
@@ -658,14 +776,17 @@ async fn read_info_schema(
                 View::Tables { schema, table } => {
                     let pred = owners.tables_predicate(k, schema, table);
                     let upper = name.to_ascii_uppercase();
-                    let with_stats = match upper.as_str() {
-                        "TABLES" => combined.tables_body(k, &pred),
-                        "STATISTICS" => combined.statistics_body(k, &pred),
-                        _ => None,
-                    };
-                    with_stats.unwrap_or_else(|| {
-                        format!("SELECT * FROM information_schema.{upper} WHERE {pred}")
-                    })
+                    let columns = view_columns.get(&upper).map_or(&[][..], |c| &c[..]);
+                    let renames = renames.get(&k).map_or(&[][..], |r| &r[..]);
+                    view_body(
+                        &upper,
+                        (schema, table),
+                        columns,
+                        &pred,
+                        k,
+                        &combined,
+                        renames,
+                    )
                 }
                 View::Schemas { schema } => format!(
                     "SELECT * FROM information_schema.{} WHERE {}",
@@ -688,8 +809,42 @@ async fn read_info_schema(
     }
     let stream = plan.targets.len() == 1;
     // Not joined to the session's transaction: information_schema is not transactional.
-    run_plan(sh, st, &plan, "", None, false, stream).await
+    let out = run_plan(sh, st, &plan, "", None, false, stream).await?;
+    if renamed_flags.is_empty() {
+        return Ok(out);
+    }
+    let patch = |columns: &mut std::sync::Arc<Vec<crate::frontend::packets::ColumnDef>>| {
+        for c in std::sync::Arc::make_mut(columns) {
+            let from_view = !c.table.is_empty() && c.org_name.is_empty();
+            let named = if from_view { &c.name } else { &c.org_name };
+            let Some((n, f, v)) = renamed_flags
+                .iter()
+                .find(|(n, _, _)| n.eq_ignore_ascii_case(named))
+            else {
+                continue;
+            };
+            if from_view {
+                c.org_name.clone_from(n);
+                c.org_table.clone_from(v);
+            }
+            c.flags |= f;
+        }
+    };
+    Ok(match out {
+        Outcome::Rows(mut set) => {
+            patch(&mut set.columns);
+            Outcome::Rows(set)
+        }
+        Outcome::Stream(mut s) => {
+            patch(&mut s.columns);
+            Outcome::Stream(s)
+        }
+        other => other,
+    })
 }
+
+/// MySQL's column flag for a column without a default value.
+const NO_DEFAULT_VALUE_FLAG: u16 = 0x1000;
 
 /// Whether a statement's text names one of `columns` or selects every column (`*`, not the
 /// one of `COUNT(*)`).
@@ -728,11 +883,24 @@ async fn combine(
     }
     let list: Vec<String> = schemas.iter().map(|s| lit(s)).collect();
     let list = list.join(", ");
-    // The rule of a row's table, when it spreads the table over shards including `k`.
-    let rule_of = |k: ShardId, schema: &str, table: &str| {
+    // The physical tables of split tables, by schema.
+    let split_names: BTreeMap<String, std::collections::HashMap<String, String>> = schemas
+        .iter()
+        .filter_map(|n| sh.rules.schema(n))
+        .map(|s| (s.name.clone(), crate::config::split::logical_names(s)))
+        .collect();
+    // Where a row's numbers go, when its table is spread over shards including `k` (or is a
+    // physical table of a split one): the owner and the name its row has there.
+    let rule_of = |k: ShardId, schema: &str, table: &str| -> Option<(ShardId, String)> {
         let s = sh.rules.schema(schema)?;
-        let r = s.table(table)?;
-        (spread(&r) && r.shards.contains(&k)).then(|| owner_of(s, Some(&r)))
+        let logical = split_names
+            .get(&s.name)
+            .and_then(|m| m.get(&table.to_lowercase()));
+        let r = s.table(logical.map_or(table, |l| l.as_str()))?;
+        if let Some(split) = &r.split {
+            return Some((split.shard_of(0), split.physical(0, &r.name)));
+        }
+        (spread(&r) && r.shards.contains(&k)).then(|| (owner_of(s, Some(&r)), table.to_string()))
     };
     for k in holders {
         if tables {
@@ -743,13 +911,6 @@ async fn combine(
                 &format!("SELECT * FROM information_schema.TABLES WHERE TABLE_SCHEMA IN ({list})"),
             )
             .await?;
-            if out.tables_columns.is_empty() {
-                out.tables_columns = set
-                    .columns
-                    .iter()
-                    .map(|c| String::from_utf8_lossy(&c.name).into_owned())
-                    .collect();
-            }
             let (Some(sc), Some(tc)) = (
                 column_at(&set, "TABLE_SCHEMA"),
                 column_at(&set, "TABLE_NAME"),
@@ -764,7 +925,7 @@ async fn combine(
                 ) else {
                     continue;
                 };
-                let Some(owner) = rule_of(k, &schema, &table) else {
+                let Some((owner, table)) = rule_of(k, &schema, &table) else {
                     continue;
                 };
                 let v = at.map(|i| i.and_then(|i| row.get(i)).and_then(value_num::<u64>));
@@ -785,13 +946,6 @@ async fn combine(
                 ),
             )
             .await?;
-            if out.statistics_columns.is_empty() {
-                out.statistics_columns = set
-                    .columns
-                    .iter()
-                    .map(|c| String::from_utf8_lossy(&c.name).into_owned())
-                    .collect();
-            }
             let cols = [
                 "TABLE_SCHEMA",
                 "TABLE_NAME",
@@ -812,7 +966,7 @@ async fn combine(
                 ) else {
                     continue;
                 };
-                let Some(owner) = rule_of(k, &schema, &table) else {
+                let Some((owner, table)) = rule_of(k, &schema, &table) else {
                     continue;
                 };
                 let c = row.get(cc).and_then(value_num::<i64>);
@@ -851,7 +1005,20 @@ fn owners(sh: &Shared, st: &SessionState) -> Vec<SchemaOwners> {
                 // The default shard owns every table it holds: most schemas then live whole
                 // on one shard, where any statement on information_schema can run.
                 s.tables()
+                    .filter(|r| r.split.is_none())
                     .map(|r| (r.name.clone(), owner_of(s, Some(r.as_ref())))),
+            )
+            .with_split(
+                s.tables()
+                    .filter_map(|r| {
+                        let split = r.split.as_ref()?;
+                        Some(SplitOwner {
+                            logical: r.name.clone(),
+                            physical: split.physical_names(&r.name),
+                            owner: split.shard_of(0),
+                        })
+                    })
+                    .collect(),
             )
         })
         .collect()

@@ -10,7 +10,9 @@
 //! work on them as on one server. Views the proxy answers itself (PROCESSLIST, the privilege
 //! views) become derived tables of literal rows the proxy writes. In `TABLES` and `STATISTICS`
 //! the owner's statistics of a table spread over several shards are replaced by the numbers
-//! combined over its shards ([`Combined`], [`TableStats`]).
+//! combined over its shards ([`Combined`], [`TableStats`]). A split table is described by its
+//! first physical table, renamed to the logical name in the derived table ([`SplitOwner`],
+//! [`view_body`]); its other physical tables are left out.
 //!
 //! A derived table rather than an extra WHERE term: it keeps the meaning of outer joins and of
 //! the statement's aliases, and MariaDB merges it into the outer query (its information_schema
@@ -33,7 +35,23 @@ pub struct SchemaOwners {
     pub exact: Vec<(String, usize)>,
     /// Patterns (`t_*`) of rules, with the rule's first shard.
     pub patterns: Vec<(String, usize)>,
+    /// Tables split into physical tables (see [`SplitOwner`]).
+    pub split: Vec<SplitOwner>,
 }
+
+/// A logical table stored as several physical tables: information_schema describes it by its
+/// first physical table (on that table's shard, its owner), renamed to the logical name; the
+/// other physical tables are not listed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SplitOwner {
+    pub logical: String,
+    /// Every physical table, the first one describing the logical table.
+    pub physical: Vec<String>,
+    pub owner: usize,
+}
+
+/// A physical table answered under its logical name: `(schema, physical, logical)`.
+pub type Rename = (String, String, String);
 
 impl SchemaOwners {
     /// `(name, first shard)` of each rule name or pattern, sorted into exact names and patterns.
@@ -48,7 +66,14 @@ impl SchemaOwners {
             default_shard,
             exact,
             patterns,
+            split: Vec::new(),
         }
+    }
+
+    /// With the split tables `split` (not among the rules given to [`SchemaOwners::new`]).
+    pub fn with_split(mut self, split: Vec<SplitOwner>) -> Self {
+        self.split = split;
+        self
     }
 }
 
@@ -75,8 +100,25 @@ impl Owners {
         for o in &self.schemas {
             s.insert(o.default_shard);
             s.extend(o.exact.iter().chain(&o.patterns).map(|(_, k)| *k));
+            s.extend(o.split.iter().map(|t| t.owner));
         }
         s
+    }
+
+    /// The physical tables shard `k` answers for under their logical names.
+    pub fn renames(&self, k: usize) -> Vec<Rename> {
+        self.schemas
+            .iter()
+            .flat_map(|o| {
+                o.split
+                    .iter()
+                    .filter(move |t| t.owner == k)
+                    .filter_map(|t| {
+                        let first = t.physical.first()?;
+                        Some((o.name.clone(), first.clone(), t.logical.clone()))
+                    })
+            })
+            .collect()
     }
 
     /// The WHERE that keeps, on shard `k`, the rows of the tables `k` owns, for a view whose
@@ -129,7 +171,24 @@ fn owned_tables(o: &SchemaOwners, k: usize, tc: &str) -> Option<String> {
         .filter(|(_, s)| *s == k)
         .map(|x| &x.0)
         .collect();
-    let exact_all: Vec<&String> = o.exact.iter().map(|x| &x.0).collect();
+    // A split table is listed by its first physical table only; its logical name and its
+    // other physical tables are nothing else's.
+    let split_k: Vec<&String> = o
+        .split
+        .iter()
+        .filter(|t| t.owner == k)
+        .filter_map(|t| t.physical.first())
+        .collect();
+    let exact_all: Vec<&String> = o
+        .exact
+        .iter()
+        .map(|x| &x.0)
+        .chain(
+            o.split
+                .iter()
+                .flat_map(|t| std::iter::once(&t.logical).chain(&t.physical)),
+        )
+        .collect();
     let like = |p: &String| format!("{tc} LIKE {} ESCAPE '!'", lit(&glob_to_like(p)));
     let mut rest: Vec<String> = o
         .patterns
@@ -148,6 +207,9 @@ fn owned_tables(o: &SchemaOwners, k: usize, tc: &str) -> Option<String> {
     let mut any = Vec::new();
     if !exact_k.is_empty() {
         any.push(format!("{tc} IN ({})", list(exact_k)));
+    }
+    if !split_k.is_empty() {
+        any.push(format!("{tc} IN ({})", list(split_k)));
     }
     if !rest.is_empty() {
         let rest = or(rest);
@@ -313,15 +375,11 @@ pub type IndexColumn = (String, String, String, u64);
 /// each with the shard that owns its row (answers for it in information_schema).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Combined {
-    /// `(schema, table)` → (owner, statistics).
+    /// `(schema, table)` → (owner, statistics); a split table by its first physical table.
     pub tables: BTreeMap<(String, String), (usize, TableStats)>,
     /// `(schema, table, index, seq_in_index)` → (owner, summed CARDINALITY: an estimate of
     /// the distinct values of the index prefix on each shard; NULL where no shard knows).
     pub cardinality: BTreeMap<IndexColumn, (usize, Option<i64>)>,
-    /// The columns of `TABLES`, in order, as the backends name them.
-    pub tables_columns: Vec<String>,
-    /// The columns of `STATISTICS`, in order.
-    pub statistics_columns: Vec<String>,
 }
 
 /// Sums two optional cardinalities (NULL only where both are).
@@ -333,58 +391,36 @@ pub fn add_cardinality(a: Option<i64>, b: Option<i64>) -> Option<i64> {
 }
 
 impl Combined {
-    /// The body of the derived table standing for `TABLES` on shard `k` (rows kept by `pred`):
-    /// the sharded tables `k` owns carry their combined statistics. `None`: nothing to
-    /// replace there (the plain `SELECT *` does).
-    pub fn tables_body(&self, k: usize, pred: &str) -> Option<String> {
-        let mine: Vec<(&(String, String), &TableStats)> = self
+    /// The expression standing for column `c` of `TABLES` on shard `k`, when `c` is a
+    /// statistic of a sharded table `k` owns (see [`TableStats`]). Rows are matched by the
+    /// name the backend gives the table (a split table's first physical table).
+    pub fn tables_case(&self, k: usize, c: &str) -> Option<String> {
+        let i = TABLE_STAT_COLUMNS
+            .iter()
+            .position(|s| s.eq_ignore_ascii_case(c))?;
+        let whens: Vec<String> = self
             .tables
             .iter()
             .filter(|(_, (o, _))| *o == k)
-            .map(|(n, (_, s))| (n, s))
-            .collect();
-        if mine.is_empty() || self.tables_columns.is_empty() {
-            return None;
-        }
-        let cols: Vec<String> = self
-            .tables_columns
-            .iter()
-            .map(|c| {
-                let Some(i) = TABLE_STAT_COLUMNS
-                    .iter()
-                    .position(|s| s.eq_ignore_ascii_case(c))
-                else {
-                    return quote(c);
-                };
-                let whens: Vec<String> = mine
-                    .iter()
-                    .map(|((s, t), st)| {
-                        let v = st.values()[i]
-                            .map_or("NULL".to_string(), |n| format!("CAST({n} AS UNSIGNED)"));
-                        format!(
-                            "WHEN `TABLE_SCHEMA` = {} AND `TABLE_NAME` = {} THEN {v}",
-                            lit(s),
-                            lit(t)
-                        )
-                    })
-                    .collect();
+            .map(|((s, t), (_, st))| {
+                let v =
+                    st.values()[i].map_or("NULL".to_string(), |n| format!("CAST({n} AS UNSIGNED)"));
                 format!(
-                    "CASE {} ELSE {} END AS {}",
-                    whens.join(" "),
-                    quote(c),
-                    quote(c)
+                    "WHEN `TABLE_SCHEMA` = {} AND `TABLE_NAME` = {} THEN {v}",
+                    lit(s),
+                    lit(t)
                 )
             })
             .collect();
-        Some(format!(
-            "SELECT {} FROM information_schema.TABLES WHERE {pred}",
-            cols.join(", ")
-        ))
+        (!whens.is_empty()).then(|| format!("CASE {} ELSE {} END", whens.join(" "), quote(c)))
     }
 
-    /// The body of the derived table standing for `STATISTICS` on shard `k`: the indexes of
-    /// the sharded tables `k` owns carry their summed `CARDINALITY`.
-    pub fn statistics_body(&self, k: usize, pred: &str) -> Option<String> {
+    /// The expression standing for column `c` of `STATISTICS` on shard `k`: for
+    /// `CARDINALITY`, the indexes of the sharded tables `k` owns carry their summed numbers.
+    pub fn statistics_case(&self, k: usize, c: &str) -> Option<String> {
+        if !c.eq_ignore_ascii_case("CARDINALITY") {
+            return None;
+        }
         let whens: Vec<String> = self
             .cardinality
             .iter()
@@ -399,26 +435,95 @@ impl Combined {
                 )
             })
             .collect();
-        if whens.is_empty() || self.statistics_columns.is_empty() {
-            return None;
-        }
-        let whens = whens.join(" ");
-        let cols: Vec<String> = self
-            .statistics_columns
-            .iter()
-            .map(|c| {
-                if c.eq_ignore_ascii_case("CARDINALITY") {
-                    format!("CASE {whens} ELSE {} END AS {}", quote(c), quote(c))
-                } else {
-                    quote(c)
-                }
-            })
-            .collect();
-        Some(format!(
-            "SELECT {} FROM information_schema.STATISTICS WHERE {pred}",
-            cols.join(", ")
-        ))
+        (!whens.is_empty()).then(|| format!("CASE {} ELSE {} END", whens.join(" "), quote(c)))
     }
+
+    /// Whether shard `k` owns a table or index whose numbers this replaces.
+    pub fn owns_any(&self, k: usize) -> bool {
+        self.tables.values().any(|(o, _)| *o == k)
+            || self.cardinality.values().any(|(o, _)| *o == k)
+    }
+}
+
+/// The columns of a table-describing view that name a table: its table column and the table a
+/// foreign key references.
+pub fn names_table(view_table_column: &str, c: &str) -> bool {
+    c.eq_ignore_ascii_case(view_table_column) || c.eq_ignore_ascii_case("REFERENCED_TABLE_NAME")
+}
+
+/// `CASE` giving each renamed physical table its logical name in column `c` (schema column
+/// `sc`). The names are utf8mb3 literals, the character set of information_schema's columns,
+/// so that the column's metadata stays the server's.
+fn rename_case(sc: &str, c: &str, renames: &[Rename]) -> String {
+    let whens: Vec<String> = renames
+        .iter()
+        .map(|(s, p, l)| {
+            format!(
+                "WHEN {} = {} AND {} = {} THEN {}",
+                quote(sc),
+                lit(s),
+                quote(c),
+                lit(p),
+                utf8mb3(l)
+            )
+        })
+        .collect();
+    format!("CASE {} ELSE {} END", whens.join(" "), quote(c))
+}
+
+/// A name as a utf8mb3 string literal (names of split tables are plain identifiers).
+fn utf8mb3(s: &str) -> String {
+    let hex: String = s.bytes().map(|b| format!("{b:02x}")).collect();
+    format!("_utf8mb3 X'{hex}'")
+}
+
+/// The body of the derived table standing for the table-describing view `upper` (schema and
+/// table columns `sc`, `tc`; its columns in order `columns`) on shard `k`, its rows kept by
+/// `pred`: split tables' first physical tables renamed to their logical names (`renames`), a
+/// sharded table's statistics combined over its shards (`combined`). `SELECT *` when nothing
+/// is replaced.
+pub fn view_body(
+    upper: &str,
+    (sc, tc): (&str, &str),
+    columns: &[String],
+    pred: &str,
+    k: usize,
+    combined: &Combined,
+    renames: &[Rename],
+) -> String {
+    let star = format!("SELECT * FROM information_schema.{upper} WHERE {pred}");
+    if columns.is_empty() || (renames.is_empty() && !combined.owns_any(k)) {
+        return star;
+    }
+    let mut changed = false;
+    let cols: Vec<String> = columns
+        .iter()
+        .map(|c| {
+            let e = if !renames.is_empty() && names_table(tc, c) {
+                Some(rename_case(sc, c, renames))
+            } else {
+                match upper {
+                    "TABLES" => combined.tables_case(k, c),
+                    "STATISTICS" => combined.statistics_case(k, c),
+                    _ => None,
+                }
+            };
+            match e {
+                Some(e) => {
+                    changed = true;
+                    format!("{e} AS {}", quote(c))
+                }
+                None => quote(c),
+            }
+        })
+        .collect();
+    if !changed {
+        return star;
+    }
+    format!(
+        "SELECT {} FROM information_schema.{upper} WHERE {pred}",
+        cols.join(", ")
+    )
 }
 
 /// A column name in back quotes.
@@ -588,15 +693,15 @@ mod tests {
 
     #[test]
     fn combined_statistics_replace_the_owners_columns() {
-        let mut c = Combined {
-            tables_columns: ["TABLE_SCHEMA", "TABLE_NAME", "TABLE_ROWS", "AUTO_INCREMENT"]
+        let mut c = Combined::default();
+        let tables_columns: Vec<String> =
+            ["TABLE_SCHEMA", "TABLE_NAME", "TABLE_ROWS", "AUTO_INCREMENT"]
                 .map(String::from)
-                .to_vec(),
-            statistics_columns: ["TABLE_SCHEMA", "TABLE_NAME", "INDEX_NAME", "CARDINALITY"]
+                .to_vec();
+        let statistics_columns: Vec<String> =
+            ["TABLE_SCHEMA", "TABLE_NAME", "INDEX_NAME", "CARDINALITY"]
                 .map(String::from)
-                .to_vec(),
-            ..Combined::default()
-        };
+                .to_vec();
         let mut s = TableStats::default();
         s.add(&TableStats::from_shard([
             Some(5),
@@ -612,14 +717,24 @@ mod tests {
             ("shop".into(), "orders".into(), "PRIMARY".into(), 1),
             (1, Some(7)),
         );
-        assert_eq!(c.tables_body(0, "1 = 1"), None);
-        assert_eq!(c.statistics_body(0, "1 = 1"), None);
-        let body = c.tables_body(1, "TABLE_SCHEMA = 'shop'").unwrap();
+        let cols = ("TABLE_SCHEMA", "TABLE_NAME");
+        let tables = |k, pred| view_body("TABLES", cols, &tables_columns, pred, k, &c, &[]);
+        let statistics =
+            |k, pred| view_body("STATISTICS", cols, &statistics_columns, pred, k, &c, &[]);
+        assert_eq!(
+            tables(0, "1 = 1"),
+            "SELECT * FROM information_schema.TABLES WHERE 1 = 1"
+        );
+        assert_eq!(
+            statistics(0, "1 = 1"),
+            "SELECT * FROM information_schema.STATISTICS WHERE 1 = 1"
+        );
+        let body = tables(1, "TABLE_SCHEMA = 'shop'");
         assert_eq!(
             body,
             "SELECT `TABLE_SCHEMA`, `TABLE_NAME`, CASE WHEN `TABLE_SCHEMA` = 'shop' AND `TABLE_NAME` = 'orders' THEN CAST(5 AS UNSIGNED) ELSE `TABLE_ROWS` END AS `TABLE_ROWS`, CASE WHEN `TABLE_SCHEMA` = 'shop' AND `TABLE_NAME` = 'orders' THEN NULL ELSE `AUTO_INCREMENT` END AS `AUTO_INCREMENT` FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'shop'"
         );
-        let stats = c.statistics_body(1, "1 = 1").unwrap();
+        let stats = statistics(1, "1 = 1");
         assert!(
             stats.contains("CASE WHEN `TABLE_SCHEMA` = 'shop' AND `TABLE_NAME` = 'orders' AND `INDEX_NAME` = 'PRIMARY' AND `SEQ_IN_INDEX` = 1 THEN CAST(7 AS SIGNED) ELSE `CARDINALITY` END AS `CARDINALITY`"),
             "{stats}"
@@ -629,6 +744,58 @@ mod tests {
             let parsed = parse(&q).unwrap().remove(0);
             assert_eq!(parsed.to_string(), q);
         }
+    }
+
+    #[test]
+    fn split_tables_are_listed_once_by_their_logical_name() {
+        let o = Owners {
+            schemas: vec![
+                SchemaOwners::new("shop", 0, [("users".to_string(), 1)].into_iter()).with_split(
+                    vec![SplitOwner {
+                        logical: "lines".into(),
+                        physical: vec!["lines_0".into(), "lines_1".into(), "lines_2".into()],
+                        owner: 1,
+                    }],
+                ),
+            ],
+            info_shard: 0,
+            with_info: false,
+            hidden: vec![],
+        };
+        assert_eq!(o.shards(), [0, 1].into());
+        // The default shard lists its unsharded tables, never a physical table nor the
+        // logical name; the first physical table's shard lists that one.
+        assert_eq!(
+            o.tables_predicate(0, "TABLE_SCHEMA", "TABLE_NAME"),
+            "(TABLE_SCHEMA = 'shop' AND (TABLE_NAME NOT IN ('users', 'lines', 'lines_0', 'lines_1', 'lines_2') AND (1 = 1)))"
+        );
+        assert_eq!(
+            o.tables_predicate(1, "TABLE_SCHEMA", "TABLE_NAME"),
+            "(TABLE_SCHEMA = 'shop' AND (TABLE_NAME IN ('users') OR TABLE_NAME IN ('lines_0')))"
+        );
+        assert!(o.renames(0).is_empty());
+        let renames = o.renames(1);
+        assert_eq!(
+            renames,
+            vec![("shop".into(), "lines_0".into(), "lines".into())]
+        );
+        let columns: Vec<String> = ["TABLE_SCHEMA", "TABLE_NAME", "REFERENCED_TABLE_NAME"]
+            .map(String::from)
+            .to_vec();
+        let body = view_body(
+            "KEY_COLUMN_USAGE",
+            ("TABLE_SCHEMA", "TABLE_NAME"),
+            &columns,
+            "1 = 1",
+            1,
+            &Combined::default(),
+            &renames,
+        );
+        assert_eq!(
+            body,
+            "SELECT `TABLE_SCHEMA`, CASE WHEN `TABLE_SCHEMA` = 'shop' AND `TABLE_NAME` = 'lines_0' THEN _utf8mb3 X'6c696e6573' ELSE `TABLE_NAME` END AS `TABLE_NAME`, CASE WHEN `TABLE_SCHEMA` = 'shop' AND `REFERENCED_TABLE_NAME` = 'lines_0' THEN _utf8mb3 X'6c696e6573' ELSE `REFERENCED_TABLE_NAME` END AS `REFERENCED_TABLE_NAME` FROM information_schema.KEY_COLUMN_USAGE WHERE 1 = 1"
+        );
+        parse(&body).unwrap();
     }
 
     #[test]

@@ -290,3 +290,77 @@ async fn count_reads_the_stored_keys_and_routes_them_with_the_new_rules() {
     );
     assert!(out.ends_with("rows to move: 52\n"), "{out}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn count_follows_rows_between_physical_tables() {
+    let db = "rules_diff_split";
+    common::fresh_schema(db).await;
+    // orders: hash on id into orders_{id mod 4} on shard (id mod 4) mod 2, re-split into 6
+    // tables; plain: hash over the two shards, then split into 2 tables per shard.
+    let tables = |orders: u32, plain: &str| {
+        format!(
+            "[[schemas.tables]]\nnames = [\"orders\"]\nalgorithm = \"hash\"\nkey = \"id\"\nkey_type = \"int\"\ntables_per_shard = {orders}\n\n[[schemas.tables]]\nnames = [\"plain\"]\nalgorithm = \"hash\"\nkey = \"id\"\nkey_type = \"int\"\n{plain}\n"
+        )
+    };
+    let old = common::rules_toml(db, &tables(2, ""));
+    let new = common::rules_toml(db, &tables(3, "tables_per_shard = 2"));
+    for s in 0..2i64 {
+        let mut c = common::direct(s as usize).await;
+        for g in [s, s + 2] {
+            c.query_drop(format!("CREATE TABLE {db}.orders_{g} (id INT PRIMARY KEY)"))
+                .await
+                .unwrap();
+            let ids: Vec<String> = (1..=24)
+                .filter(|i| i % 4 == g)
+                .map(|i| format!("({i})"))
+                .collect();
+            c.query_drop(format!(
+                "INSERT INTO {db}.orders_{g} VALUES {}",
+                ids.join(",")
+            ))
+            .await
+            .unwrap();
+        }
+        c.query_drop(format!("CREATE TABLE {db}.plain (id INT PRIMARY KEY)"))
+            .await
+            .unwrap();
+        let ids: Vec<String> = (1..=10)
+            .filter(|i| i % 2 == s)
+            .map(|i| format!("({i})"))
+            .collect();
+        c.query_drop(format!("INSERT INTO {db}.plain VALUES {}", ids.join(",")))
+            .await
+            .unwrap();
+    }
+    let d = dir("split");
+    let (code, out, err) =
+        tokio::task::spawn_blocking(move || run_diff(&d, &old, &new, &["--count"]))
+            .await
+            .unwrap();
+    assert_eq!(code, 2, "{out}{err}");
+    // A row stays where id mod 4 = id mod 6 (id mod 12 < 4): 8 of the 24.
+    assert!(
+        out.contains(&format!("{db}.orders: 16 of 24 rows move\n")),
+        "{out}"
+    );
+    // Ids 4 and 16: orders_0 on s0 to orders_4 on s0.
+    assert!(out.contains("  s0/orders_0 -> s0/orders_4: 2\n"), "{out}");
+    // Ids 5 and 17: orders_1 on s1 to orders_5 on s1; id 9 and 21 to orders_3.
+    assert!(out.contains("  s1/orders_1 -> s1/orders_5: 2\n"), "{out}");
+    assert!(out.contains("  s1/orders_1 -> s1/orders_3: 2\n"), "{out}");
+    // Splitting a table moves every row into a physical table of its own shard.
+    assert!(
+        out.contains(&format!("{db}.plain: 10 of 10 rows move\n")),
+        "{out}"
+    );
+    assert!(
+        out.contains("keys change shard or physical table: yes\n"),
+        "{out}"
+    );
+    // Ids 4 and 8 go to plain_0, ids 2, 6 and 10 to plain_2.
+    assert!(out.contains("  s0/plain -> s0/plain_0: 2\n"), "{out}");
+    assert!(out.contains("  s0/plain -> s0/plain_2: 3\n"), "{out}");
+    assert!(out.contains("  s1/plain -> s1/plain_1: 3\n"), "{out}");
+    assert!(out.contains("  s1/plain -> s1/plain_3: 2\n"), "{out}");
+    assert!(out.ends_with("rows to move: 26\n"), "{out}");
+}

@@ -84,7 +84,7 @@ impl Diff {
     }
 
     /// Whether some table's split into physical tables changes (its rows move between
-    /// physical tables, which the row counts do not cover).
+    /// physical tables).
     pub fn splits_change(&self) -> bool {
         self.tables
             .iter()
@@ -105,7 +105,9 @@ impl fmt::Display for Diff {
         }
         let s = if self.unchanged == 1 { "" } else { "s" };
         writeln!(f, "{} table{s} unchanged (not listed)", self.unchanged)?;
-        if self.moves_keys() {
+        if self.moves_keys() && self.splits_change() {
+            writeln!(f, "keys change shard or physical table: yes")
+        } else if self.moves_keys() {
             writeln!(f, "keys change shard: yes")
         } else {
             writeln!(f, "keys change shard: no")
@@ -443,7 +445,7 @@ fn compare(old: &Place, new: &Place) -> Option<(String, Vec<String>, bool)> {
 const SPLIT_CHANGE: &str = " (physical tables change)";
 
 /// A table whose split into physical tables changes (split, unsplit, or split otherwise):
-/// its rows move between physical tables, which `--count` does not count.
+/// its rows move between physical tables (`--count` counts them per physical table).
 fn compare_split(old: &Place, new: &Place, summary: &str) -> Option<(String, Vec<String>, bool)> {
     if matches!(old, Place::Absent) || matches!(new, Place::Absent) {
         return None;
@@ -462,7 +464,7 @@ fn compare_split(old: &Place, new: &Place, summary: &str) -> Option<(String, Vec
     }
     Some((
         format!("{summary}{SPLIT_CHANGE}"),
-        vec!["rows move between physical tables (not counted by --count): create the new tables and move the rows first".into()],
+        vec!["rows move between physical tables (--count counts them per physical table): create the new tables and move the rows first".into()],
         true,
     ))
 }
@@ -790,7 +792,8 @@ pub struct TableCount {
     pub table: String,
     /// Rows read.
     pub scanned: u64,
-    /// Rows (or copies of rows, for a broadcast table) per (from shard, to shard).
+    /// Rows (or copies of rows, for a broadcast table) per (from shard, to shard); for a table
+    /// split into physical tables under either rules, per (`shard/table`, `shard/table`).
     pub moves: BTreeMap<(String, String), u64>,
 }
 
@@ -876,6 +879,23 @@ async fn count_with(
         let db = &schema.name;
         // Per table (lowercase), its count; tables in shard order of discovery.
         let mut counts: BTreeMap<String, TableCount> = BTreeMap::new();
+        // Tables split into physical tables under either rules: counted per physical table,
+        // each the old rules' (shard, physical table) its rows are read from.
+        let mut split_tables: Vec<(&TableDiff, Vec<Located>, Locator)> = Vec::new();
+        let mut handled: BTreeSet<String> = BTreeSet::new();
+        for t in &changed {
+            let (a, b) = (place_of(old, db, &t.table), place_of(new, db, &t.table));
+            let split = |p: &Place| p.rule().is_some_and(|r| r.split.is_some());
+            if !(split(&a) || split(&b)) {
+                continue;
+            }
+            let from = physical_tables(&a, &t.table);
+            handled.insert(t.table.to_lowercase());
+            for (_, p) in from.iter().chain(&physical_tables(&b, &t.table)) {
+                handled.insert(p.to_lowercase());
+            }
+            split_tables.push((t, from, Locator::new(b, &t.table)));
+        }
         for shard in 0..old.shards.len() {
             let here = shard_name(old, shard).to_string();
             let mut conn = backends
@@ -899,8 +919,31 @@ async fn count_with(
                 }
                 Err(e) => return Err(format!("shard {here}: SHOW TABLES FROM {db}: {e}")),
             };
+            for (t, from, to) in &split_tables {
+                let entry = counts
+                    .entry(t.table.to_lowercase())
+                    .or_insert_with(|| TableCount {
+                        schema: db.clone(),
+                        table: t.table.clone(),
+                        ..TableCount::default()
+                    });
+                for (_, physical) in from.iter().filter(|(s, _)| *s == here) {
+                    if !tables.iter().any(|x| x.eq_ignore_ascii_case(physical)) {
+                        out.notes.push(format!(
+                            "{db}.{physical} does not exist on {here}: counted 0 there"
+                        ));
+                        continue;
+                    }
+                    count_physical(&mut conn, db, &here, physical, to, entry)
+                        .await
+                        .map_err(|e| format!("shard {here}: {db}.{physical}: {e}"))?;
+                }
+            }
             // Tables the rules name whose rows the old rules put here, but that are missing.
             for t in &changed {
+                if handled.contains(&t.table.to_lowercase()) {
+                    continue;
+                }
                 let holds = place_of(old, db, &t.table).shards().contains(&here);
                 if holds
                     && !is_pattern(&t.table)
@@ -920,6 +963,9 @@ async fn count_with(
                 }
             }
             for table in &tables {
+                if handled.contains(&table.to_lowercase()) {
+                    continue; // a physical table of a split table, counted above
+                }
                 let (a, b) = (place_of(old, db, table), place_of(new, db, table));
                 if !a.shards().contains(&here) {
                     continue; // not a table the old rules put here
@@ -947,6 +993,131 @@ async fn count_with(
         out.tables.extend(counts.into_values());
     }
     Ok(out)
+}
+
+/// A shard and one of its tables: `(shard, table)`.
+type Located = (String, String);
+
+/// The tables a placement stores logical table `logical` in, as `(shard, table)`: each
+/// physical table of a split one, else the logical table on each shard that may hold rows.
+fn physical_tables(place: &Place, logical: &str) -> Vec<Located> {
+    if let Place::Sharded(rule, rules) = place
+        && let Some(split) = &rule.split
+    {
+        return (0..split.units().len())
+            .map(|u| {
+                (
+                    shard_name(rules, split.shard_of(u)).to_string(),
+                    split.physical(u, logical),
+                )
+            })
+            .collect();
+    }
+    place
+        .shards()
+        .into_iter()
+        .map(|s| (s, logical.to_string()))
+        .collect()
+}
+
+/// Where a placement stores each row of a logical table: `(shard, physical table)`.
+struct Locator<'a> {
+    place: Place<'a>,
+    logical: String,
+    /// A split table's rule over its physical tables (see [`crate::config::split::Split::unit_rule`]).
+    units: Option<TableRule>,
+}
+
+impl<'a> Locator<'a> {
+    fn new(place: Place<'a>, logical: &str) -> Self {
+        let units = match &place {
+            Place::Sharded(rule, _) => rule.split.as_ref().map(|s| s.unit_rule(rule)),
+            _ => None,
+        };
+        Locator {
+            place,
+            logical: logical.to_string(),
+            units,
+        }
+    }
+
+    /// The key column its rows are placed by, when they are placed by key.
+    fn key(&self) -> Option<&str> {
+        match &self.place {
+            Place::Sharded(rule, _) => rule.key.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Where the row with key `v` goes (None: no shard takes it).
+    fn of(&self, v: &Value) -> Option<Located> {
+        let Place::Sharded(rule, rules) = &self.place else {
+            return None;
+        };
+        match (&rule.split, &self.units) {
+            (Some(split), Some(units)) => {
+                let key = rule.key_of(v).ok()?;
+                let u = units.shard_for_key(&key).ok()?;
+                Some((
+                    shard_name(rules, split.shard_of(u)).to_string(),
+                    split.physical(u, &self.logical),
+                ))
+            }
+            _ => Some((self.place.shard_of_value(v)?, self.logical.clone())),
+        }
+    }
+}
+
+/// Counts the rows of physical table `db.physical` on shard `here` that `to` stores in
+/// another table or on another shard, as moves between `shard/table` places.
+async fn count_physical(
+    conn: &mut mysql_async::Conn,
+    db: &str,
+    here: &str,
+    physical: &str,
+    to: &Locator<'_>,
+    out: &mut TableCount,
+) -> Result<(), mysql_async::Error> {
+    let from = format!("{}.{}", quote(db), quote(physical));
+    let at = (here.to_string(), physical.to_string());
+    let label = |(s, t): &(String, String)| format!("{s}/{t}");
+    let mut moves: BTreeMap<String, u64> = BTreeMap::new();
+    match to.key() {
+        Some(column) => {
+            let sql = format!("SELECT {} FROM {from}", quote(column));
+            let mut result = conn.query_iter(sql).await?;
+            let mut scanned = 0u64;
+            result
+                .for_each(|row| {
+                    scanned += 1;
+                    let v = row.as_ref(0).cloned().unwrap_or(Value::NULL);
+                    match to.of(&v) {
+                        Some(place) if place == at => {}
+                        Some(place) => *moves.entry(label(&place)).or_default() += 1,
+                        None => *moves.entry(NO_SHARD.to_string()).or_default() += 1,
+                    }
+                })
+                .await?;
+            out.scanned += scanned;
+        }
+        None => {
+            let n: u64 = conn
+                .query_first(format!("SELECT COUNT(*) FROM {from}"))
+                .await?
+                .unwrap_or(0);
+            out.scanned += n;
+            // Unsharded or broadcast: every row goes to each table of the placement.
+            for place in physical_tables(&to.place, &to.logical) {
+                if place != at && n > 0 {
+                    *moves.entry(label(&place)).or_default() += n;
+                }
+            }
+        }
+    }
+    for (dest, n) in moves {
+        *out.moves.entry((label(&at), dest)).or_default() += n;
+    }
+    Ok(())
 }
 
 /// Counts the rows of `db.table` on shard `here` that `new` places elsewhere.

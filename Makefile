@@ -8,6 +8,9 @@
 #   make demo           2 shards x 1 replica on ports 4000-4003, proxy on 127.0.0.1:3307
 #   make test           all tests (with the failpoints feature the crash tests need); each test
 #                       binary starts its own servers on free ports
+#   make bench          the benchmark harness (bench/harness.py): sysbench direct, through a TCP
+#                       relay and through shardgate over 1 and 2 shards, in one session
+#                       (BENCH=full: every workload, thread count and 4 shards; about 2 hours)
 #   make clean-sandbox  stop the demo's servers and remove sandbox-data
 
 SHELL := /bin/bash
@@ -50,7 +53,7 @@ if ! $(PYTHON) -c 'import $(1); assert $(4)' 2>/dev/null; then \
 fi
 endef
 
-.PHONY: server-deps deps build demo test clean-sandbox
+.PHONY: server-deps deps build demo test bench clean-sandbox
 
 server-deps:
 	@if ! command -v mariadbd >/dev/null || ! command -v mariadb-install-db >/dev/null \
@@ -127,6 +130,17 @@ demo: server-deps build
 # so a killed run leaves no server behind; its temp dirs are swept by the next run.
 test: deps
 	$(CARGO) test --release --features failpoints
+
+BENCH ?= quick
+
+# socat is the relay the proxy is compared with (a plain TCP forwarder: the floor).
+bench: server-deps build
+	@if ! command -v socat >/dev/null; then \
+	  if [ "$$(id -u)" -eq 0 ]; then sudo=; else sudo=sudo; fi; \
+	  echo "installing socat"; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y socat; \
+	fi
+	$(PYTHON) bench/harness.py --preset $(BENCH)
 
 clean-sandbox:
 	@if [ -x $(BIN) ]; then \

@@ -357,6 +357,30 @@ fn spawn_stmt(
     })
 }
 
+/// Waits until shard `s` runs statement `info` (a statement waiting for a row lock shows there;
+/// INNODB_TRX does not list an XA branch that has not written yet).
+async fn running_on(s: usize, info: &str) {
+    let mut d = direct(s).await;
+    let start = std::time::Instant::now();
+    loop {
+        let n: Option<i64> = d
+            .exec_first(
+                "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE CONCAT('%', ?)",
+                (info,),
+            )
+            .await
+            .unwrap();
+        if n.unwrap_or(0) > 0 {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "`{info}` never ran on shard {s}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deadlocks_across_and_within_shards_end_the_whole_transaction_with_1213() {
     let db = "xa_deadlock";
@@ -378,9 +402,11 @@ async fn deadlocks_across_and_within_shards_end_the_whole_transaction_with_1213(
         .await
         .unwrap();
     let waiting = spawn_stmt(t1, "UPDATE accounts SET bal = bal + 10 WHERE id = 11");
-    // T2's own bounded wait starts 1 s after T1's: T1's rollback has that long to release
-    // row 1 (half a second was too little on a loaded 2-core VM).
-    tokio::time::sleep(Duration::from_millis(1000)).await;
+    // T2's own bounded wait starts 1.5 s after T1's has begun (seen on s1): T1's rollback has
+    // that long to release row 1. (A fixed sleep after spawning T1 was too little on a loaded
+    // 2-core VM, where T1's statement itself may start late.)
+    running_on(1, "UPDATE accounts SET bal = bal + 10 WHERE id = 11").await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     t2.query_drop("UPDATE accounts SET bal = bal + 20 WHERE id = 1")
         .await
         .expect("T2 gets the lock once T1 is rolled back");

@@ -194,6 +194,7 @@ pub(super) async fn start_stream(
         sh.backends.timeout(),
         t.shard,
         sh.backends.server_name(server),
+        true,
     )
     .await;
     let started = match started {
@@ -209,6 +210,7 @@ pub(super) async fn start_stream(
                 sh.backends.timeout(),
                 t.shard,
                 sh.backends.shard_name(t.shard).to_string(),
+                true,
             )
             .await
         }
@@ -388,7 +390,7 @@ async fn start_merged_stream(
     let started = futures_util::future::join_all(plan.targets.iter().zip(conns).map(|(t, c)| {
         let name = sh.backends.shard_name(t.shard).to_string();
         let job = job(t, sql, params, bound);
-        execute::start_stream(c, job, sh.backends.timeout(), t.shard, name)
+        execute::start_stream(c, job, sh.backends.timeout(), t.shard, name, false)
     }))
     .await;
     let mut streams = Vec::with_capacity(started.len());

@@ -180,7 +180,7 @@ pub(super) async fn collect_stream(
 ) -> Result<RowSet> {
     let mut rows = Vec::new();
     let mut failed = None;
-    while let Some(item) = s.rows.recv().await {
+    while let Some(item) = s.next().await {
         match item {
             Ok(r) => rows.push(r),
             Err(e) => {

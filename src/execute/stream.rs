@@ -1,7 +1,11 @@
 //! A single shard's rows relayed while the backend sends them, so a large result never sits
-//! whole in the proxy's memory. A task owns the backend connection meanwhile, sends the rows
+//! whole in the proxy's memory. A producer owns the backend connection meanwhile, sends the rows
 //! through a bounded channel (a slow client slows the backend read, not the proxy's memory) and
-//! hands the connection back at the end. Several shards' streams merged into one (see
+//! hands the connection back at the end. The producer of a statement the session relays itself
+//! is a future the session's own task polls while it reads the rows ([`RowStream::next`]): no
+//! task is spawned and no other thread woken per statement, which is most of what a point
+//! select costs beyond its two sends; the inputs of a merge each run in a task of their own,
+//! so that the shards are read in parallel. Several shards' streams merged into one (see
 //! `merge::stream`) are a [`RowStream`] too, whose end hands back every shard's connection.
 
 use super::{Job, OkInfo, Outcome, Step, drain, fetch_warnings, ok_info, params_of, row_values};
@@ -10,6 +14,8 @@ use crate::error::{ProxyError, Result};
 use crate::frontend::packets::ColumnDef;
 use mysql_async::prelude::{Protocol, Queryable};
 use mysql_async::{Conn, QueryResult, Value};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -30,20 +36,55 @@ enum End {
     Ok(OkInfo),
 }
 
-/// A streamed result, as the session reads it.
+/// A streamed result, as the session reads it (with [`RowStream::next`]).
 pub struct RowStream {
     pub columns: Arc<Vec<ColumnDef>>,
     /// Rows in order; an `Err` ends the stream.
-    pub rows: mpsc::Receiver<Result<Vec<Value>>>,
+    rows: mpsc::Receiver<Result<Vec<Value>>>,
     done: Done,
 }
 
-/// The task that feeds a [`RowStream`], and the shards the rows come from.
+/// What one shard's producer ends with: its connection (None when lost) and how it ended.
+type Produced = (Option<Conn>, Result<End>);
+
+/// The work that feeds a [`RowStream`], and the shards the rows come from.
 enum Done {
-    /// One shard's backend task.
-    Shard(ShardId, JoinHandle<(Option<Conn>, Result<End>)>),
+    /// One shard's backend statement.
+    Shard(ShardId, Producer),
     /// A merge of several shards' streams, which ends them all.
     Merged(Vec<ShardId>, JoinHandle<(Conns, Result<StreamEnd>)>),
+}
+
+/// One shard's producer: a task of its own, or a future polled by whoever reads the rows.
+enum Producer {
+    Task(JoinHandle<Produced>),
+    Inline(Pin<Box<dyn Future<Output = Produced> + Send>>),
+    Ended(Produced),
+    /// Its end was taken (by [`Producer::end`]).
+    Gone,
+}
+
+impl Producer {
+    /// Runs the producer to its end (a task: waits for it).
+    async fn end(&mut self) -> Produced {
+        let failed = || ProxyError::Transaction("a backend task failed".into());
+        match std::mem::replace(self, Producer::Gone) {
+            Producer::Task(task) => task.await.unwrap_or_else(|_| (None, Err(failed()))),
+            Producer::Inline(fut) => fut.await,
+            Producer::Ended(out) => out,
+            Producer::Gone => (None, Err(failed())),
+        }
+    }
+
+    /// Polls an inline producer until it ends (pending forever otherwise: a task runs alone).
+    async fn run(&mut self) {
+        if let Producer::Inline(fut) = self {
+            let out = fut.await;
+            *self = Producer::Ended(out);
+        } else {
+            std::future::pending::<()>().await;
+        }
+    }
 }
 
 impl RowStream {
@@ -62,19 +103,36 @@ impl RowStream {
         }
     }
 
-    /// Waits for the task feeding the stream: each shard's connection (if still usable) and how
-    /// the result ended. Call after the rows were read (or the receiver dropped: the backend
-    /// tasks then drain the rest).
+    /// The next row (`Err` ends the stream), `None` at the end. An inline producer is polled
+    /// meanwhile, so the backend is read as the rows are taken.
+    pub async fn next(&mut self) -> Option<Result<Vec<Value>>> {
+        let RowStream { rows, done, .. } = self;
+        match done {
+            Done::Shard(_, producer @ Producer::Inline(_)) => {
+                tokio::select! {
+                    biased;
+                    item = rows.recv() => return item,
+                    () = producer.run() => {}
+                }
+                // Ended: what it sent is buffered.
+                rows.recv().await
+            }
+            _ => rows.recv().await,
+        }
+    }
+
+    /// Waits for the work feeding the stream: each shard's connection (if still usable) and
+    /// how the result ended. Call after the rows were read (or not: the backends' producers
+    /// then drain the rest).
     pub async fn finish(self) -> (Conns, Result<StreamEnd>) {
         drop(self.rows);
         let failed = || ProxyError::Transaction("a backend task failed".into());
         match self.done {
-            Done::Shard(shard, task) => {
-                let (conn, end) = match task.await {
-                    Ok((conn, Ok(End::Rows(end)))) => (conn, Ok(end)),
-                    Ok((conn, Ok(End::Ok(_)))) => (conn, Ok((0, Vec::new()))),
-                    Ok((conn, Err(e))) => (conn, Err(e)),
-                    Err(_) => (None, Err(failed())),
+            Done::Shard(shard, mut producer) => {
+                let (conn, end) = match producer.end().await {
+                    (conn, Ok(End::Rows(end))) => (conn, Ok(end)),
+                    (conn, Ok(End::Ok(_))) => (conn, Ok((0, Vec::new()))),
+                    (conn, Err(e)) => (conn, Err(e)),
                 };
                 (vec![(shard, conn)], end)
             }
@@ -115,14 +173,16 @@ pub enum Started {
     Rows(RowStream),
 }
 
-/// Starts `job` on `conn` in a task of its own and returns once the backend has sent the column
-/// definitions, or has answered without rows.
+/// Starts `job` on `conn` and returns once the backend has sent the column definitions, or has
+/// answered without rows. `inline`: the rows are produced as the caller reads them, in the
+/// caller's task; else in a task of their own (the inputs of a merge, read in parallel).
 pub async fn start_stream(
     conn: Conn,
     job: Arc<Job>,
     timeout: Duration,
     shard: ShardId,
     name: String,
+    inline: bool,
 ) -> Started {
     let (head_tx, head_rx) = oneshot::channel::<Arc<Vec<ColumnDef>>>();
     let (row_tx, row_rx) = mpsc::channel(STREAM_BUFFER);
@@ -131,7 +191,7 @@ pub async fn start_stream(
         Ok(t) => t,
         Err(_) => return Started::Done(Some(conn), Err(ProxyError::interrupted())),
     };
-    let done = tokio::spawn(async move {
+    let work = async move {
         let mut conn = conn;
         let step = Step {
             timeout,
@@ -143,26 +203,35 @@ pub async fn start_stream(
             Err(e) if e.is_connection_loss() => (None, Err(e)),
             other => (Some(conn), other),
         }
-    });
-    if let Ok(columns) = head_rx.await {
+    };
+    let mut producer = if inline {
+        Producer::Inline(Box::pin(work))
+    } else {
+        Producer::Task(tokio::spawn(work))
+    };
+    let mut head_rx = head_rx;
+    let columns = tokio::select! {
+        biased;
+        head = &mut head_rx => head.ok(),
+        // An inline producer that ended first sent its columns before its rows, if any.
+        () = producer.run() => head_rx.try_recv().ok(),
+    };
+    if let Some(columns) = columns {
         return Started::Rows(RowStream {
             columns,
             rows: row_rx,
-            done: Done::Shard(shard, done),
+            done: Done::Shard(shard, producer),
         });
     }
-    // No columns were sent: the task has ended (or is ending) with a non-row answer or an error.
-    match done.await {
-        Ok((conn, Ok(End::Ok(info)))) => Started::Done(conn, Ok(Outcome::Ok(info))),
-        Ok((conn, Ok(End::Rows(_)))) => Started::Done(
+    // No columns were sent: the producer has ended (or is ending) with a non-row answer or an
+    // error.
+    match producer.end().await {
+        (conn, Ok(End::Ok(info))) => Started::Done(conn, Ok(Outcome::Ok(info))),
+        (conn, Ok(End::Rows(_))) => Started::Done(
             conn,
             Err(ProxyError::Transaction("rows without columns".into())),
         ),
-        Ok((conn, Err(e))) => Started::Done(conn, Err(e)),
-        Err(_) => Started::Done(
-            None,
-            Err(ProxyError::Transaction("a backend task failed".into())),
-        ),
+        (conn, Err(e)) => Started::Done(conn, Err(e)),
     }
 }
 

@@ -322,7 +322,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
                 let mut failed = None;
                 let mut gone = false;
                 let mut sent = 0u64;
-                while let Some(item) = stream.rows.recv().await {
+                while let Some(item) = stream.next().await {
                     match item {
                         Ok(row) => {
                             self.write_row(&stream.columns, &row, binary);

@@ -145,7 +145,7 @@ impl StreamMerge {
 
 /// An input's next row; `None` at its end.
 async fn next(input: &mut RowStream) -> Result<Option<Vec<Value>>> {
-    input.rows.recv().await.transpose()
+    input.next().await.transpose()
 }
 
 /// Ends every input at once (each backend task drains what was not read) and combines their

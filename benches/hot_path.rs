@@ -36,7 +36,10 @@ fn sql(c: &mut Criterion) {
 fn routing(c: &mut Criterion) {
     let rules = rules();
     let cache = PlanCache::new(4096);
-    for (name, sql) in [("route point select", POINT), ("route scatter range", RANGE)] {
+    for (name, sql) in [
+        ("route point select", POINT),
+        ("route scatter range", RANGE),
+    ] {
         let (analysis, params) = cache.get_text(sql).expect("parses");
         c.bench_function(name, |b| {
             b.iter(|| {

@@ -173,8 +173,10 @@ fn spread(rule: &TableRule) -> bool {
 /// else the schema's default shard when it holds the table (an unsharded table always), else
 /// the first shard of its rule.
 fn owner_of(schema: &Schema, rule: Option<&TableRule>) -> ShardId {
+    if let Some(split) = rule.and_then(|r| r.split.as_ref()) {
+        return split.shard_of(0);
+    }
     match rule {
-        Some(r) if r.split.is_some() => r.split.as_ref().map_or(0, |s| s.shard_of(0)),
         Some(r) if !r.shards.contains(&schema.default_shard) => {
             r.shards.first().copied().unwrap_or(schema.default_shard)
         }
@@ -328,10 +330,7 @@ async fn table_status(sh: &Shared, st: &mut SessionState, sql: &str) -> Result<O
                 if let Some(cell) = row.get_mut(name_at) {
                     *cell = Value::Bytes(name.clone());
                 }
-            } else if schema
-                .tables()
-                .any(|r| r.split.is_some() && r.name.eq_ignore_ascii_case(&text))
-            {
+            } else if split.values().any(|l| l.eq_ignore_ascii_case(&text)) {
                 // A table bearing a split table's logical name is not that table.
                 continue;
             }
@@ -810,14 +809,21 @@ async fn read_info_schema(
     let stream = plan.targets.len() == 1;
     // Not joined to the session's transaction: information_schema is not transactional.
     let out = run_plan(sh, st, &plan, "", None, false, stream).await?;
-    if renamed_flags.is_empty() {
-        return Ok(out);
+    Ok(restore_view_columns(out, &renamed_flags))
+}
+
+/// The result's columns read from a renamed view column (see `read_info_schema`) get back
+/// what the server gives a column read from a view: `(column, flag, view)` of each renamed
+/// column (its "no default value" flag; after a GROUP BY, its original names too).
+fn restore_view_columns(out: Outcome, renamed: &[(Vec<u8>, u16, Vec<u8>)]) -> Outcome {
+    if renamed.is_empty() {
+        return out;
     }
     let patch = |columns: &mut std::sync::Arc<Vec<crate::frontend::packets::ColumnDef>>| {
         for c in std::sync::Arc::make_mut(columns) {
             let from_view = !c.table.is_empty() && c.org_name.is_empty();
             let named = if from_view { &c.name } else { &c.org_name };
-            let Some((n, f, v)) = renamed_flags
+            let Some((n, f, v)) = renamed
                 .iter()
                 .find(|(n, _, _)| n.eq_ignore_ascii_case(named))
             else {
@@ -830,7 +836,7 @@ async fn read_info_schema(
             c.flags |= f;
         }
     };
-    Ok(match out {
+    match out {
         Outcome::Rows(mut set) => {
             patch(&mut set.columns);
             Outcome::Rows(set)
@@ -840,7 +846,7 @@ async fn read_info_schema(
             Outcome::Stream(s)
         }
         other => other,
-    })
+    }
 }
 
 /// MySQL's column flag for a column without a default value.

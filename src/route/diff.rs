@@ -920,13 +920,7 @@ async fn count_with(
                 Err(e) => return Err(format!("shard {here}: SHOW TABLES FROM {db}: {e}")),
             };
             for (t, from, to) in &split_tables {
-                let entry = counts
-                    .entry(t.table.to_lowercase())
-                    .or_insert_with(|| TableCount {
-                        schema: db.clone(),
-                        table: t.table.clone(),
-                        ..TableCount::default()
-                    });
+                let entry = count_of(&mut counts, db, &t.table);
                 for (_, physical) in from.iter().filter(|(s, _)| *s == here) {
                     if !tables.iter().any(|x| x.eq_ignore_ascii_case(physical)) {
                         out.notes.push(format!(
@@ -953,13 +947,7 @@ async fn count_with(
                         "{db}.{} does not exist on {here}: counted 0 there",
                         t.table
                     ));
-                    counts
-                        .entry(t.table.to_lowercase())
-                        .or_insert_with(|| TableCount {
-                            schema: db.clone(),
-                            table: t.table.clone(),
-                            ..TableCount::default()
-                        });
+                    count_of(&mut counts, db, &t.table);
                 }
             }
             for table in &tables {
@@ -978,13 +966,7 @@ async fn count_with(
                 if !compare(&a, &b).is_some_and(|c| c.2) {
                     continue;
                 }
-                let entry = counts
-                    .entry(table.to_lowercase())
-                    .or_insert_with(|| TableCount {
-                        schema: db.clone(),
-                        table: table.clone(),
-                        ..TableCount::default()
-                    });
+                let entry = count_of(&mut counts, db, table);
                 count_table(&mut conn, db, table, &here, &a, &b, entry)
                     .await
                     .map_err(|e| format!("shard {here}: {db}.{table}: {e}"))?;
@@ -993,6 +975,41 @@ async fn count_with(
         out.tables.extend(counts.into_values());
     }
     Ok(out)
+}
+
+/// The count of `table` (by its lowercase name) in `counts`, added when missing.
+fn count_of<'a>(
+    counts: &'a mut BTreeMap<String, TableCount>,
+    db: &str,
+    table: &str,
+) -> &'a mut TableCount {
+    counts
+        .entry(table.to_lowercase())
+        .or_insert_with(|| TableCount {
+            schema: db.to_string(),
+            table: table.to_string(),
+            ..TableCount::default()
+        })
+}
+
+/// Reads column `column` of every row of `from` (`db`.`table`, quoted), calling `each` with
+/// its value; returns the rows read.
+async fn scan_keys(
+    conn: &mut mysql_async::Conn,
+    from: &str,
+    column: &str,
+    mut each: impl FnMut(Value),
+) -> Result<u64, mysql_async::Error> {
+    let sql = format!("SELECT {} FROM {from}", quote(column));
+    let mut result = conn.query_iter(sql).await?;
+    let mut scanned = 0u64;
+    result
+        .for_each(|row| {
+            scanned += 1;
+            each(row.as_ref(0).cloned().unwrap_or(Value::NULL));
+        })
+        .await?;
+    Ok(scanned)
 }
 
 /// A shard and one of its tables: `(shard, table)`.
@@ -1084,21 +1101,12 @@ async fn count_physical(
     let mut moves: BTreeMap<String, u64> = BTreeMap::new();
     match to.key() {
         Some(column) => {
-            let sql = format!("SELECT {} FROM {from}", quote(column));
-            let mut result = conn.query_iter(sql).await?;
-            let mut scanned = 0u64;
-            result
-                .for_each(|row| {
-                    scanned += 1;
-                    let v = row.as_ref(0).cloned().unwrap_or(Value::NULL);
-                    match to.of(&v) {
-                        Some(place) if place == at => {}
-                        Some(place) => *moves.entry(label(&place)).or_default() += 1,
-                        None => *moves.entry(NO_SHARD.to_string()).or_default() += 1,
-                    }
-                })
-                .await?;
-            out.scanned += scanned;
+            out.scanned += scan_keys(conn, &from, column, |v| match to.of(&v) {
+                Some(place) if place == at => {}
+                Some(place) => *moves.entry(label(&place)).or_default() += 1,
+                None => *moves.entry(NO_SHARD.to_string()).or_default() += 1,
+            })
+            .await?;
         }
         None => {
             let n: u64 = conn
@@ -1141,25 +1149,18 @@ async fn count_table(
     match new {
         Place::Sharded(rule, _) => {
             let column = rule.key.as_deref().unwrap_or("");
-            let sql = format!("SELECT {} FROM {from}", quote(column));
-            let mut result = conn.query_iter(sql).await?;
             let copies = match old {
                 Place::Broadcast(c) => c.iter().cloned().collect(),
                 _ => BTreeSet::from([here.to_string()]),
             };
-            let mut scanned = 0u64;
             let mut moves: BTreeMap<String, u64> = BTreeMap::new();
-            result
-                .for_each(|row| {
-                    scanned += 1;
-                    let v = row.as_ref(0).cloned().unwrap_or(Value::NULL);
-                    let to = new.shard_of_value(&v);
-                    if !to.as_ref().is_some_and(|t| copies.contains(t)) {
-                        *moves.entry(shown(&to).to_string()).or_default() += 1;
-                    }
-                })
-                .await?;
-            out.scanned += scanned;
+            out.scanned += scan_keys(conn, &from, column, |v| {
+                let to = new.shard_of_value(&v);
+                if !to.as_ref().is_some_and(|t| copies.contains(t)) {
+                    *moves.entry(shown(&to).to_string()).or_default() += 1;
+                }
+            })
+            .await?;
             for (to, n) in moves {
                 add(out, &to, n);
             }

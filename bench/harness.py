@@ -8,7 +8,8 @@ Starts its own sandbox (4 shards, no replica) and measures, in one session, sysb
            is compared with, since it does no SQL work at all;
 - proxy1:  shardgate over that one server (schema `bench1`, nothing sharded): the pure cost of
            the proxy;
-- proxy2, proxy4: shardgate over 2 and 4 shards, sysbench's tables hash-sharded by id.
+- proxy2, proxy4: shardgate over 2 and 4 shards, sysbench's tables hash-sharded by id;
+- proxy1w1 (any proxyNwW): proxyN with `worker_threads = W` instead of one thread per core.
 
 Runs alternate between the targets and repeat (`--rounds`); medians are reported. Per run:
 queries and transactions per second, latency p50/p95/p99 (from sysbench's histogram), the CPU
@@ -42,7 +43,13 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / "target" / "release" / "shardgate"
 TICK = os.sysconf("SC_CLK_TCK")
 RELAY_PORT = 3340
-PROXY_PORTS = {1: 3341, 2: 3342, 4: 3344}
+PROXY_PORT = 3340  # + shards, + 10 x worker threads when set
+
+
+def proxy_target(name):
+    """`proxyN` or `proxyNwW` -> (N shards, W worker threads or None); None otherwise."""
+    m = re.fullmatch(r"proxy(\d+)(?:w(\d+))?", name)
+    return (int(m.group(1)), int(m.group(2)) if m.group(2) else None) if m else None
 SANDBOX_PORT = 4200
 
 PRESETS = {
@@ -51,7 +58,7 @@ PRESETS = {
         workloads=["oltp_point_select", "oltp_read_only", "oltp_read_write"],
         ps_modes=["auto", "disable"],
         threads=[8],
-        targets=["direct", "relay", "proxy1", "proxy2"],
+        targets=["direct", "relay", "proxy1", "proxy1w1", "proxy2"],
         rounds=3,
         secs=10,
     ),
@@ -186,9 +193,8 @@ class Bench:
 
     # -- set-up ---------------------------------------------------------------------------
     def up(self):
-        shards = max(int(t[5:]) for t in self.p["targets"] if t.startswith("proxy")) if any(
-            t.startswith("proxy") for t in self.p["targets"]
-        ) else 1
+        proxies = [(t, proxy_target(t)) for t in self.p["targets"] if proxy_target(t)]
+        shards = max([n for _, (n, _) in proxies], default=1)
         log(f"sandbox: {shards} shards in {self.dir}")
         run([str(BIN), "sandbox", "up", "--dir", str(self.dir), "--shards", str(shards),
              "--replicas", "0", "--base-port", str(SANDBOX_PORT)])
@@ -214,25 +220,26 @@ class Bench:
             self.targets["relay"] = dict(common, port=RELAY_PORT, user="root", password=None,
                                          db="benchdirect", middle=relay.pid, servers=[0],
                                          prepare=False)
-        for t in self.p["targets"]:
-            if not t.startswith("proxy"):
-                continue
-            n = int(t[5:])
+        prepared = set()
+        for t, (n, workers) in proxies:
+            # proxyN and proxyNwW share schema benchN (prepared once).
             db = f"bench{n}"
             for s in range(n):
                 sql_root(self.ports[s], f"CREATE DATABASE IF NOT EXISTS {db}; "
                          f"GRANT ALL PRIVILEGES ON {db}.* TO 'shardgate'@'127.0.0.1'")
-            path = self.dir / f"proxy{n}.toml"
-            path.write_text(self.proxy_rules(n, db))
-            port = PROXY_PORTS[n]
+            path = self.dir / f"{t}.toml"
+            path.write_text(self.proxy_rules(n, db, workers))
+            port = PROXY_PORT + n + 10 * (workers or 0)
             proc = subprocess.Popen(
                 [str(BIN), "serve", "--config", str(path), "--listen", f"127.0.0.1:{port}",
                  "--metrics-listen", "off", "--log-level", "warn"],
-                stderr=open(self.dir / f"proxy{n}.log", "w"))
+                stderr=open(self.dir / f"{t}.log", "w"))
             self.procs.append(proc)
             wait_port(port)
             self.targets[t] = dict(common, port=port, user="app", password="app", db=db,
-                                   middle=proc.pid, servers=list(range(n)))
+                                   middle=proc.pid, servers=list(range(n)),
+                                   prepare=db not in prepared)
+            prepared.add(db)
         for name, t in self.targets.items():
             if t["prepare"]:
                 log(f"prepare: {name}")
@@ -241,8 +248,11 @@ class Bench:
                 if os.environ.get("HARNESS_DEBUG"):
                     log(out)
 
-    def proxy_rules(self, n, db):
-        out = ['listen = "127.0.0.1:0"', "", "[[users]]", 'name = "app"', 'password = "app"', ""]
+    def proxy_rules(self, n, db, workers=None):
+        out = ['listen = "127.0.0.1:0"', ""]
+        if workers:
+            out += ["[proxy]", f"worker_threads = {workers}", ""]
+        out += ["[[users]]", 'name = "app"', 'password = "app"', ""]
         for s in range(n):
             out += ["[[shards]]", f'name = "s{s}"', f'primary = "{self.urls[s]}"', ""]
         out += ["[[schemas]]", f'name = "{db}"', 'default_shard = "s0"', ""]
@@ -381,7 +391,8 @@ def targets_check(rows):
     """The issue's targets for a single shard, 8 threads: met or not, with the numbers."""
     out = []
     for r in rows:
-        if (r["target"] != "proxy1" or r["threads"] != 8
+        if (proxy_target(r["target"]) is None or proxy_target(r["target"])[0] != 1
+                or r["threads"] != 8
                 or r["workload"] not in ("oltp_point_select", "oltp_read_only")):
             continue
         checks = [
@@ -391,7 +402,8 @@ def targets_check(rows):
         ]
         for name, v, ok, spec in checks:
             verdict = "not measured" if v is None else ("met" if ok(v) else "NOT met")
-            out.append(f"- {r['workload']} ps={r['ps']}: {name}: {fmt(v, spec)} ({verdict})")
+            out.append(f"- {r['target']} {r['workload']} ps={r['ps']}: {name}: {fmt(v, spec)} "
+                       f"({verdict})")
     return "\n".join(out)
 
 
@@ -417,7 +429,8 @@ def main():
     ap.add_argument("--rounds", type=int, help="repetitions of each run (medians reported)")
     ap.add_argument("--threads", help="comma-separated thread counts")
     ap.add_argument("--workloads", help="comma-separated sysbench tests (or scatter)")
-    ap.add_argument("--targets", help="comma-separated: direct,relay,proxy1,proxy2,proxy4")
+    ap.add_argument("--targets",
+                    help="comma-separated: direct,relay,proxy1,proxy2,proxy4,proxy1w1 (proxyNwW)")
     ap.add_argument("--tables", type=int, default=4)
     ap.add_argument("--table-size", type=int, default=10000)
     ap.add_argument("--no-readme", action="store_true", help="leave bench/README.md alone")

@@ -236,7 +236,14 @@ fn serve(config: PathBuf, listen: Option<String>, metrics_listen: Option<String>
             return ExitCode::FAILURE;
         }
     };
-    let rt = match tokio::runtime::Runtime::new() {
+    // `worker_threads = 0` keeps tokio's default: one thread per core.
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    // Named for `top -H` and the like (a thread name holds at most 15 bytes).
+    builder.enable_all().thread_name("shardgate-work");
+    if rules.proxy.worker_threads > 0 {
+        builder.worker_threads(rules.proxy.worker_threads);
+    }
+    let rt = match builder.build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("cannot start the runtime: {e}");

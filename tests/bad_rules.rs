@@ -429,7 +429,7 @@ fn no_shards_no_users() {
 fn bad_proxy_settings() {
     let errs = errors(&BASE.replace(
         "[[users]]",
-        "[proxy]\nbackend_timeout_ms = 0\nid_block_size = -5\nmerge_memory_limit_mb = 0\n\n[[users]]",
+        "[proxy]\nbackend_timeout_ms = 0\nid_block_size = -5\nmerge_memory_limit_mb = 0\nworker_threads = -1\n\n[[users]]",
     ));
     has(
         &errs,
@@ -445,6 +445,11 @@ fn bad_proxy_settings() {
         &errs,
         "r.toml:6: proxy.merge_memory_limit_mb",
         "must be at least 1, not 0",
+    );
+    has(
+        &errs,
+        "r.toml:7: proxy.worker_threads",
+        "must be at least 0, not -1",
     );
 }
 

@@ -359,7 +359,8 @@ async fn serve_stops_gracefully_on_sigterm_and_rolls_back_open_transactions() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("rules.toml");
     let tables = "[[schemas.tables]]\nnames = [\"items\"]\nalgorithm = \"hash\"\nkey = \"id\"\nkey_type = \"int\"\n";
-    std::fs::write(&path, rules_toml(db, tables)).unwrap();
+    // One worker thread (`worker_threads`), checked below in the process's thread list.
+    std::fs::write(&path, rules_toml_with(db, "worker_threads = 1", tables)).unwrap();
     let log = dir.join("serve.log");
     let mut child = shardgate()
         .args(["serve", "--log-format", "json", "--config"])
@@ -383,12 +384,18 @@ async fn serve_stops_gracefully_on_sigterm_and_rolls_back_open_transactions() {
     c.query_drop("CREATE TABLE items (id BIGINT PRIMARY KEY)")
         .await
         .unwrap();
+    let workers = std::fs::read_dir(format!("/proc/{}/task", child.id()))
+        .unwrap()
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .filter(|name| name.trim() == "shardgate-work")
+        .count();
+    assert_eq!(workers, 1, "worker_threads = 1 runs one worker thread");
     // SIGHUP reloads the changed file and does not stop the proxy: the session goes on.
     std::fs::write(
         &path,
         rules_toml_with(
             db,
-            "backend_timeout_ms = 3000\nslow_statement_ms = 2000",
+            "worker_threads = 1\nbackend_timeout_ms = 3000\nslow_statement_ms = 2000",
             tables,
         ),
     )

@@ -365,3 +365,53 @@ async fn direct_db(s: usize, db: &str) -> mysql_async::Conn {
     c.query_drop(format!("USE `{db}`")).await.unwrap();
     c
 }
+
+/// A transaction whose statement outlives `backend_timeout_ms` loses that shard's connection
+/// mid-transaction. That connection is never lent again with the transaction open: other
+/// clients' autocommit writes take the row lock and stay written, and the lost transaction's
+/// write is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_lost_mid_transaction_is_reset_before_reuse() {
+    let db = "sess_reset";
+    fresh_schema(db).await;
+    let addr = start_proxy(rules_with(db, "backend_timeout_ms = 1000", TABLES)).await;
+    let mut c = client(addr, db).await;
+    c.query_drop("CREATE TABLE items (id INT PRIMARY KEY, name VARCHAR(20), qty INT)")
+        .await
+        .unwrap();
+    c.query_drop("INSERT INTO items VALUES (2, 'b', 5)")
+        .await
+        .unwrap();
+    c.query_drop("BEGIN").await.unwrap();
+    c.query_drop("UPDATE items SET qty = 100 WHERE id = 2")
+        .await
+        .unwrap();
+    // Outlives the backend timeout: the shard's connection is given up, its transaction open.
+    let e = c
+        .query_drop("SELECT SLEEP(3) FROM items WHERE id = 2")
+        .await
+        .expect_err("the statement outlives backend_timeout_ms");
+    assert_eq!(code(&e), 2013, "{e}");
+    let _ = c.query_drop("ROLLBACK").await;
+    drop(c);
+    // The server ends the SLEEP; the pool then takes the connection back.
+    tokio::time::sleep(std::time::Duration::from_millis(3000)).await;
+    for _ in 0..4 {
+        let mut other = client(addr, db).await;
+        other
+            .query_drop("UPDATE items SET qty = qty + 1 WHERE id = 2")
+            .await
+            .expect("the row lock is free and the write commits");
+    }
+    let mut qty = Vec::new();
+    for s in 0..2 {
+        let mut d = direct_db(s, db).await;
+        let q: Vec<i64> = d.query("SELECT qty FROM items WHERE id = 2").await.unwrap();
+        qty.extend(q);
+    }
+    assert_eq!(
+        qty,
+        vec![9],
+        "5, plus four committed increments, the lost 100 gone"
+    );
+}

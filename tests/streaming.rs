@@ -306,6 +306,61 @@ async fn large_scatter_reads_stream_and_held_results_are_capped() {
         .await
         .expect("the client's thread");
     }
+    // The same, inside a transaction that updated a row: the connection the stream held goes
+    // back to the pool without COMMIT or ROLLBACK, and is reset (the transaction rolled back,
+    // its locks released, the character set and session settings restored) before anyone
+    // borrows it again.
+    let before: Option<i64> = proxy
+        .query_first("SELECT n FROM t WHERE id = 2")
+        .await
+        .expect("n of id 2");
+    for _ in 0..2 {
+        tokio::task::spawn_blocking(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async {
+                let mut c = client(addr, DB).await;
+                c.query_drop("BEGIN").await.expect("begin");
+                c.query_drop("UPDATE t SET n = n + 1000000 WHERE id = 2")
+                    .await
+                    .expect("update in the transaction");
+                let mut r = c
+                    .query_iter("SELECT id, txt, REPEAT(txt, 20) FROM t ORDER BY txt, id")
+                    .await
+                    .expect("streamed read in the transaction");
+                for _ in 0..10 {
+                    r.next().await.expect("a row").expect("a row");
+                }
+            });
+            rt.shutdown_background();
+        })
+        .await
+        .expect("the client's thread");
+    }
+    // Autocommit writes of other clients on that shard take the row lock and stay written.
+    for _ in 0..4 {
+        let mut c = client(addr, DB).await;
+        c.query_drop("UPDATE t SET n = n + 1 WHERE id = 2")
+            .await
+            .expect("the row lock was released");
+        c.query_drop("UPDATE t SET n = n - 1 WHERE id = 2")
+            .await
+            .expect("the row lock was released");
+    }
+    let mut on_shards: Vec<i64> = Vec::new();
+    for s in 0..2 {
+        let mut c = direct(s).await;
+        c.query_drop(format!("USE `{DB}`")).await.expect("use");
+        let n: Vec<i64> = c.query("SELECT n FROM t WHERE id = 2").await.expect("n");
+        on_shards.extend(n);
+    }
+    assert_eq!(
+        on_shards,
+        before.into_iter().collect::<Vec<_>>(),
+        "rolled back"
+    );
     let mut after = client(addr, DB).await;
     same_answers(
         &mut after,

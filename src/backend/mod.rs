@@ -122,6 +122,19 @@ struct State {
 /// SET statements a session ran, replayed on each new backend connection of its pools.
 pub type Setup = std::sync::Arc<[String]>;
 
+/// What a pool runs on each new connection and again after a connection was reset (a
+/// transaction's connection dropped mid-transaction, see `txn::Txn::join`): the character set
+/// of the handshake first, since `COM_RESET_CONNECTION` puts the server's global defaults back,
+/// then the session's SET statements. One multi-statement text: one round trip.
+fn setup_statements(setup: &Setup) -> Vec<String> {
+    let mut text = String::from("SET NAMES utf8mb4 COLLATE utf8mb4_general_ci");
+    for s in setup.iter() {
+        text.push_str("; ");
+        text.push_str(s);
+    }
+    vec![text]
+}
+
 /// Connections to every shard's primary and replicas.
 pub struct Backends {
     /// Shard names (they never change).
@@ -331,7 +344,7 @@ impl Backends {
             // mysql_async would otherwise reconnect over the Unix socket named by @@socket.
             .prefer_socket(false)
             .client_found_rows(found_rows)
-            .init(setup.to_vec())
+            .setup(setup_statements(setup))
             // Bounded per connection (least recently used statements are closed on the server):
             // 64 statements x 200 connections stays under MariaDB's default
             // max_prepared_stmt_count (16382) for one pool.

@@ -30,6 +30,7 @@ const PROXY: Shape = Shape {
         ("topology_file", None),
         ("slow_statement_ms", None),
         ("metrics_listen", None),
+        ("worker_threads", None),
     ],
 };
 const USER: Shape = Shape {

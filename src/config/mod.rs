@@ -127,6 +127,9 @@ pub struct ProxySettings {
     /// Statements taking longer than this are logged at `warn` with their fingerprint, route
     /// and shards (`slow_statement_ms`; 0: never).
     pub slow_statement: Duration,
+    /// Threads running client sessions (`worker_threads`; 0: one per CPU core). Read at
+    /// start-up only.
+    pub worker_threads: usize,
     /// Where Prometheus metrics are served (`metrics_listen`, default `127.0.0.1:9104`;
     /// `"off"`: nowhere). `serve --metrics-listen` overrides it.
     pub metrics_listen: String,
@@ -265,6 +268,7 @@ impl Default for ProxySettings {
             topology_file: None,
             slow_statement: Duration::from_millis(1000),
             metrics_listen: DEFAULT_METRICS_LISTEN.to_string(),
+            worker_threads: 0,
         }
     }
 }

@@ -41,6 +41,7 @@ pub struct RawProxy {
     pub slow_statement_ms: Opt<i64>,
     pub metrics_listen: Opt<String>,
     pub topology_file: Opt<String>,
+    pub worker_threads: Opt<i64>,
 }
 
 /// One `[[users]]`.

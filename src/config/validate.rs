@@ -172,6 +172,7 @@ fn proxy_settings(p: &Spanned<RawProxy>, diag: &mut Diag<'_>) -> ProxySettings {
             0,
             d.slow_statement.as_millis() as u64,
         )),
+        worker_threads: get(&p.worker_threads, "worker_threads", 0, 0) as usize,
         primary_reads: p
             .primary_reads
             .as_ref()

@@ -153,6 +153,9 @@ fn restart_only(old: &Rules, new: &Rules) -> Vec<String> {
     if old.proxy.health_check_interval != new.proxy.health_check_interval {
         out.push("health_check_interval_ms".into());
     }
+    if old.proxy.worker_threads != new.proxy.worker_threads {
+        out.push("worker_threads".into());
+    }
     out
 }
 

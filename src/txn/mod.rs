@@ -12,7 +12,7 @@ use crate::config::{ShardId, TxnMode};
 use crate::error::{ProxyError, Result};
 use crate::sql::command::TxChars;
 use mysql_async::prelude::Queryable;
-use mysql_async::{Conn, IsolationLevel, TxOpts};
+use mysql_async::{Conn, TxOpts};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
@@ -190,21 +190,26 @@ impl Txn {
 
     /// Opens a backend transaction on a fresh connection joining this transaction.
     ///
-    /// The transaction is opened through mysql_async's own `start_transaction` (the same
-    /// `START TRANSACTION` on the wire) and its guard is forgotten, so that the connection
-    /// itself remembers that it is inside a transaction. That is the safety net for every path
-    /// that drops a pinned connection without COMMIT or ROLLBACK (a statement that fails
-    /// part-way, a session task aborted at shutdown): the pool then rolls the connection back
-    /// before anyone else borrows it. With a text `BEGIN` the pool cannot see the transaction
-    /// and would hand it, locks and uncommitted rows included, to another client, whose
-    /// autocommit writes would then silently never commit. The price is one `ROLLBACK` the pool
-    /// sends in the background when a connection returns after our own COMMIT/ROLLBACK (a
-    /// no-op on the server, off the client's path).
+    /// A native transaction opens in one round trip (`SET TRANSACTION ...; START TRANSACTION
+    /// ...`) on a connection first marked to be reset when it goes back to the pool
+    /// (`COM_RESET_CONNECTION`, then the pool's setup statements again). That is the safety net
+    /// for every path that drops a pinned connection without COMMIT or ROLLBACK (a statement
+    /// that fails part-way, a client that leaves mid-result, a session task aborted at
+    /// shutdown): the reset rolls the transaction back before anyone else borrows the
+    /// connection. Without it the pool would hand the transaction, locks and uncommitted rows
+    /// included, to another client, whose autocommit writes would then silently never commit.
+    /// The transaction's own COMMIT or ROLLBACK clears the mark ([`settled`]), so a transaction
+    /// that ends normally costs no extra statement.
     ///
-    /// An XA branch (`branch`: its xid) opens the same way, so that the connection carries the
-    /// same mark, then commits that empty transaction and starts the branch in the same round
-    /// trip: dropped without COMMIT, the pool's `ROLLBACK` fails on the XA branch and the pool
-    /// discards the connection, which ends the branch.
+    /// An XA branch (`branch`: its xid) cannot use that net: MariaDB resets a connection
+    /// holding a PREPARED branch without error and leaves it unusable (1031 on the next write),
+    /// so the pool would lend a broken connection. A branch is therefore opened through
+    /// mysql_async's own `start_transaction` (its guard forgotten, so the connection itself
+    /// remembers it is in a transaction), then that empty transaction is committed and the
+    /// branch started in the same round trip: dropped without its end, the pool's `ROLLBACK`
+    /// fails on the branch and the pool discards the connection, which ends the branch as a
+    /// disconnect does (a prepared one stays for recovery). The price is one `ROLLBACK` the
+    /// pool sends in the background when a branch's connection returns after XA COMMIT.
     pub async fn join(
         backends: &Backends,
         shard: ShardId,
@@ -212,42 +217,22 @@ impl Txn {
         chars: &TxChars,
         branch: Option<&str>,
     ) -> Result<Conn> {
-        if let Some(xid) = branch {
-            let mut sql = String::from("COMMIT; ");
-            if let Some(level) = &chars.isolation {
-                sql.push_str(&format!("SET TRANSACTION ISOLATION LEVEL {level}; "));
-            }
-            if chars.read_only == Some(true) {
-                sql.push_str("SET TRANSACTION READ ONLY; ");
-            }
-            sql.push_str(&format!("XA START {xid}"));
-            let start = async {
-                let tx = conn.start_transaction(TxOpts::default()).await?;
-                std::mem::forget(tx);
-                conn.query_drop(sql).await
-            };
-            tokio::time::timeout(backends.timeout(), start)
-                .await
-                .map_err(|_| lost(backends, shard, "XA START timed out"))?
-                .map_err(|e| ProxyError::from_backend(backends.shard_name(shard), e))?;
-            return Ok(conn);
-        }
-        let mut opts = TxOpts::default();
-        opts.with_consistent_snapshot(chars.snapshot)
-            .with_readonly(chars.read_only)
-            .with_isolation_level(chars.isolation.as_deref().and_then(|l| match l {
-                "READ UNCOMMITTED" => Some(IsolationLevel::ReadUncommitted),
-                "READ COMMITTED" => Some(IsolationLevel::ReadCommitted),
-                "REPEATABLE READ" => Some(IsolationLevel::RepeatableRead),
-                "SERIALIZABLE" => Some(IsolationLevel::Serializable),
-                _ => None,
-            }));
         let start = async {
-            let tx = conn.start_transaction(opts).await?;
-            // Not a leak: the guard only borrows `conn`; forgetting it skips its Drop, which
-            // would otherwise mark the connection for a rollback before its next statement.
-            std::mem::forget(tx);
-            Ok::<(), mysql_async::Error>(())
+            match branch {
+                Some(xid) => {
+                    let tx = conn.start_transaction(TxOpts::default()).await?;
+                    // Not a leak: the guard only borrows `conn`; forgetting it skips its Drop,
+                    // which would otherwise mark the connection for a rollback before its next
+                    // statement.
+                    std::mem::forget(tx);
+                    conn.query_drop(format!("COMMIT; {}", begin_sql(chars, Some(xid))))
+                        .await
+                }
+                None => {
+                    conn.reset_connection(true);
+                    conn.query_drop(begin_sql(chars, None)).await
+                }
+            }
         };
         tokio::time::timeout(backends.timeout(), start)
             .await
@@ -326,7 +311,10 @@ impl Txn {
                 continue;
             }
             match tokio::time::timeout(backends.timeout(), conn.query_drop("COMMIT")).await {
-                Ok(Ok(())) => committed.push(backends.shard_name(shard).to_string()),
+                Ok(Ok(())) => {
+                    settled(&mut conn);
+                    committed.push(backends.shard_name(shard).to_string())
+                }
                 Ok(Err(e)) => {
                     failure = Some((
                         shard,
@@ -447,7 +435,35 @@ async fn rollback_all(backends: &Backends, conns: impl IntoIterator<Item = (Shar
 }
 
 async fn rollback_one(backends: &Backends, shard: ShardId, conn: &mut Conn) -> Result<()> {
+    // `xa::run` marks the connection settled once its ROLLBACK succeeded.
     xa::run(backends, shard, conn, "ROLLBACK").await
+}
+
+/// The statements that open a shard's part of a transaction with `chars`: natively, or as the
+/// XA branch `branch`. One text, sent as one multi-statement round trip.
+fn begin_sql(chars: &TxChars, branch: Option<&str>) -> String {
+    let mut sql = String::new();
+    if let Some(level) = &chars.isolation {
+        sql.push_str(&format!("SET TRANSACTION ISOLATION LEVEL {level}; "));
+    }
+    match chars.read_only {
+        Some(true) => sql.push_str("SET TRANSACTION READ ONLY; "),
+        Some(false) if branch.is_none() => sql.push_str("SET TRANSACTION READ WRITE; "),
+        _ => {}
+    }
+    match branch {
+        Some(xid) => sql.push_str(&format!("XA START {xid}")),
+        None if chars.snapshot => sql.push_str("START TRANSACTION WITH CONSISTENT SNAPSHOT"),
+        None => sql.push_str("START TRANSACTION"),
+    }
+    sql
+}
+
+/// Marks `conn` as back outside any transaction, after its COMMIT or ROLLBACK succeeded: the
+/// pool takes it back as it is, without the reset [`Txn::join`] arranged for a connection
+/// dropped mid-transaction.
+pub(crate) fn settled(conn: &mut Conn) {
+    conn.reset_connection(false);
 }
 
 fn lost(backends: &Backends, shard: ShardId, what: &str) -> ProxyError {

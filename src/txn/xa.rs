@@ -100,7 +100,8 @@ pub fn xid(gtrid: &str, bqual: &str) -> String {
     format!("{},{}", quote(gtrid), quote(bqual))
 }
 
-/// Runs `sql` on `conn` within the backend timeout.
+/// Runs `sql` on `conn` within the backend timeout. A native transaction's `COMMIT` or
+/// `ROLLBACK` that succeeds marks the connection settled (see [`super::Txn::join`]).
 pub(super) async fn run(
     backends: &Backends,
     shard: ShardId,
@@ -108,7 +109,12 @@ pub(super) async fn run(
     sql: &str,
 ) -> Result<()> {
     match tokio::time::timeout(backends.timeout(), conn.query_drop(sql)).await {
-        Ok(Ok(())) => Ok(()),
+        Ok(Ok(())) => {
+            if sql == "COMMIT" || sql == "ROLLBACK" {
+                super::settled(conn);
+            }
+            Ok(())
+        }
         Ok(Err(e)) => Err(ProxyError::from_backend(backends.shard_name(shard), e)),
         Err(_) => Err(ProxyError::BackendLost {
             shard: backends.shard_name(shard).to_string(),
@@ -286,7 +292,7 @@ pub async fn commit(backends: &Backends, p: Participants) -> Result<Finished> {
         Err(_) => Err(Decision::Unknown("no answer to COMMIT".into())),
     };
     match decided {
-        Ok(()) => {}
+        Ok(()) => super::settled(&mut cc),
         Err(Decision::RolledBack(why)) => {
             return Err(abort(
                 backends,

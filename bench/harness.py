@@ -24,13 +24,16 @@ Only the Python standard library is used, so `make bench` needs nothing beyond w
 
 import argparse
 import datetime
+import hashlib
 import json
 import os
 import platform
 import re
+import resource
 import shutil
 import socket
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -51,6 +54,7 @@ def proxy_target(name):
     m = re.fullmatch(r"proxy(\d+)(?:w(\d+))?", name)
     return (int(m.group(1)), int(m.group(2)) if m.group(2) else None) if m else None
 SANDBOX_PORT = 4200
+POOL_BOUND = 64  # max_backend_connections of the harness's proxies
 
 PRESETS = {
     # `make bench`: the workloads the issue's targets are stated for, both PS modes, 8 threads.
@@ -61,6 +65,8 @@ PRESETS = {
         targets=["direct", "relay", "proxy1", "proxy1w1", "proxy2"],
         rounds=3,
         secs=10,
+        idle=10000,
+        busy=1000,
     ),
     # `make bench BENCH=full`: every workload, thread count and target (about two hours).
     "full": dict(
@@ -77,6 +83,8 @@ PRESETS = {
         targets=["direct", "relay", "proxy1", "proxy2", "proxy4"],
         rounds=2,
         secs=8,
+        idle=10000,
+        busy=1000,
     ),
     # A smoke run of the harness itself.
     "smoke": dict(
@@ -86,6 +94,8 @@ PRESETS = {
         targets=["direct", "relay", "proxy1", "proxy2"],
         rounds=1,
         secs=2,
+        idle=500,
+        busy=100,
     ),
 }
 
@@ -143,6 +153,61 @@ def wait_port(port, secs=20):
 
 def sql_root(port, sql):
     run(["mariadb", "--protocol=TCP", "-h127.0.0.1", f"-P{port}", "-uroot", "-e", sql])
+
+
+def sql_value(port, sql):
+    out = subprocess.run(["mariadb", "--protocol=TCP", "-h127.0.0.1", f"-P{port}", "-uroot",
+                          "-N", "-B", "-e", sql], capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+def recv_exact(sock, n):
+    buf = b""
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            raise ConnectionError("closed by the server")
+        buf += chunk
+    return buf
+
+
+def read_packet(sock):
+    head = recv_exact(sock, 4)
+    return recv_exact(sock, head[0] | head[1] << 8 | head[2] << 16)
+
+
+def mysql_login(port, user, password, db):
+    """A client connection logged in with mysql_native_password (standard library only)."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    hs = read_packet(sock)
+    # Handshake v10: protocol, version NUL, thread id (4), salt part 1 (8), filler,
+    # capabilities (2), charset, status (2), capabilities (2), salt length, reserved (10),
+    # salt part 2 (NUL-terminated).
+    i = hs.index(b"\0", 1) + 1 + 4
+    salt = hs[i:i + 8]
+    i += 8 + 1 + 2 + 1 + 2 + 2
+    salt_len = hs[i]
+    i += 1 + 10
+    salt += hs[i:i + max(13, salt_len - 8) - 1]
+    h1 = hashlib.sha1(password.encode()).digest()
+    h3 = hashlib.sha1(salt + hashlib.sha1(h1).digest()).digest()
+    token = bytes(a ^ b for a, b in zip(h1, h3))
+    # CLIENT_LONG_PASSWORD | CONNECT_WITH_DB | PROTOCOL_41 | SECURE_CONNECTION | PLUGIN_AUTH
+    caps = 0x1 | 0x8 | 0x200 | 0x8000 | 0x80000
+    body = (struct.pack("<IIB23x", caps, 1 << 24, 45) + user.encode() + b"\0"
+            + bytes([len(token)]) + token + db.encode() + b"\0" + b"mysql_native_password\0")
+    sock.sendall(struct.pack("<I", len(body))[:3] + b"\x01" + body)
+    answer = read_packet(sock)
+    if answer[0] != 0:
+        raise ConnectionError(f"login refused: {answer[3:]!r}")
+    return sock
+
+
+def raise_open_files():
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
 def percentile(hist, p):
@@ -249,9 +314,12 @@ class Bench:
                     log(out)
 
     def proxy_rules(self, n, db, workers=None):
-        out = ['listen = "127.0.0.1:0"', ""]
+        # Room for the idle-client run; a pool bound well below MariaDB's max_connections (151).
+        out = ['listen = "127.0.0.1:0"', "", "[proxy]", "max_connections = 12000",
+               f"max_backend_connections = {POOL_BOUND}"]
         if workers:
-            out += ["[proxy]", f"worker_threads = {workers}", ""]
+            out.append(f"worker_threads = {workers}")
+        out.append("")
         out += ["[[users]]", 'name = "app"', 'password = "app"', ""]
         for s in range(n):
             out += ["[[shards]]", f'name = "s{s}"', f'primary = "{self.urls[s]}"', ""]
@@ -313,6 +381,79 @@ class Bench:
         res["cpu_db_us"] = (sum(cpu_ticks(p) for p in servers) - before_db) / TICK * 1e6 / q
         res["rss_mb"] = sampler.peak / 1024 if sampler else None
         return res
+
+    def backend_conns(self, db):
+        return int(sql_value(self.ports[0], "SELECT COUNT(*) FROM information_schema.PROCESSLIST "
+                             f"WHERE USER = 'shardgate' AND DB = '{db}'") or 0)
+
+    def scale(self):
+        """Connection scale on proxy1: idle clients held (memory per connection, backend
+        connections), then many busy clients on the bounded pool."""
+        t = self.targets.get("proxy1")
+        if not t or not self.p.get("idle"):
+            return None
+        pid, db = t["middle"], t["db"]
+        # The other proxies go first: proxy1wW shares proxy1's schema, and its pooled
+        # connections would count as proxy1's in the server's process list.
+        for proc in self.procs:
+            if proc.pid != pid:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+        time.sleep(1)
+        limit = raise_open_files()
+        n = min(self.p["idle"], limit - 200)
+        rss0, conns0 = rss_kb(pid), self.backend_conns(db)
+        held, failed = [], 0
+        started = time.time()
+        for _ in range(n):
+            try:
+                held.append(mysql_login(t["port"], t["user"], t["password"], db))
+            except OSError as e:
+                failed += 1
+                if failed == 1:
+                    log(f"idle client refused: {e}")
+        secs = time.time() - started
+        time.sleep(1)
+        rss1, conns1 = rss_kb(pid), self.backend_conns(db)
+        for sock in held:
+            sock.close()
+        idle = dict(clients=len(held), refused=failed, login_secs=secs,
+                    rss_before_mb=rss0 / 1024, rss_after_mb=rss1 / 1024,
+                    kb_per_client=(rss1 - rss0) / max(len(held), 1),
+                    backend_before=conns0, backend_after=conns1)
+        log(f"idle: {len(held)} clients held ({failed} refused), RSS {rss0 / 1024:.0f} -> "
+            f"{rss1 / 1024:.0f} MB, backend connections {conns0} -> {conns1}")
+        time.sleep(2)
+        threads = self.p["busy"]
+        most = [0]
+        stop = threading.Event()
+
+        def sample():
+            while not stop.is_set():
+                most[0] = max(most[0], self.backend_conns(db))
+                time.sleep(0.2)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        try:
+            res = parse_report(self.sysbench("oltp_point_select", t, threads, "disable", "run",
+                                             self.p["secs"]))
+        except SystemExit as e:
+            # Reported, not fatal: the other results stand.
+            log(f"busy clients: {e}")
+            return dict(idle=idle, busy=dict(threads=threads, failed=str(e)[-400:],
+                                             bound=POOL_BOUND))
+        finally:
+            stop.set()
+            sampler.join()
+        busy = dict(threads=threads, qps=res["qps"], p99=res["p99"], ignored=res["ignored"],
+                    reconnects=res["reconnects"], backend_max=most[0], bound=POOL_BOUND)
+        log(f"busy: {threads} clients, {res['qps']:.0f} qps, errors "
+            f"{res['ignored']}/{res['reconnects']}, at most {most[0]} backend connections")
+        return dict(idle=idle, busy=busy)
 
     def all_runs(self):
         runs = []
@@ -407,6 +548,28 @@ def targets_check(rows):
     return "\n".join(out)
 
 
+def scale_text(scale):
+    if not scale:
+        return ""
+    i, b = scale["idle"], scale["busy"]
+    if "failed" in b:
+        b = dict(b, qps=0, p99=None, ignored=-1, reconnects=-1, backend_max=-1)
+    verdict_idle = "met" if i["backend_after"] <= max(i["backend_before"], 1) else "NOT met"
+    verdict_busy = ("met" if b["ignored"] == 0 and b["reconnects"] == 0
+                    and b["backend_max"] <= b["bound"] else "NOT met")
+    return (
+        "\nConnection scale (proxy1, `max_backend_connections = "
+        f"{b['bound']}`):\n\n"
+        f"- {i['clients']} idle clients held ({i['refused']} refused; logged in in "
+        f"{i['login_secs']:.0f} s): proxy RSS {i['rss_before_mb']:.0f} -> "
+        f"{i['rss_after_mb']:.0f} MB, {i['kb_per_client']:.1f} KB per client; the proxy's "
+        f"backend connections {i['backend_before']} -> {i['backend_after']} (idle clients "
+        f"hold none: {verdict_idle})\n"
+        f"- {b['threads']} busy clients (oltp_point_select, PS off): {b['qps']:.0f} qps, p99 "
+        f"{b['p99']} ms, errors {b['ignored']}/{b['reconnects']}, at most {b['backend_max']} "
+        f"backend connections (bound {b['bound']}: {verdict_busy})\n")
+
+
 def machine():
     cpu = "unknown"
     try:
@@ -433,11 +596,14 @@ def main():
                     help="comma-separated: direct,relay,proxy1,proxy2,proxy4,proxy1w1 (proxyNwW)")
     ap.add_argument("--tables", type=int, default=4)
     ap.add_argument("--table-size", type=int, default=10000)
+    ap.add_argument("--idle", type=int,
+                    help="idle clients held on proxy1 (0: no connection-scale runs)")
+    ap.add_argument("--busy", type=int, help="sysbench threads of the busy-clients run")
     ap.add_argument("--no-readme", action="store_true", help="leave bench/README.md alone")
     args = ap.parse_args()
     preset = dict(PRESETS[args.preset])
-    for k in ["secs", "rounds"]:
-        if getattr(args, k):
+    for k in ["secs", "rounds", "idle", "busy"]:
+        if getattr(args, k) is not None:
             preset[k] = getattr(args, k)
     if args.threads:
         preset["threads"] = [int(x) for x in args.threads.split(",")]
@@ -452,6 +618,7 @@ def main():
     try:
         b.up()
         runs = b.all_runs()
+        scale = b.scale()
     finally:
         b.down()
     rows = summarize(runs)
@@ -460,13 +627,15 @@ def main():
             f"{preset['rounds']} rounds alternating, medians; {args.tables} tables x "
             f"{args.table_size} rows)")
     body = (f"{head}\n\n{table(rows)}\n\nTargets (single shard, 8 threads, against the relay "
-            f"in the same session):\n\n{targets_check(rows) or '- not measured in this preset'}\n")
+            f"in the same session):\n\n{targets_check(rows) or '- not measured in this preset'}\n"
+            f"{scale_text(scale)}")
     results = ROOT / "bench" / "results"
     results.mkdir(exist_ok=True)
     base = results / f"{stamp}-{args.preset}"
     base.with_suffix(".md").write_text(f"# Benchmark {stamp} ({args.preset})\n\n{body}")
     base.with_suffix(".json").write_text(json.dumps(
-        dict(machine=machine(), preset=args.preset, settings=preset, runs=runs, summary=rows),
+        dict(machine=machine(), preset=args.preset, settings=preset, runs=runs, summary=rows,
+             scale=scale),
         indent=1))
     print(body)
     if not args.no_readme:

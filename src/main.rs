@@ -236,6 +236,8 @@ fn serve(config: PathBuf, listen: Option<String>, metrics_listen: Option<String>
             return ExitCode::FAILURE;
         }
     };
+    #[cfg(unix)]
+    raise_open_files_limit(&rules);
     // `worker_threads = 0` keeps tokio's default: one thread per core.
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     // Named for `top -H` and the like (a thread name holds at most 15 bytes).
@@ -287,6 +289,44 @@ fn serve(config: PathBuf, listen: Option<String>, metrics_listen: Option<String>
         server.run(shutdown_signal()).await;
         ExitCode::SUCCESS
     })
+}
+
+/// Raises the soft limit of open files to the hard limit: every client and backend connection
+/// is a file descriptor, and the usual soft limit (1024) is below what the default
+/// `max_connections` needs. Warns when even the hard limit is below that need, since clients
+/// past it are then refused. (Two libc calls; a crate such as `rlimit` would wrap the same.)
+#[cfg(unix)]
+fn raise_open_files_limit(rules: &Rules) {
+    let p = &rules.proxy;
+    let servers: usize = rules.shards.iter().map(|s| 1 + s.replicas.len()).sum();
+    let need = (p.max_connections + servers * p.max_backend_connections + 64) as u64;
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit only read or write the struct passed.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        return;
+    }
+    if lim.rlim_cur < lim.rlim_max {
+        let raised = libc::rlimit {
+            rlim_cur: lim.rlim_max,
+            rlim_max: lim.rlim_max,
+        };
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+            lim = raised;
+        }
+    }
+    if (lim.rlim_cur as u64) < need {
+        tracing::warn!(
+            "the open files limit is {}, below the ~{need} that max_connections = {} and \
+             max_backend_connections = {} over {servers} backend servers can use: clients past \
+             it are refused; raise it (ulimit -n, or LimitNOFILE= in a systemd unit)",
+            lim.rlim_cur,
+            p.max_connections,
+            p.max_backend_connections
+        );
+    }
 }
 
 /// SIGHUP reloads the rules file, as `RELOAD RULES` does (never forced: a change that moves

@@ -650,3 +650,113 @@ async fn check_connect_and_split_reloads() {
         "{forced:?}"
     );
 }
+
+/// The proxy's connections to `db` on shard `s` (the servers' process list, read as root).
+async fn backend_conns(s: usize, db: &str) -> i64 {
+    let mut c = direct(s).await;
+    c.query_first(format!(
+        "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = 'shardgate' AND DB = '{db}'"
+    ))
+    .await
+    .expect("process list")
+    .unwrap_or(0)
+}
+
+/// Sessions share backend connections: clients kept open after their statements hold none
+/// (40 idle clients leave the one pooled connection per shard their statements used), and
+/// with `max_backend_connections = 3` 24 clients running statements at once all succeed while
+/// each server sees at most 3 of the proxy's connections.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_share_a_bounded_pool_of_backend_connections() {
+    let tables = "[[schemas.tables]]\nnames = [\"items\"]\nalgorithm = \"hash\"\nkey = \"id\"\nkey_type = \"int\"\n";
+    // Idle clients.
+    let idle_db = "ops_pool_idle";
+    fresh_schema(idle_db).await;
+    // Reads on the primaries, whose process lists are counted.
+    let addr = start_proxy(rules_with(idle_db, "read_from = \"primary\"", tables)).await;
+    let mut c = client(addr, idle_db).await;
+    c.query_drop("CREATE TABLE items (id INT PRIMARY KEY, v INT)")
+        .await
+        .unwrap();
+    c.query_drop("INSERT INTO items VALUES (1, 1), (2, 2), (3, 3), (4, 4)")
+        .await
+        .unwrap();
+    let mut idle = Vec::new();
+    for i in 0..40 {
+        let mut c = client(addr, idle_db).await;
+        let v: Option<i64> = c
+            .query_first(format!("SELECT v FROM items WHERE id = {}", i % 4 + 1))
+            .await
+            .unwrap();
+        assert_eq!(v, Some(i % 4 + 1));
+        idle.push(c);
+    }
+    for s in 0..2 {
+        let n = backend_conns(s, idle_db).await;
+        assert!(
+            // One per shard, give or take connections the pool opened while an earlier one
+            // was still on its way back to it.
+            (1..=4).contains(&n),
+            "41 open clients, shard {s}: {n} backend connections"
+        );
+    }
+    drop(idle);
+
+    // Busy clients on a bounded pool.
+    let db = "ops_pool_busy";
+    fresh_schema(db).await;
+    let addr = start_proxy(rules_with(
+        db,
+        "read_from = \"primary\"\nmax_backend_connections = 3",
+        tables,
+    ))
+    .await;
+    let mut c = client(addr, db).await;
+    c.query_drop("CREATE TABLE items (id INT PRIMARY KEY, v INT)")
+        .await
+        .unwrap();
+    c.query_drop("INSERT INTO items VALUES (1, 1), (2, 2), (3, 3), (4, 4)")
+        .await
+        .unwrap();
+    let done = Arc::new(AtomicBool::new(false));
+    let sampler = {
+        let done = done.clone();
+        tokio::spawn(async move {
+            let mut most = [0i64; 2];
+            while !done.load(Ordering::Relaxed) {
+                for (s, m) in most.iter_mut().enumerate() {
+                    *m = (*m).max(backend_conns(s, db).await);
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            most
+        })
+    };
+    let mut clients = Vec::new();
+    for i in 0..24i64 {
+        clients.push(tokio::spawn(async move {
+            let mut c = client(addr, db).await;
+            for _ in 0..3 {
+                let v: Option<(i64, i64)> = c
+                    .query_first(format!(
+                        "SELECT SLEEP(0.2), v FROM items WHERE id = {}",
+                        i % 4 + 1
+                    ))
+                    .await
+                    .expect("a statement waits for a pooled connection, then runs");
+                assert_eq!(v.map(|r| r.1), Some(i % 4 + 1));
+            }
+        }));
+    }
+    for c in clients {
+        c.await.expect("client task");
+    }
+    done.store(true, Ordering::Relaxed);
+    let most = sampler.await.expect("sampler");
+    for (s, m) in most.iter().enumerate() {
+        assert!(
+            (1..=3).contains(m),
+            "shard {s}: at most {m} backend connections seen, bound 3"
+        );
+    }
+}

@@ -141,6 +141,8 @@ pub struct Backends {
     names: Vec<String>,
     state: Mutex<State>,
     timeout: Duration,
+    /// Connections one pool keeps open at most (`max_backend_connections`).
+    pool_max: usize,
     /// Whether the backends are MariaDB (learned from the first connection; assumed until
     /// then): MySQL's variable names are mapped to MariaDB's only for MariaDB.
     mysql: std::sync::atomic::AtomicBool,
@@ -162,6 +164,7 @@ impl Backends {
                 fenced: Default::default(),
             }),
             timeout: rules.proxy.backend_timeout,
+            pool_max: rules.proxy.max_backend_connections.max(1),
             mysql: std::sync::atomic::AtomicBool::new(false),
         }
     }
@@ -331,7 +334,7 @@ impl Backends {
                 .ok_or_else(|| lost("no such replica"))?,
         };
         let opts = opts.clone().map_err(|e| lost(&e))?;
-        let constraints = PoolConstraints::new(0, 200).unwrap_or_default();
+        let constraints = PoolConstraints::new(0, self.pool_max).unwrap_or_default();
         let pool_opts = PoolOpts::new()
             .with_constraints(constraints)
             // Sessions reset state themselves; a reset per checkout costs a round trip and drops
@@ -346,8 +349,8 @@ impl Backends {
             .client_found_rows(found_rows)
             .setup(setup_statements(setup))
             // Bounded per connection (least recently used statements are closed on the server):
-            // 64 statements x 200 connections stays under MariaDB's default
-            // max_prepared_stmt_count (16382) for one pool.
+            // 64 statements x 200 connections (the default max_backend_connections) stays under
+            // MariaDB's default max_prepared_stmt_count (16382) for one pool.
             .stmt_cache_size(64)
             .pool_opts(pool_opts);
         let pool = Pool::new(builder);

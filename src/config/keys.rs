@@ -16,6 +16,7 @@ const PROXY: Shape = Shape {
         ("backend_timeout_ms", None),
         ("transaction_timeout_ms", None),
         ("max_connections", None),
+        ("max_backend_connections", None),
         ("plan_cache_size", None),
         ("id_block_size", None),
         ("merge_memory_limit_mb", None),

@@ -92,6 +92,11 @@ pub struct ProxySettings {
     pub transaction_timeout: Duration,
     /// Client connections served at once.
     pub max_connections: usize,
+    /// Connections one pool keeps to one backend server at most (`max_backend_connections`):
+    /// sessions with the same database and settings share a pool, and hold a connection only
+    /// while a statement runs or a transaction is open; past the bound a statement waits for a
+    /// free connection (up to the backend timeout).
+    pub max_backend_connections: usize,
     /// Distinct statement texts whose analysis is cached (0 disables the cache).
     pub plan_cache_size: usize,
     /// Ids reserved at a time for `auto_increment` tables.
@@ -254,6 +259,7 @@ impl Default for ProxySettings {
             backend_timeout: Duration::from_millis(10_000),
             transaction_timeout: Duration::from_millis(60_000),
             max_connections: 1000,
+            max_backend_connections: 200,
             plan_cache_size: 4096,
             id_block_size: 1000,
             merge_memory_limit_mb: 256,

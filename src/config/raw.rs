@@ -27,6 +27,7 @@ pub struct RawProxy {
     pub backend_timeout_ms: Opt<i64>,
     pub transaction_timeout_ms: Opt<i64>,
     pub max_connections: Opt<i64>,
+    pub max_backend_connections: Opt<i64>,
     pub plan_cache_size: Opt<i64>,
     pub id_block_size: Opt<i64>,
     pub merge_memory_limit_mb: Opt<i64>,

@@ -129,6 +129,12 @@ fn proxy_settings(p: &Spanned<RawProxy>, diag: &mut Diag<'_>) -> ProxySettings {
             1,
             d.max_connections as u64,
         ) as usize,
+        max_backend_connections: get(
+            &p.max_backend_connections,
+            "max_backend_connections",
+            1,
+            d.max_backend_connections as u64,
+        ) as usize,
         plan_cache_size: get(
             &p.plan_cache_size,
             "plan_cache_size",

@@ -8,7 +8,7 @@
 //! a transaction. Connections stay open.
 //!
 //! Refused, leaving the running rules in force: a file with errors; a change of what only a
-//! restart can apply (`listen`, the shards and their servers, `max_connections`,
+//! restart can apply (`listen`, the shards and their servers, `max_connections`, `max_backend_connections`, `worker_threads`,
 //! `health_check_interval_ms`); and, unless forced, a change that would move stored rows
 //! between shards (counted on the backends, see [`crate::route::diff`]).
 //!
@@ -149,6 +149,9 @@ fn restart_only(old: &Rules, new: &Rules) -> Vec<String> {
     }
     if old.proxy.max_connections != new.proxy.max_connections {
         out.push("max_connections".into());
+    }
+    if old.proxy.max_backend_connections != new.proxy.max_backend_connections {
+        out.push("max_backend_connections".into());
     }
     if old.proxy.health_check_interval != new.proxy.health_check_interval {
         out.push("health_check_interval_ms".into());

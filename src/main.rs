@@ -299,7 +299,7 @@ fn serve(config: PathBuf, listen: Option<String>, metrics_listen: Option<String>
 fn raise_open_files_limit(rules: &Rules) {
     let p = &rules.proxy;
     let servers: usize = rules.shards.iter().map(|s| 1 + s.replicas.len()).sum();
-    let need = (p.max_connections + servers * p.max_backend_connections + 64) as u64;
+    let need = (p.max_connections + servers * p.max_backend_connections + 64) as libc::rlim_t;
     let mut lim = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
@@ -317,7 +317,7 @@ fn raise_open_files_limit(rules: &Rules) {
             lim = raised;
         }
     }
-    if (lim.rlim_cur as u64) < need {
+    if lim.rlim_cur < need {
         tracing::warn!(
             "the open files limit is {}, below the ~{need} that max_connections = {} and \
              max_backend_connections = {} over {servers} backend servers can use: clients past \

@@ -67,6 +67,8 @@ PRESETS = {
         secs=10,
         idle=10000,
         busy=1000,
+        large=8,
+        large_mb=60,
     ),
     # `make bench BENCH=full`: every workload, thread count and target (about two hours).
     "full": dict(
@@ -85,6 +87,8 @@ PRESETS = {
         secs=8,
         idle=10000,
         busy=1000,
+        large=8,
+        large_mb=60,
     ),
     # A smoke run of the harness itself.
     "smoke": dict(
@@ -96,6 +100,8 @@ PRESETS = {
         secs=2,
         idle=500,
         busy=100,
+        large=2,
+        large_mb=8,
     ),
 }
 
@@ -268,6 +274,9 @@ class Bench:
         self.ports = [int(re.search(r":(\d+)$", u).group(1)) for u in self.urls]
         for s in range(shards):
             self.server_pids.append(int((self.dir / f"s{s}" / "mariadbd.pid").read_text()))
+            # Room for the large-statement run (before the proxies connect: a connection keeps
+            # the limit it started with).
+            sql_root(self.ports[s], "SET GLOBAL max_allowed_packet = 268435456")
         s0 = self.ports[0]
         sql_root(s0, "CREATE DATABASE IF NOT EXISTS benchdirect")
         common = dict(host="127.0.0.1", prepare=True)
@@ -315,8 +324,9 @@ class Bench:
 
     def proxy_rules(self, n, db, workers=None):
         # Room for the idle-client run; a pool bound well below MariaDB's max_connections (151).
+        # A backend may take long over the large-statement run's inserts on a busy machine.
         out = ['listen = "127.0.0.1:0"', "", "[proxy]", "max_connections = 12000",
-               f"max_backend_connections = {POOL_BOUND}"]
+               f"max_backend_connections = {POOL_BOUND}", "backend_timeout_ms = 120000"]
         if workers:
             out.append(f"worker_threads = {workers}")
         out.append("")
@@ -455,6 +465,61 @@ class Bench:
             f"{res['ignored']}/{res['reconnects']}, at most {most[0]} backend connections")
         return dict(idle=idle, busy=busy)
 
+    def large(self):
+        """Large statements on proxy1: `large` clients at once each INSERT a row of `large_mb`
+        MB (one statement of that size), then each read it back; the proxy's peak RSS above
+        what it held before each phase."""
+        t = self.targets.get("proxy1")
+        n, mb = self.p.get("large"), self.p.get("large_mb")
+        if not t or not n:
+            return None
+        pid, db = t["middle"], t["db"]
+        sql_root(self.ports[0], f"CREATE TABLE IF NOT EXISTS {db}.large_rows "
+                 "(id INT PRIMARY KEY, b LONGBLOB); "
+                 f"TRUNCATE TABLE {db}.large_rows")
+        client = ["mariadb", "--protocol=TCP", "-h127.0.0.1", f"-P{t['port']}",
+                  f"-u{t['user']}", f"-p{t['password']}", "--max-allowed-packet=256M", db]
+        value = b"x" * (mb << 20)
+
+        def phase(name, start):
+            time.sleep(1)
+            before = rss_kb(pid)
+            peak = RssPeak(pid)
+            peak.start()
+            began = time.time()
+            procs = [start(i) for i in range(n)]
+            failed = 0
+            for p in procs:
+                p.wait()
+                err = p.stderr.read()
+                if p.returncode != 0:
+                    failed += 1
+                    log(f"large {name}: {err.decode(errors='replace')[-300:]}")
+            secs = time.time() - began
+            peak.stop.set()
+            peak.join()
+            out = dict(before_mb=before / 1024, peak_mb=peak.peak / 1024,
+                       above_mb=(peak.peak - before) / 1024, failed=failed, secs=secs)
+            log(f"large {name}: {n} x {mb} MB, RSS {before / 1024:.0f} -> peak "
+                f"{peak.peak / 1024:.0f} MB ({failed} failed)")
+            return out
+
+        def insert(i):
+            p = subprocess.Popen(client, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.PIPE)
+            # Fed from a thread each, so that the statements arrive together.
+            threading.Thread(target=lambda: (
+                p.stdin.write(b"INSERT INTO large_rows VALUES (%d, '" % i + value + b"');\n"),
+                p.stdin.close()), daemon=True).start()
+            return p
+
+        def select(i):
+            return subprocess.Popen(client + ["-e", f"SELECT b FROM large_rows WHERE id = {i}"],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+        return dict(clients=n, mb=mb, insert=phase("insert", insert),
+                    select=phase("select", select))
+
     def all_runs(self):
         runs = []
         names = [t for t in self.p["targets"] if t in self.targets]
@@ -570,6 +635,20 @@ def scale_text(scale):
         f"backend connections (bound {b['bound']}: {verdict_busy})\n")
 
 
+def large_text(large):
+    if not large:
+        return ""
+    out = [f"\nLarge statements (proxy1, {large['clients']} clients at once, one "
+           f"{large['mb']} MB row each; target: peak RSS under 100 MB above idle):\n"]
+    for name, what in [("insert", "INSERT of the row"), ("select", "SELECT of the row")]:
+        r = large[name]
+        verdict = "met" if r["above_mb"] < 100 and not r["failed"] else "NOT met"
+        out.append(f"- {what}: RSS {r['before_mb']:.0f} -> peak {r['peak_mb']:.0f} MB, "
+                   f"{r['above_mb']:.0f} MB above ({r['above_mb'] / large['clients']:.0f} MB "
+                   f"per statement; {r['failed']} failed; {verdict})")
+    return "\n".join(out) + "\n"
+
+
 def machine():
     cpu = "unknown"
     try:
@@ -599,10 +678,13 @@ def main():
     ap.add_argument("--idle", type=int,
                     help="idle clients held on proxy1 (0: no connection-scale runs)")
     ap.add_argument("--busy", type=int, help="sysbench threads of the busy-clients run")
+    ap.add_argument("--large", type=int,
+                    help="clients sending a large statement at once (0: no large-statement run)")
+    ap.add_argument("--large-mb", type=int, help="size of each large statement in MB")
     ap.add_argument("--no-readme", action="store_true", help="leave bench/README.md alone")
     args = ap.parse_args()
     preset = dict(PRESETS[args.preset])
-    for k in ["secs", "rounds", "idle", "busy"]:
+    for k in ["secs", "rounds", "idle", "busy", "large", "large_mb"]:
         if getattr(args, k) is not None:
             preset[k] = getattr(args, k)
     if args.threads:
@@ -619,6 +701,9 @@ def main():
         b.up()
         runs = b.all_runs()
         scale = b.scale()
+        # Last: its clients' sessions use a pool of their own (the mariadb client's session
+        # settings differ from sysbench's), which the scale run would count.
+        large = b.large()
     finally:
         b.down()
     rows = summarize(runs)
@@ -628,14 +713,14 @@ def main():
             f"{args.table_size} rows)")
     body = (f"{head}\n\n{table(rows)}\n\nTargets (single shard, 8 threads, against the relay "
             f"in the same session):\n\n{targets_check(rows) or '- not measured in this preset'}\n"
-            f"{scale_text(scale)}")
+            f"{large_text(large)}{scale_text(scale)}")
     results = ROOT / "bench" / "results"
     results.mkdir(exist_ok=True)
     base = results / f"{stamp}-{args.preset}"
     base.with_suffix(".md").write_text(f"# Benchmark {stamp} ({args.preset})\n\n{body}")
     base.with_suffix(".json").write_text(json.dumps(
         dict(machine=machine(), preset=args.preset, settings=preset, runs=runs, summary=rows,
-             scale=scale),
+             large=large, scale=scale),
         indent=1))
     print(body)
     if not args.no_readme:

@@ -238,6 +238,7 @@ fn serve(config: PathBuf, listen: Option<String>, metrics_listen: Option<String>
     };
     #[cfg(unix)]
     raise_open_files_limit(&rules);
+    return_large_buffers();
     // `worker_threads = 0` keeps tokio's default: one thread per core.
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     // Named for `top -H` and the like (a thread name holds at most 15 bytes).
@@ -296,6 +297,27 @@ fn serve(config: PathBuf, listen: Option<String>, metrics_listen: Option<String>
 /// `max_connections` needs. Warns when even the hard limit is below that need, since clients
 /// past it are then refused. (Two libc calls; a crate such as `rlimit` would wrap the same.)
 #[cfg(unix)]
+/// Large buffers (a statement or a row of many megabytes) go back to the system when freed.
+/// glibc's malloc otherwise raises its mmap threshold after the first such buffer and keeps
+/// later ones in its heaps: a burst of large statements left the proxy holding hundreds of
+/// megabytes for good. Rows and statements of the hot path are far below the threshold.
+///
+/// mysql_async keeps up to 128 packet buffers for reuse, each cut back to 4 MB when returned:
+/// up to 512 MB held after large statements. Its documented variable caps them at 64 KB here
+/// (unless the environment sets it), which a hot-path packet never exceeds.
+fn return_large_buffers() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets a tunable of the allocator; called before any thread starts.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
+    if std::env::var_os("MYSQL_ASYNC_BUFFER_SIZE_CAP").is_none() {
+        // SAFETY: no other thread runs yet (the runtime is built after this), so nothing
+        // reads the environment concurrently.
+        unsafe { std::env::set_var("MYSQL_ASYNC_BUFFER_SIZE_CAP", "65536") };
+    }
+}
+
 fn raise_open_files_limit(rules: &Rules) {
     let p = &rules.proxy;
     let servers: usize = rules.shards.iter().map(|s| 1 + s.replicas.len()).sum();

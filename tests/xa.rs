@@ -235,6 +235,15 @@ async fn recovery_finishes_prepared_branches_from_the_decisions() {
     let undecided = format!("sg1:test:{old_ms}:2:s0");
     let young = format!("sg1:test:{}:3:s0", old_ms + 3_600_000);
     let foreign = "other-tool-xid-1";
+    // The coordinator (s0) recorded a commit for the first one only. Recorded before the
+    // branch is prepared: the other proxies' recovery would otherwise find an old branch with
+    // no decision first, and record its rollback.
+    let mut d0 = direct(0).await;
+    d0.query_drop(format!(
+        "INSERT INTO shardgate.xa_decisions (gtrid, decision) VALUES ('{committed}', 'commit')"
+    ))
+    .await
+    .unwrap();
     prepared_branch(
         1,
         &committed,
@@ -259,13 +268,6 @@ async fn recovery_finishes_prepared_branches_from_the_decisions() {
         &format!("UPDATE `{db}`.accounts SET bal = 4 WHERE id = 3"),
     )
     .await;
-    // The coordinator (s0) recorded a commit for the first one only.
-    let mut d0 = direct(0).await;
-    d0.query_drop(format!(
-        "INSERT INTO shardgate.xa_decisions (gtrid, decision) VALUES ('{committed}', 'commit')"
-    ))
-    .await
-    .unwrap();
 
     xa::recover(
         &backends,

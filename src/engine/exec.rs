@@ -8,7 +8,7 @@ use crate::backend::Server;
 use crate::config::{Causal, ReadFrom, ShardId};
 use crate::error::{ProxyError, Result};
 use crate::execute::replicas::ReadNeed;
-use crate::execute::{self, Job, MergeBudget, Outcome};
+use crate::execute::{self, Job, MergeBudget, Outcome, Text};
 use crate::plan::{Merge, Plan, Target};
 use crate::sql::command::TxChars;
 use crate::txn::Txn;
@@ -133,11 +133,11 @@ pub(super) async fn run_with_prelude(
     let name = sh.backends.shard_name(shard).to_string();
     let timeout = sh.backends.timeout();
     let pre_job = Job {
-        sql: Arc::from(pre),
+        sql: pre.into(),
         params: None,
     };
     let job = Job {
-        sql: Arc::from(sql),
+        sql: Text::within(st.text.as_ref(), sql),
         params: params.map(<[Value]>::to_vec),
     };
     let r = match execute::run(&mut conn, &pre_job, timeout, &name).await {
@@ -190,7 +190,7 @@ pub(super) async fn start_stream(
     let bound = lock_bound(sh, st, use_txn);
     let started = execute::start_stream(
         conn,
-        job(t, sql, params, bound),
+        job(st.text.as_ref(), t, sql, params, bound),
         sh.backends.timeout(),
         t.shard,
         sh.backends.server_name(server),
@@ -206,7 +206,7 @@ pub(super) async fn start_stream(
             let conn = acquire(sh, st, t.shard, use_txn).await?;
             execute::start_stream(
                 conn,
-                job(t, sql, params, bound),
+                job(st.text.as_ref(), t, sql, params, bound),
                 sh.backends.timeout(),
                 t.shard,
                 sh.backends.shard_name(t.shard).to_string(),
@@ -387,9 +387,10 @@ async fn start_merged_stream(
 ) -> Result<Outcome> {
     let conns = acquire_all(sh, st, plan, use_txn).await?;
     let bound = lock_bound(sh, st, use_txn);
+    let shared = st.text.clone();
     let started = futures_util::future::join_all(plan.targets.iter().zip(conns).map(|(t, c)| {
         let name = sh.backends.shard_name(t.shard).to_string();
-        let job = job(t, sql, params, bound);
+        let job = job(shared.as_ref(), t, sql, params, bound);
         execute::start_stream(c, job, sh.backends.timeout(), t.shard, name, false)
     }))
     .await;
@@ -495,18 +496,26 @@ pub(super) fn give_back(
     }
 }
 
-pub(super) fn job(t: &Target, sql: &str, params: Option<&[Value]>, bound: Option<u64>) -> Arc<Job> {
+/// What `t` runs: its rewritten text, or the client's (`sql`, shared from `shared`, the
+/// session's whole statement text, when it lies within it) and parameters.
+pub(super) fn job(
+    shared: Option<&Arc<str>>,
+    t: &Target,
+    sql: &str,
+    params: Option<&[Value]>,
+    bound: Option<u64>,
+) -> Arc<Job> {
     let (text, params) = match &t.sql {
         Some(rewritten) => (rewritten.as_str(), None),
         None => (sql, params.map(<[Value]>::to_vec)),
     };
-    let sql: Arc<str> = match bound {
+    let sql = match bound {
         // The client's own `SET STATEMENT ... FOR` cannot take a second prefix: it keeps its
         // choice.
-        Some(secs) if !starts_with_set_statement(text) => Arc::from(format!(
+        Some(secs) if !starts_with_set_statement(text) => Text::from(format!(
             "SET STATEMENT innodb_lock_wait_timeout={secs} FOR {text}"
         )),
-        _ => Arc::from(text),
+        _ => Text::within(shared, text),
     };
     Arc::new(Job { sql, params })
 }
@@ -535,6 +544,7 @@ pub(super) async fn run_targets(
     sql: &str,
     params: Option<&[Value]>,
 ) -> Result<Vec<Outcome>> {
+    let shared = st.text.as_ref();
     let conns = futures_util::future::join_all(
         plan.targets
             .iter()
@@ -548,7 +558,7 @@ pub(super) async fn run_targets(
         servers.push(server);
         work.push((
             c,
-            job(t, sql, params, None),
+            job(shared, t, sql, params, None),
             sh.backends.server_name(server),
         ));
     }
@@ -569,7 +579,7 @@ pub(super) async fn run_targets(
             .await?;
         let name = sh.backends.shard_name(t.shard).to_string();
         let again = execute::run_all(
-            vec![(c, job(t, sql, params, None), name)],
+            vec![(c, job(shared, t, sql, params, None), name)],
             sh.backends.timeout(),
             budget.clone(),
         )
@@ -649,6 +659,7 @@ async fn run_wave_txn(
     }
     let conns = acquire_all(sh, st, plan, true).await?;
     let bound = lock_bound(sh, st, true);
+    let shared = st.text.clone();
     let work = plan
         .targets
         .iter()
@@ -656,7 +667,7 @@ async fn run_wave_txn(
         .map(|(t, conn)| {
             (
                 conn,
-                job(t, sql, params, bound),
+                job(shared.as_ref(), t, sql, params, bound),
                 sh.backends.shard_name(t.shard).to_string(),
             )
         })

@@ -243,6 +243,9 @@ pub struct SessionState {
     pub wrote_at: HashMap<ShardId, Instant>,
     /// Shards the running statement may write on, stamped into `wrote_at` when it ends.
     pub touched: Vec<ShardId>,
+    /// The running command's statement text, shared with the backend statements it starts so
+    /// that a large statement is not copied again (set by the frontend for the command only).
+    pub text: Option<Arc<str>>,
 }
 
 impl SessionState {
@@ -277,6 +280,7 @@ impl SessionState {
             stat_table: None,
             wrote_at: HashMap::new(),
             touched: Vec::new(),
+            text: None,
         }
     }
 

@@ -362,7 +362,7 @@ async fn run_and_read_back(
         shard: &name,
     };
     let job = execute::Job {
-        sql: std::sync::Arc::from(sql),
+        sql: sql.into(),
         params: None,
     };
     // The SET's own warnings: its OK packet counts them (SHOW WARNINGS alone could also list

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use budget::MergeBudget;
-pub use stream::{Conns, RowStream, Started, StreamEnd, start_stream};
+pub use stream::{Batch, Batcher, Conns, RowStream, Started, StreamEnd, start_stream};
 
 /// An OK answer.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -55,8 +55,59 @@ pub enum Outcome {
 
 /// What to run: the SQL text and, for the binary protocol, the bound parameters.
 pub struct Job {
-    pub sql: Arc<str>,
+    pub sql: Text,
     pub params: Option<Vec<Value>>,
+}
+
+/// Statement text for a backend: a part of a shared text, so that the client's statement (which
+/// may be tens of megabytes) is not copied for each shard it goes to.
+#[derive(Clone, Debug)]
+pub struct Text {
+    all: Arc<str>,
+    start: usize,
+    end: usize,
+}
+
+impl Text {
+    /// `part`, shared from `all` when it lies within it, else copied.
+    pub fn within(all: Option<&Arc<str>>, part: &str) -> Text {
+        if let Some(all) = all {
+            let base = all.as_ptr() as usize;
+            let at = part.as_ptr() as usize;
+            if at >= base && at + part.len() <= base + all.len() {
+                return Text {
+                    all: all.clone(),
+                    start: at - base,
+                    end: at - base + part.len(),
+                };
+            }
+        }
+        Text::from(part)
+    }
+}
+
+impl From<&str> for Text {
+    fn from(s: &str) -> Text {
+        Text {
+            all: Arc::from(s),
+            start: 0,
+            end: s.len(),
+        }
+    }
+}
+
+impl From<String> for Text {
+    fn from(s: String) -> Text {
+        Text::from(s.as_str())
+    }
+}
+
+impl std::ops::Deref for Text {
+    type Target = str;
+    fn deref(&self) -> &str {
+        // Both ends were taken from a `&str` inside `all`, so they are character boundaries.
+        self.all.get(self.start..self.end).unwrap_or_default()
+    }
 }
 
 /// One wait for a backend, bounded: the timeout applies to each wait (the first answer, then
@@ -73,6 +124,12 @@ impl Step<'_> {
         &self,
         f: impl std::future::Future<Output = mysql_async::Result<T>>,
     ) -> Result<T> {
+        // Polled once before the deadline is armed: most rows of a result are already in the
+        // connection's buffer, and a deadline costs a clock read and a timer entry each.
+        let mut f = std::pin::pin!(f);
+        if let Some(r) = ready_now(f.as_mut()).await {
+            return r.map_err(|e| ProxyError::from_backend(self.shard, e));
+        }
         match tokio::time::timeout(self.timeout, f).await {
             Ok(r) => r.map_err(|e| ProxyError::from_backend(self.shard, e)),
             Err(_) => Err(ProxyError::BackendLost {
@@ -81,6 +138,18 @@ impl Step<'_> {
             }),
         }
     }
+}
+
+/// `f`'s output if it is ready now, else `None` (`f` was polled once with the caller's waker
+/// and may be awaited further).
+pub(crate) async fn ready_now<F: std::future::Future>(
+    mut f: std::pin::Pin<&mut F>,
+) -> Option<F::Output> {
+    std::future::poll_fn(|cx| match f.as_mut().poll(cx) {
+        std::task::Poll::Ready(r) => std::task::Poll::Ready(Some(r)),
+        std::task::Poll::Pending => std::task::Poll::Ready(None),
+    })
+    .await
 }
 
 /// A row's values. (mysql_common's `Row::unwrap` panics on a value taken out earlier; the

@@ -27,8 +27,54 @@ pub type StreamEnd = (u16, Vec<Vec<Value>>);
 /// The connections a stream used, one per shard: `None` for one that was lost.
 pub type Conns = Vec<(ShardId, Option<Conn>)>;
 
-/// Rows buffered between the backend and a slow client, per streamed statement.
-const STREAM_BUFFER: usize = 256;
+/// Rows travel from a producer to its reader in batches: what the backend had already sent,
+/// up to this many rows. A channel operation per row cost about as much as relaying the row.
+pub const BATCH: usize = 32;
+
+/// Batches buffered between the backend and a slow client, per streamed statement (so at most
+/// `STREAM_BUFFER * BATCH` rows wait in the proxy).
+const STREAM_BUFFER: usize = 8;
+
+/// What a producer sends its reader: rows (never an empty batch), or the error that ends them.
+pub type Batch = Result<Vec<Vec<Value>>>;
+
+/// Rows gathered into [`Batch`]es: a producer pushes each row and flushes before it waits, so
+/// a row the backend has sent never waits for the next one.
+#[derive(Default)]
+pub struct Batcher {
+    rows: Vec<Vec<Value>>,
+    /// The reader went away: rows are dropped from then on.
+    gone: bool,
+}
+
+impl Batcher {
+    /// Adds a row; a full batch is sent. False once the reader is gone.
+    pub async fn push(&mut self, out: &mpsc::Sender<Batch>, row: Vec<Value>) -> bool {
+        if !self.gone {
+            self.rows.push(row);
+            if self.rows.len() >= BATCH {
+                self.flush(out).await;
+            }
+        }
+        !self.gone
+    }
+
+    /// Sends the rows held, if any. False once the reader is gone.
+    pub async fn flush(&mut self, out: &mpsc::Sender<Batch>) -> bool {
+        if !self.gone && !self.rows.is_empty() {
+            let rows = std::mem::replace(&mut self.rows, Vec::with_capacity(BATCH));
+            self.gone = out.send(Ok(rows)).await.is_err();
+        }
+        !self.gone
+    }
+
+    /// Sends the rows held, then the error that ends them.
+    pub async fn fail(&mut self, out: &mpsc::Sender<Batch>, e: ProxyError) {
+        if self.flush(out).await {
+            let _ = out.send(Err(e)).await;
+        }
+    }
+}
 
 /// How the backend task ended: rows (whose end is a [`StreamEnd`]) or a non-row answer.
 enum End {
@@ -40,7 +86,9 @@ enum End {
 pub struct RowStream {
     pub columns: Arc<Vec<ColumnDef>>,
     /// Rows in order; an `Err` ends the stream.
-    rows: mpsc::Receiver<Result<Vec<Value>>>,
+    rows: mpsc::Receiver<Batch>,
+    /// The rest of the batch being read.
+    batch: std::vec::IntoIter<Vec<Value>>,
     done: Done,
 }
 
@@ -92,13 +140,14 @@ impl RowStream {
     /// ends with every shard's connection.
     pub fn merged(
         columns: Arc<Vec<ColumnDef>>,
-        rows: mpsc::Receiver<Result<Vec<Value>>>,
+        rows: mpsc::Receiver<Batch>,
         task: JoinHandle<(Conns, Result<StreamEnd>)>,
         shards: Vec<ShardId>,
     ) -> RowStream {
         RowStream {
             columns,
             rows,
+            batch: Vec::new().into_iter(),
             done: Done::Merged(shards, task),
         }
     }
@@ -106,6 +155,18 @@ impl RowStream {
     /// The next row (`Err` ends the stream), `None` at the end. An inline producer is polled
     /// meanwhile, so the backend is read as the rows are taken.
     pub async fn next(&mut self) -> Option<Result<Vec<Value>>> {
+        loop {
+            if let Some(row) = self.batch.next() {
+                return Some(Ok(row));
+            }
+            match self.next_batch().await? {
+                Ok(rows) => self.batch = rows.into_iter(),
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
+
+    async fn next_batch(&mut self) -> Option<Batch> {
         let RowStream { rows, done, .. } = self;
         match done {
             Done::Shard(_, producer @ Producer::Inline(_)) => {
@@ -220,6 +281,7 @@ pub async fn start_stream(
         return Started::Rows(RowStream {
             columns,
             rows: row_rx,
+            batch: Vec::new().into_iter(),
             done: Done::Shard(shard, producer),
         });
     }
@@ -240,7 +302,7 @@ async fn stream_rows(
     job: &Job,
     step: &Step<'_>,
     head: oneshot::Sender<Arc<Vec<ColumnDef>>>,
-    rows: mpsc::Sender<Result<Vec<Value>>>,
+    rows: mpsc::Sender<Batch>,
 ) -> Result<End> {
     // The client's bytes, restored from the lossless text form (see `sql::text`).
     let sql = crate::sql::text::encode(&job.sql);
@@ -265,24 +327,33 @@ async fn stream_rows(
     })
 }
 
-/// Sends the columns, then each row. A client that went away (the receiver dropped) stops the
-/// relay, and the rest of the result is drained.
+/// Sends the columns, then the rows in batches. A client that went away (the receiver
+/// dropped) stops the relay, and the rest of the result is drained.
 async fn relay<P: Protocol>(
     result: &mut QueryResult<'_, '_, P>,
     step: &Step<'_>,
     head: oneshot::Sender<Arc<Vec<ColumnDef>>>,
-    rows: &mpsc::Sender<Result<Vec<Value>>>,
+    rows: &mpsc::Sender<Batch>,
 ) -> Result<End> {
     let end = match result.columns() {
         Some(cols) if !cols.is_empty() => {
             let _ = head.send(Arc::new(cols.iter().map(ColumnDef::from_backend).collect()));
-            let mut receiving = true;
+            let mut batch = Batcher::default();
             loop {
-                match step.within(result.next()).await {
-                    Ok(Some(row)) => {
-                        if receiving && rows.send(Ok(row_values(row))).await.is_err() {
-                            receiving = false;
+                let next = {
+                    let mut next = std::pin::pin!(result.next());
+                    match super::ready_now(next.as_mut()).await {
+                        Some(r) => r.map_err(|e| ProxyError::from_backend(step.shard, e)),
+                        None => {
+                            // Nothing more has arrived: the client gets what has.
+                            batch.flush(rows).await;
+                            step.within(next).await
                         }
+                    }
+                };
+                match next {
+                    Ok(Some(row)) => {
+                        batch.push(rows, row_values(row)).await;
                     }
                     Ok(None) => break,
                     Err(e) => {
@@ -292,11 +363,12 @@ async fn relay<P: Protocol>(
                             state: e.sqlstate().to_string(),
                             message: e.to_string(),
                         };
-                        let _ = rows.send(Err(same)).await;
+                        batch.fail(rows, same).await;
                         return Err(e);
                     }
                 }
             }
+            batch.flush(rows).await;
             End::Rows((result.warnings(), Vec::new()))
         }
         _ => End::Ok(ok_info(result)),

@@ -9,6 +9,14 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 
 const MAX_PAYLOAD: usize = 0xff_ff_ff;
 
+/// Each connection's read buffer, and its write buffer's size at rest. Small, since a
+/// connection keeps them while idle (10,000 idle clients); a packet longer than the read buffer
+/// is read straight into its own allocation, and the write buffer grows with a response.
+const BUFFER: usize = 4 * 1024;
+
+/// A write buffer grown past this by a large response goes back to [`BUFFER`] once flushed.
+const BUFFER_KEPT: usize = 256 * 1024;
+
 /// Largest client payload the proxy accepts (a statement or a long-data chunk).
 pub const MAX_CLIENT_PACKET: usize = 64 * 1024 * 1024;
 
@@ -23,8 +31,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> PacketIo<S> {
     /// Wraps a connected stream.
     pub fn new(stream: S) -> Self {
         PacketIo {
-            stream: BufReader::with_capacity(16 * 1024, stream),
-            out: Vec::with_capacity(16 * 1024),
+            stream: BufReader::with_capacity(BUFFER, stream),
+            out: Vec::with_capacity(BUFFER),
             seq: 0,
         }
     }
@@ -87,14 +95,36 @@ impl<S: AsyncRead + AsyncWrite + Unpin> PacketIo<S> {
         build(&mut self.out);
         let len = self.out.len() - start - 4;
         if len >= MAX_PAYLOAD {
-            let payload = self.out.split_off(start + 4);
-            self.out.truncate(start);
-            self.write_packet(&payload);
+            self.split_in_place(start, len);
             return;
         }
         let l = (len as u32).to_le_bytes();
         self.out[start..start + 4].copy_from_slice(&[l[0], l[1], l[2], self.seq]);
         self.seq = self.seq.wrapping_add(1);
+    }
+
+    /// Frames a payload of `len >= MAX_PAYLOAD` bytes built at `start + 4` as packets of at most
+    /// 16 MiB - 1, in place: the chunks move towards the end to make room for their headers
+    /// (a large row is copied once more within the buffer, not into a second buffer).
+    fn split_in_place(&mut self, start: usize, len: usize) {
+        // Full chunks, then the last (possibly empty) one: a header each.
+        let chunks = len / MAX_PAYLOAD + 1;
+        self.out.resize(self.out.len() + 4 * (chunks - 1), 0);
+        // From the last chunk back, so that no chunk is overwritten before it moves.
+        for i in (0..chunks).rev() {
+            let from = start + 4 + i * MAX_PAYLOAD;
+            let size = if i + 1 == chunks {
+                len - i * MAX_PAYLOAD
+            } else {
+                MAX_PAYLOAD
+            };
+            let to = start + (i + 1) * 4 + i * MAX_PAYLOAD;
+            self.out.copy_within(from..from + size, to);
+            let l = (size as u32).to_le_bytes();
+            let seq = self.seq.wrapping_add(i as u8);
+            self.out[to - 4..to].copy_from_slice(&[l[0], l[1], l[2], seq]);
+        }
+        self.seq = self.seq.wrapping_add(chunks as u8);
     }
 
     /// Bytes queued and not yet flushed.
@@ -107,8 +137,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> PacketIo<S> {
         if !self.out.is_empty() {
             self.stream.get_mut().write_all(&self.out).await?;
             self.out.clear();
-            if self.out.capacity() > 1024 * 1024 {
-                self.out.shrink_to(16 * 1024);
+            if self.out.capacity() > BUFFER_KEPT {
+                self.out.shrink_to(BUFFER);
             }
         }
         self.stream.get_mut().flush().await
@@ -128,6 +158,13 @@ mod tests {
         w.write_packet(b"hello");
         w.write_with(|buf| buf.extend_from_slice(b"built"));
         w.write_packet(&big);
+        // Built in place and split there: exactly 16 MiB - 1 (an empty packet follows), and
+        // two full chunks and a rest.
+        let exact: Vec<u8> = (0..MAX_PAYLOAD).map(|i| (i % 251) as u8).collect();
+        let long: Vec<u8> = (0..2 * MAX_PAYLOAD + 5).map(|i| (i % 253) as u8).collect();
+        w.write_with(|buf| buf.extend_from_slice(&exact));
+        w.write_packet(b"between");
+        w.write_with(|buf| buf.extend_from_slice(&long));
         let writer = tokio::spawn(async move {
             w.flush().await.unwrap();
             w
@@ -135,6 +172,11 @@ mod tests {
         assert_eq!(r.read_packet().await.unwrap().unwrap(), b"hello");
         assert_eq!(r.read_packet().await.unwrap().unwrap(), b"built");
         assert_eq!(r.read_packet().await.unwrap().unwrap(), big);
+        assert_eq!(r.read_packet().await.unwrap().unwrap(), exact);
+        assert_eq!(r.read_packet().await.unwrap().unwrap(), b"between");
+        assert_eq!(r.read_packet().await.unwrap().unwrap(), long);
+        // Sequence ids ran on through every split: 1 + 1 + 2 + 2 + 1 + 3 packets.
+        assert_eq!(r.seq, 10);
         drop(writer.await.unwrap());
         assert!(r.read_packet().await.unwrap().is_none());
     }

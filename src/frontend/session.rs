@@ -123,9 +123,13 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
             // left of the command is abandoned and the session ends (its transaction is
             // rolled back below).
             _ = killed.changed() => false,
-            alive = inflight::scope(registration.in_flight(), command(&mut c, &sh, &packet)) => alive,
+            // Boxed: a command's future holds every engine step's state (about 30 KB), which
+            // an idle session would otherwise carry inline.
+            alive = inflight::scope(registration.in_flight(), Box::pin(command(&mut c, &sh, packet))) => alive,
         };
         registration.idle(&c.st);
+        // An interrupted COM_QUERY leaves its text behind.
+        c.st.text = None;
         if !alive {
             break;
         }
@@ -383,11 +387,43 @@ async fn run_piece(sh: &Shared, st: &mut SessionState, sql: &str) -> Result<Outc
 /// Bytes of streamed rows buffered before they are sent.
 const STREAM_FLUSH: usize = 64 * 1024;
 
+/// Runs a COM_QUERY text: each of its statements (several with CLIENT_MULTI_STATEMENTS) until
+/// one fails. `false` ends the connection.
+async fn query<S: AsyncRead + AsyncWrite + Unpin>(
+    c: &mut Conn<S>,
+    sh: &Shared,
+    text: &str,
+) -> bool {
+    let stmts = split::statements(text, c.multi_statements);
+    if stmts.is_empty() {
+        c.write_err(&ProxyError::EmptyQuery);
+        return true;
+    }
+    let n = stmts.len();
+    for (i, sql) in stmts.into_iter().enumerate() {
+        match run_piece(sh, &mut c.st, sql).await {
+            Ok(o) => match c.write_outcome(o, false, i + 1 < n).await {
+                Written::Done => {}
+                Written::Failed => break,
+                Written::Gone => return false,
+            },
+            Err(e) => {
+                c.write_err(&e);
+                break;
+            }
+        }
+        if c.io.pending() > 1 << 20 && c.io.flush().await.is_err() {
+            return false;
+        }
+    }
+    true
+}
+
 /// Handles one command; `false` ends the connection.
 async fn command<S: AsyncRead + AsyncWrite + Unpin>(
     c: &mut Conn<S>,
     sh: &Shared,
-    packet: &[u8],
+    packet: Vec<u8>,
 ) -> bool {
     let Some((&cmd, body)) = packet.split_first() else {
         return false;
@@ -404,30 +440,14 @@ async fn command<S: AsyncRead + AsyncWrite + Unpin>(
             }
         }
         0x03 => {
-            // Bytes in the client's character set, held losslessly (see `sql::text`).
-            let text = crate::sql::text::decode(body);
-            let stmts = split::statements(&text, c.multi_statements);
-            if stmts.is_empty() {
-                c.write_err(&ProxyError::EmptyQuery);
-                return true;
-            }
-            let n = stmts.len();
-            for (i, sql) in stmts.into_iter().enumerate() {
-                match run_piece(sh, &mut c.st, sql).await {
-                    Ok(o) => match c.write_outcome(o, false, i + 1 < n).await {
-                        Written::Done => {}
-                        Written::Failed => break,
-                        Written::Gone => return false,
-                    },
-                    Err(e) => {
-                        c.write_err(&e);
-                        break;
-                    }
-                }
-                if c.io.pending() > 1 << 20 && c.io.flush().await.is_err() {
-                    return false;
-                }
-            }
+            // Bytes in the client's character set, held losslessly (see `sql::text`), once:
+            // the packet is freed and the backend statements share this text.
+            let text: Arc<str> = Arc::from(&*crate::sql::text::decode(body));
+            drop(packet);
+            c.st.text = Some(text.clone());
+            let alive = query(c, sh, &text).await;
+            c.st.text = None;
+            return alive;
         }
         0x04 => {
             let mut r = Reader::new(body);

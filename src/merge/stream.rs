@@ -7,7 +7,7 @@
 use super::compare::KeyCol;
 use super::{Keys, order, sort_keys};
 use crate::error::{ProxyError, Result};
-use crate::execute::{Conns, RowStream, StreamEnd};
+use crate::execute::{Batch, Batcher, Conns, RowStream, StreamEnd};
 use crate::frontend::packets::ColumnDef;
 use crate::plan::RowMerge;
 use mysql_async::Value;
@@ -16,7 +16,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 /// Rows buffered between the merge and a slow client.
-const MERGE_BUFFER: usize = 256;
+const MERGE_BUFFER: usize = 8;
 
 /// Whether `m` can be merged as the rows arrive: no aggregates, groups, DISTINCT or
 /// expressions over merged values, only an order, a LIMIT and hidden columns.
@@ -73,7 +73,9 @@ impl StreamMerge {
         let (tx, rx) = mpsc::channel(MERGE_BUFFER);
         let task = tokio::spawn(async move {
             let mut inputs = inputs;
-            self.relay(&mut inputs, &tx).await;
+            let mut batch = Batcher::default();
+            self.relay(&mut inputs, &tx, &mut batch).await;
+            batch.flush(&tx).await;
             drop(tx);
             end(inputs).await
         });
@@ -82,13 +84,18 @@ impl StreamMerge {
 
     /// Sends the merged rows to `out` until the inputs end, the LIMIT is reached, an input
     /// fails (its error is sent on) or the client goes away.
-    async fn relay(&self, inputs: &mut [RowStream], out: &mpsc::Sender<Result<Vec<Value>>>) {
+    async fn relay(
+        &self,
+        inputs: &mut [RowStream],
+        out: &mpsc::Sender<Batch>,
+        batch: &mut Batcher,
+    ) {
         let mut heads = Vec::with_capacity(inputs.len());
         for input in inputs.iter_mut() {
             match next(input).await {
                 Ok(head) => heads.push(head),
                 Err(e) => {
-                    let _ = out.send(Err(e)).await;
+                    batch.fail(out, e).await;
                     return;
                 }
             }
@@ -102,10 +109,21 @@ impl StreamMerge {
             let Some(mut row) = heads[b].take() else {
                 return;
             };
-            match next(&mut inputs[b]).await {
+            let head = {
+                let mut head = std::pin::pin!(next(&mut inputs[b]));
+                match crate::execute::ready_now(head.as_mut()).await {
+                    Some(head) => head,
+                    None => {
+                        // That input has nothing more yet: the client gets what is merged.
+                        batch.flush(out).await;
+                        head.await
+                    }
+                }
+            };
+            match head {
                 Ok(head) => heads[b] = head,
                 Err(e) => {
-                    let _ = out.send(Err(e)).await;
+                    batch.fail(out, e).await;
                     return;
                 }
             }
@@ -114,7 +132,7 @@ impl StreamMerge {
                 continue;
             }
             row.truncate(self.visible);
-            if out.send(Ok(row)).await.is_err() {
+            if !batch.push(out, row).await {
                 return; // the client went away
             }
             left = left.map(|l| l - 1);

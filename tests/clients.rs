@@ -419,6 +419,23 @@ async fn long_data_parameter_round_trips() {
         .await
         .unwrap();
     assert!(back == Some(big), "the blob came back changed");
+    // The text protocol: a 17 MiB statement (COM_QUERY split into packets by the client), and
+    // the row it wrote read back as text (split into packets by the proxy).
+    let text: String = (0..17 * 1024 * 1024)
+        .map(|i| (b'a' + (i % 26) as u8) as char)
+        .collect();
+    c.query_drop(format!("INSERT INTO blobs (id, data) VALUES (6, '{text}')"))
+        .await
+        .unwrap();
+    assert_eq!(ids_on(0, db, "SELECT id FROM blobs").await, vec![6]);
+    let back: Option<String> = c
+        .query_first("SELECT data FROM blobs WHERE id = 6")
+        .await
+        .unwrap();
+    assert!(
+        back.as_deref() == Some(text.as_str()),
+        "the text came back changed"
+    );
     // The same statement with a small value goes in one execute packet.
     c.exec_drop(
         "INSERT INTO blobs (id, data) VALUES (?, ?)",

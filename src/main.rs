@@ -292,11 +292,6 @@ fn serve(config: PathBuf, listen: Option<String>, metrics_listen: Option<String>
     })
 }
 
-/// Raises the soft limit of open files to the hard limit: every client and backend connection
-/// is a file descriptor, and the usual soft limit (1024) is below what the default
-/// `max_connections` needs. Warns when even the hard limit is below that need, since clients
-/// past it are then refused. (Two libc calls; a crate such as `rlimit` would wrap the same.)
-#[cfg(unix)]
 /// Large buffers (a statement or a row of many megabytes) go back to the system when freed.
 /// glibc's malloc otherwise raises its mmap threshold after the first such buffer and keeps
 /// later ones in its heaps: a burst of large statements left the proxy holding hundreds of
@@ -318,6 +313,11 @@ fn return_large_buffers() {
     }
 }
 
+/// Raises the soft limit of open files to the hard limit: every client and backend connection
+/// is a file descriptor, and the usual soft limit (1024) is below what the default
+/// `max_connections` needs. Warns when even the hard limit is below that need, since clients
+/// past it are then refused. (Two libc calls; a crate such as `rlimit` would wrap the same.)
+#[cfg(unix)]
 fn raise_open_files_limit(rules: &Rules) {
     let p = &rules.proxy;
     let servers: usize = rules.shards.iter().map(|s| 1 + s.replicas.len()).sum();

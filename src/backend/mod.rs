@@ -1,6 +1,9 @@
-//! Backend connections: one mysql_async pool per (server, database, client flags), created on
-//! first use. This is the narrow interface the rest of the proxy uses to reach a shard, so the
-//! data path can later move to a backend client of our own without touching routing.
+//! Backend connections, in pools per (server, database, client flags, session setup), created
+//! on first use. This is the narrow interface the rest of the proxy uses to reach a shard.
+//! Two kinds, while the data path moves to a client of our own: statements outside a
+//! transaction run on [`wire`] connections ([`Backends::wire_on`]), whose rows can be relayed
+//! as the server sent them; transactions, XA and administration still use mysql_async's
+//! ([`Backends::conn_on`]).
 
 pub mod check;
 pub mod columns;
@@ -49,6 +52,9 @@ struct ShardServers {
     /// of them is what runs on that server now ([`Backends::loads`]).
     primary_pools: Vec<Arc<Metrics>>,
     replica_pools: Vec<Vec<Arc<Metrics>>>,
+    /// The same for the pools of our own connections ([`wire`]).
+    primary_wire: Vec<Arc<wire::pool::Gauges>>,
+    replica_wire: Vec<Vec<Arc<wire::pool::Gauges>>>,
 }
 
 impl ShardServers {
@@ -61,6 +67,8 @@ impl ShardServers {
             replicas: replicas.iter().map(|u| opts(u)).collect(),
             primary_pools: Vec::new(),
             replica_pools: vec![Vec::new(); replicas.len()],
+            primary_wire: Vec::new(),
+            replica_wire: vec![Vec::new(); replicas.len()],
         }
     }
 }
@@ -86,13 +94,12 @@ pub struct ServerView {
     pub idle: usize,
 }
 
-fn idle(pools: &[Arc<Metrics>]) -> usize {
+fn idle(pools: &[Arc<Metrics>], wire: &[Arc<wire::pool::Gauges>]) -> usize {
+    use std::sync::atomic::Ordering::Relaxed;
     pools
         .iter()
-        .map(|m| {
-            m.connections_in_pool
-                .load(std::sync::atomic::Ordering::Relaxed)
-        })
+        .map(|m| m.connections_in_pool.load(Relaxed))
+        .chain(wire.iter().map(|g| g.idle.load(Relaxed)))
         .sum()
 }
 
@@ -103,11 +110,15 @@ fn address(opts: &Result<Opts, String>) -> String {
     }
 }
 
-fn outstanding(pools: &[Arc<Metrics>]) -> usize {
+fn outstanding(pools: &[Arc<Metrics>], wire: &[Arc<wire::pool::Gauges>]) -> usize {
     use std::sync::atomic::Ordering::Relaxed;
     pools
         .iter()
         .map(|m| m.connections_in_use.load(Relaxed) + m.active_wait_requests.load(Relaxed))
+        .chain(
+            wire.iter()
+                .map(|g| g.in_use.load(Relaxed) + g.waiting.load(Relaxed)),
+        )
         .sum()
 }
 
@@ -116,6 +127,7 @@ fn outstanding(pools: &[Arc<Metrics>]) -> usize {
 struct State {
     servers: Vec<ShardServers>,
     pools: HashMap<PoolKey, Pool>,
+    wire_pools: HashMap<PoolKey, Arc<wire::pool::WirePool>>,
     /// Shards whose primary takes no new connection: a promotion is under way.
     fenced: std::collections::HashSet<ShardId>,
 }
@@ -162,6 +174,7 @@ impl Backends {
             state: Mutex::new(State {
                 servers,
                 pools: HashMap::new(),
+                wire_pools: HashMap::new(),
                 fenced: Default::default(),
             }),
             timeout: rules.proxy.backend_timeout,
@@ -220,8 +233,13 @@ impl Backends {
             .ok()
             .and_then(|st| {
                 st.servers.get(shard).map(|s| Loads {
-                    primary: outstanding(&s.primary_pools),
-                    replicas: s.replica_pools.iter().map(|p| outstanding(p)).collect(),
+                    primary: outstanding(&s.primary_pools, &s.primary_wire),
+                    replicas: s
+                        .replica_pools
+                        .iter()
+                        .zip(&s.replica_wire)
+                        .map(|(p, w)| outstanding(p, w))
+                        .collect(),
                 })
             })
             .unwrap_or_default()
@@ -238,19 +256,20 @@ impl Backends {
         let mut out = vec![ServerView {
             server: Server::primary(shard),
             address: address(&s.primary),
-            in_use: outstanding(&s.primary_pools),
-            idle: idle(&s.primary_pools),
+            in_use: outstanding(&s.primary_pools, &s.primary_wire),
+            idle: idle(&s.primary_pools, &s.primary_wire),
         }];
         for (r, opts) in s.replicas.iter().enumerate() {
             let pools = s.replica_pools.get(r).map_or(&[][..], |p| &p[..]);
+            let wire = s.replica_wire.get(r).map_or(&[][..], |p| &p[..]);
             out.push(ServerView {
                 server: Server {
                     shard,
                     replica: Some(r),
                 },
                 address: address(opts),
-                in_use: outstanding(pools),
-                idle: idle(pools),
+                in_use: outstanding(pools, wire),
+                idle: idle(pools, wire),
             });
         }
         out
@@ -280,6 +299,13 @@ impl Backends {
             *s = ShardServers::new(primary, replicas);
         }
         st.pools.retain(|k, _| k.0.shard != shard);
+        st.wire_pools.retain(|k, p| {
+            let keep = k.0.shard != shard;
+            if !keep {
+                p.close();
+            }
+            keep
+        });
     }
 
     /// Fences `shard`'s primary (`on`) or lifts the fence: while fenced, no session gets a
@@ -294,31 +320,24 @@ impl Backends {
         }
     }
 
-    fn pool(
-        &self,
-        server: Server,
-        db: Option<&str>,
-        found_rows: bool,
-        setup: &Setup,
-    ) -> Result<Pool> {
-        let key = (server, db.map(str::to_string), found_rows, setup.clone());
-        let mut st = self
+    /// The state, locked to open a pool to `server` (refused while its primary is fenced).
+    fn lock_for(&self, server: Server) -> Result<std::sync::MutexGuard<'_, State>> {
+        let st = self
             .state
             .lock()
             .map_err(|_| ProxyError::Transaction("backend pool lock poisoned".into()))?;
         if server.replica.is_none() && st.fenced.contains(&server.shard) {
-            return Err(ProxyError::Sql {
-                code: 1290,
-                state: "HY000",
-                message: format!(
-                    "shard {} is switching to a new primary (PROMOTE REPLICA): retry the statement",
-                    self.shard_name(server.shard)
-                ),
-            });
+            return Err(self.fenced(server.shard));
         }
-        if let Some(p) = st.pools.get(&key) {
-            return Ok(p.clone());
-        }
+        Ok(st)
+    }
+
+    /// `server`'s shard and its connection options (from its URL).
+    fn server_opts<'s>(
+        &self,
+        st: &'s mut State,
+        server: Server,
+    ) -> Result<(&'s mut ShardServers, Opts)> {
         let lost = |detail: &str| ProxyError::BackendLost {
             shard: self.server_name(server),
             detail: detail.to_string(),
@@ -335,6 +354,34 @@ impl Backends {
                 .ok_or_else(|| lost("no such replica"))?,
         };
         let opts = opts.clone().map_err(|e| lost(&e))?;
+        Ok((servers, opts))
+    }
+
+    /// The answer while `shard`'s primary is fenced.
+    fn fenced(&self, shard: ShardId) -> ProxyError {
+        ProxyError::Sql {
+            code: 1290,
+            state: "HY000",
+            message: format!(
+                "shard {} is switching to a new primary (PROMOTE REPLICA): retry the statement",
+                self.shard_name(shard)
+            ),
+        }
+    }
+
+    fn pool(
+        &self,
+        server: Server,
+        db: Option<&str>,
+        found_rows: bool,
+        setup: &Setup,
+    ) -> Result<Pool> {
+        let key = (server, db.map(str::to_string), found_rows, setup.clone());
+        let mut st = self.lock_for(server)?;
+        if let Some(p) = st.pools.get(&key) {
+            return Ok(p.clone());
+        }
+        let (servers, opts) = self.server_opts(&mut st, server)?;
         let constraints = PoolConstraints::new(0, self.pool_max).unwrap_or_default();
         let pool_opts = PoolOpts::new()
             .with_constraints(constraints)
@@ -364,6 +411,69 @@ impl Backends {
         }
         st.pools.insert(key, pool.clone());
         Ok(pool)
+    }
+
+    /// The pool of our own connections ([`wire`]) for `server`, database `db`, the handshake's
+    /// CLIENT_FOUND_ROWS and the session's `setup`: the same key, checks and bound as
+    /// [`Backends::conn_on`]'s pools.
+    fn wire_pool(
+        &self,
+        server: Server,
+        db: Option<&str>,
+        found_rows: bool,
+        setup: &Setup,
+    ) -> Result<Arc<wire::pool::WirePool>> {
+        let key = (server, db.map(str::to_string), found_rows, setup.clone());
+        let mut st = self.lock_for(server)?;
+        if let Some(p) = st.wire_pools.get(&key) {
+            return Ok(p.clone());
+        }
+        let (servers, opts) = self.server_opts(&mut st, server)?;
+        let connect = wire::ConnectOpts {
+            db: db.map(str::to_string),
+            found_rows,
+            ..wire::ConnectOpts::from_opts(&opts)
+        };
+        let setup_text = setup_statements(setup).pop();
+        let pool = wire::pool::WirePool::new(
+            &self.server_name(server),
+            connect,
+            setup_text,
+            self.pool_max,
+        );
+        let gauges = match server.replica {
+            None => Some(&mut servers.primary_wire),
+            Some(r) => servers.replica_wire.get_mut(r),
+        };
+        if let Some(g) = gauges {
+            g.push(pool.gauges());
+        }
+        st.wire_pools.insert(key, pool.clone());
+        Ok(pool)
+    }
+
+    /// One of our own connections ([`wire`]) to `server`, using database `db`, where the
+    /// session's `setup` statements ran, within the backend timeout. It goes back to its pool
+    /// when dropped.
+    pub async fn wire_on(
+        &self,
+        server: Server,
+        db: Option<&str>,
+        found_rows: bool,
+        setup: &Setup,
+    ) -> Result<wire::pool::PooledWire> {
+        let pool = self.wire_pool(server, db, found_rows, setup)?;
+        let c = pool.get(self.timeout).await?;
+        // MySQL's versions are 5.x, 8.x, 9.x; MariaDB's 10.x and 11.x.
+        let major: u32 = c
+            .server_version()
+            .split('.')
+            .next()
+            .and_then(|m| m.parse().ok())
+            .unwrap_or(10);
+        self.mysql
+            .store(major < 10, std::sync::atomic::Ordering::Relaxed);
+        Ok(c)
     }
 
     /// A connection to `shard`'s primary using database `db`, within the backend timeout.
@@ -412,7 +522,12 @@ impl Backends {
     /// Closes every pool (at shutdown).
     pub async fn close(&self) {
         let pools: Vec<Pool> = match self.state.lock() {
-            Ok(mut st) => st.pools.drain().map(|(_, v)| v).collect(),
+            Ok(mut st) => {
+                for (_, p) in st.wire_pools.drain() {
+                    p.close();
+                }
+                st.pools.drain().map(|(_, v)| v).collect()
+            }
             Err(_) => return,
         };
         // Concurrently and bounded: a dead backend must not hold up shutdown, nor add its

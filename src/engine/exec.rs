@@ -186,6 +186,9 @@ pub(super) async fn start_stream(
     params: Option<&[Value]>,
     use_txn: bool,
 ) -> Result<Outcome> {
+    if !use_txn {
+        return start_wire_stream(sh, st, plan_replica_ok, t, sql, params).await;
+    }
     let (conn, server) = acquire_read(sh, st, plan_replica_ok, t.shard, use_txn).await?;
     let bound = lock_bound(sh, st, use_txn);
     let started = execute::start_stream(
@@ -223,6 +226,115 @@ pub(super) async fn start_stream(
             result
         }
     }
+}
+
+/// [`start_stream`] outside a transaction: on one of the proxy's own pooled connections
+/// (`backend::wire`), whose rows reach the client as the server sent them.
+async fn start_wire_stream(
+    sh: &Shared,
+    st: &mut SessionState,
+    plan_replica_ok: bool,
+    t: &Target,
+    sql: &str,
+    params: Option<&[Value]>,
+) -> Result<Outcome> {
+    let (conn, server) = wire_read(sh, st, plan_replica_ok, t.shard).await?;
+    let run = |conn, server| {
+        execute::start_wire_stream(
+            conn,
+            job(st.text.as_ref(), t, sql, params, None),
+            sh.backends.timeout(),
+            t.shard,
+            sh.backends.server_name(server),
+            true,
+        )
+    };
+    let started = match run(conn, server).await {
+        // A replica lost before its first answer: once more, on the primary.
+        execute::Started::Done(_, Err(e)) if server.replica.is_some() && e.is_connection_loss() => {
+            sh.health.mark_failed(server, &e.to_string());
+            let primary = Server::primary(t.shard);
+            let conn = sh
+                .backends
+                .wire_on(primary, st.schema.as_deref(), st.found_rows, &st.setup)
+                .await?;
+            run(conn, primary).await
+        }
+        other => other,
+    };
+    match started {
+        execute::Started::Rows(stream) => Ok(Outcome::Stream(stream)),
+        execute::Started::Done(_, result) => result,
+    }
+}
+
+/// [`pooled_read`] on the proxy's own connections.
+async fn wire_read(
+    sh: &Shared,
+    st: &SessionState,
+    replica_ok: bool,
+    shard: ShardId,
+) -> Result<(crate::backend::wire::pool::PooledWire, Server)> {
+    if let Some(server) = replica_for(sh, st, replica_ok, shard, false) {
+        match wire_replica(sh, st, server).await {
+            Ok(c) => return Ok((c, server)),
+            Err(e) => {
+                if e.is_connection_loss() {
+                    sh.health.mark_failed(server, &e.to_string());
+                }
+                tracing::debug!(
+                    "read on {} goes to the primary: {e}",
+                    sh.backends.server_name(server)
+                );
+            }
+        }
+    }
+    let server = Server::primary(shard);
+    let c = sh
+        .backends
+        .wire_on(server, st.schema.as_deref(), st.found_rows, &st.setup)
+        .await?;
+    Ok((c, server))
+}
+
+/// [`replica_conn`] on the proxy's own connections.
+async fn wire_replica(
+    sh: &Shared,
+    st: &SessionState,
+    server: Server,
+) -> Result<crate::backend::wire::pool::PooledWire> {
+    let mut c = sh
+        .backends
+        .wire_on(server, st.schema.as_deref(), st.found_rows, &st.setup)
+        .await?;
+    if st.causal != Causal::Global {
+        return Ok(c);
+    }
+    let target = match crate::execute::replicas::primary_pos(&sh.backends, server.shard).await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::debug!("global read without the primary's position: {e}");
+            return Ok(c);
+        }
+    };
+    if sh.health.has_applied(server, &target) {
+        return Ok(c);
+    }
+    let wait = sh.rules.proxy.causal_wait.as_secs_f64();
+    let name = sh.backends.server_name(server);
+    let step = execute::Step {
+        timeout: sh.backends.timeout(),
+        shard: &name,
+    };
+    let sql = format!("SELECT MASTER_GTID_WAIT('{target}', {wait:.3})");
+    let waited = step.wait(c.query_first(&sql)).await?;
+    if waited.as_deref() != Some(b"0".as_slice()) {
+        return Err(ProxyError::Transaction(format!(
+            "{name} had not applied GTID {target} within causal_wait_ms"
+        )));
+    }
+    sh.health.observe(server, &target);
+    Ok(c)
 }
 
 /// The replica a read of `shard` goes to, if any: outside a transaction, for a statement a
@@ -385,15 +497,35 @@ async fn start_merged_stream(
     params: Option<&[Value]>,
     use_txn: bool,
 ) -> Result<Outcome> {
-    let conns = acquire_all(sh, st, plan, use_txn).await?;
     let bound = lock_bound(sh, st, use_txn);
     let shared = st.text.clone();
-    let started = futures_util::future::join_all(plan.targets.iter().zip(conns).map(|(t, c)| {
-        let name = sh.backends.shard_name(t.shard).to_string();
-        let job = job(shared.as_ref(), t, sql, params, bound);
-        execute::start_stream(c, job, sh.backends.timeout(), t.shard, name, false)
-    }))
-    .await;
+    let started = if use_txn {
+        let conns = acquire_all(sh, st, plan, use_txn).await?;
+        futures_util::future::join_all(plan.targets.iter().zip(conns).map(|(t, c)| {
+            let name = sh.backends.shard_name(t.shard).to_string();
+            let job = job(shared.as_ref(), t, sql, params, bound);
+            execute::start_stream(c, job, sh.backends.timeout(), t.shard, name, false)
+        }))
+        .await
+    } else {
+        // Outside a transaction: the proxy's own connections, as for a single shard's read.
+        let conns = futures_util::future::join_all(
+            plan.targets
+                .iter()
+                .map(|t| wire_read(sh, st, plan.replica_ok, t.shard)),
+        )
+        .await;
+        let mut taken = Vec::with_capacity(conns.len());
+        for c in conns {
+            taken.push(c?);
+        }
+        futures_util::future::join_all(plan.targets.iter().zip(taken).map(|(t, (c, _))| {
+            let name = sh.backends.shard_name(t.shard).to_string();
+            let job = job(shared.as_ref(), t, sql, params, bound);
+            execute::start_wire_stream(c, job, sh.backends.timeout(), t.shard, name, false)
+        }))
+        .await
+    };
     let mut streams = Vec::with_capacity(started.len());
     let mut failed = None;
     for (t, s) in plan.targets.iter().zip(started) {
@@ -548,7 +680,7 @@ pub(super) async fn run_targets(
     let conns = futures_util::future::join_all(
         plan.targets
             .iter()
-            .map(|t| pooled_read(sh, st, plan.replica_ok, t.shard)),
+            .map(|t| wire_read(sh, st, plan.replica_ok, t.shard)),
     )
     .await;
     let mut work = Vec::with_capacity(conns.len());
@@ -563,7 +695,7 @@ pub(super) async fn run_targets(
         ));
     }
     let budget = merge_budget(sh, plan);
-    let mut results = execute::run_all(work, sh.backends.timeout(), budget.clone()).await;
+    let mut results = execute::run_all_wire(work, sh.backends.timeout(), budget.clone()).await;
     for (i, server) in servers.iter().enumerate() {
         let lost = matches!(&results[i].1, Err(e) if e.is_connection_loss());
         if server.replica.is_none() || !lost {
@@ -575,10 +707,15 @@ pub(super) async fn run_targets(
         let t = &plan.targets[i];
         let c = sh
             .backends
-            .conn_with(t.shard, st.schema.as_deref(), st.found_rows, &st.setup)
+            .wire_on(
+                Server::primary(t.shard),
+                st.schema.as_deref(),
+                st.found_rows,
+                &st.setup,
+            )
             .await?;
         let name = sh.backends.shard_name(t.shard).to_string();
-        let again = execute::run_all(
+        let again = execute::run_all_wire(
             vec![(c, job(shared, t, sql, params, None), name)],
             sh.backends.timeout(),
             budget.clone(),
@@ -688,10 +825,10 @@ async fn run_wave_txn(
 }
 
 /// Checks every target's result; `keep` receives the connections still usable.
-pub(super) fn collect(
+pub(super) fn collect<C>(
     plan: &Plan,
-    results: Vec<(mysql_async::Conn, Result<Outcome>)>,
-    mut keep: impl FnMut(ShardId, mysql_async::Conn),
+    results: Vec<(C, Result<Outcome>)>,
+    mut keep: impl FnMut(ShardId, C),
 ) -> Result<Vec<Outcome>> {
     let mut outcomes = Vec::with_capacity(results.len());
     let mut first_err: Option<ProxyError> = None;

@@ -17,8 +17,8 @@ mod subquery;
 mod system_schema;
 pub mod vars;
 
-use crate::backend::Backends;
 use crate::backend::sequence::Sequences;
+use crate::backend::{Backends, Server};
 use crate::config::{Rules, ShardId};
 use crate::error::{ProxyError, Result};
 use crate::execute::Outcome;
@@ -30,7 +30,6 @@ use crate::sql::cache::PlanCache;
 use crate::sql::command::{self, Command, TxChars};
 use crate::sql::lexer;
 use mysql_async::Value;
-use mysql_async::prelude::Queryable;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64};
@@ -968,27 +967,42 @@ fn wrap_targets(
     }
 }
 
+/// One of the proxy's own connections to `shard`'s primary in the session's state, and the
+/// bound of each wait on it.
+async fn primary_wire<'a>(
+    sh: &'a Shared,
+    st: &SessionState,
+    shard: ShardId,
+) -> Result<(
+    crate::backend::wire::pool::PooledWire,
+    crate::execute::Step<'a>,
+)> {
+    let conn = sh
+        .backends
+        .wire_on(
+            Server::primary(shard),
+            st.schema.as_deref(),
+            st.found_rows,
+            &st.setup,
+        )
+        .await?;
+    let step = crate::execute::Step {
+        timeout: sh.backends.timeout(),
+        shard: sh.backends.shard_name(shard),
+    };
+    Ok((conn, step))
+}
+
 /// Whether the session's sql_mode (its SETs replayed on a backend connection over the
 /// server's default) contains `mode`.
 async fn sql_mode_has(sh: &Shared, st: &SessionState, mode: &str) -> Result<bool> {
     let shard = fallback(sh, st);
-    let mut conn = sh
-        .backends
-        .conn_with(shard, st.schema.as_deref(), st.found_rows, &st.setup)
-        .await?;
-    let name = sh.backends.shard_name(shard).to_string();
-    let sql_mode: Option<String> = tokio::time::timeout(
-        sh.backends.timeout(),
-        conn.query_first("SELECT @@SESSION.sql_mode"),
-    )
-    .await
-    .map_err(|_| ProxyError::BackendLost {
-        shard: name.clone(),
-        detail: "SELECT @@sql_mode timed out".into(),
-    })?
-    .map_err(|e| ProxyError::from_backend(&name, e))?;
-    Ok(sql_mode
-        .unwrap_or_default()
+    let (mut conn, step) = primary_wire(sh, st, shard).await?;
+    let sql_mode = step
+        .wait(conn.query_first("SELECT @@SESSION.sql_mode"))
+        .await?
+        .unwrap_or_default();
+    Ok(String::from_utf8_lossy(&sql_mode)
         .split(',')
         .any(|m| m.eq_ignore_ascii_case(mode)))
 }
@@ -1043,23 +1057,12 @@ pub async fn prepare(sh: &Shared, st: &SessionState, sql: &str) -> Result<(usize
         }
     }
     let sql = &*text;
-    let mut conn = sh
-        .backends
-        .conn_with(shard, st.schema.as_deref(), st.found_rows, &st.setup)
+    let (mut conn, step) = primary_wire(sh, st, shard).await?;
+    // Kept in the connection's statement cache: the executions that follow may find it there.
+    let stmt = step
+        .wait(conn.prepare(&*crate::sql::text::encode(sql)))
         .await?;
-    let name = sh.backends.shard_name(shard).to_string();
-    let stmt = tokio::time::timeout(
-        sh.backends.timeout(),
-        conn.prep(&*crate::sql::text::encode(sql)),
-    )
-    .await
-    .map_err(|_| ProxyError::BackendLost {
-        shard: name.clone(),
-        detail: "PREPARE timed out".into(),
-    })?
-    .map_err(|e| ProxyError::from_backend(&name, e))?;
-    let cols = stmt.columns().iter().map(ColumnDef::from_backend).collect();
-    Ok((stmt.num_params() as usize, cols))
+    Ok((usize::from(stmt.params), stmt.columns.to_vec()))
 }
 
 /// Columns of a table, for COM_FIELD_LIST.

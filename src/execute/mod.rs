@@ -10,6 +10,8 @@ pub mod promote;
 pub mod replicas;
 pub mod stream;
 
+use crate::backend::wire::pool::PooledWire;
+use crate::backend::wire::{Answer, RawRows, WireConn};
 use crate::error::{ProxyError, Result};
 use crate::frontend::packets::ColumnDef;
 use mysql_async::prelude::{Protocol, Queryable};
@@ -18,7 +20,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use budget::MergeBudget;
-pub use stream::{Batch, Batcher, Conns, RowStream, Started, StreamEnd, start_stream};
+pub use stream::{
+    BATCH, Batch, Batcher, Conns, RowStream, Rows, Started, StreamEnd, start_stream,
+    start_wire_stream,
+};
 
 /// An OK answer.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -132,6 +137,28 @@ impl Step<'_> {
         }
         match tokio::time::timeout(self.timeout, f).await {
             Ok(r) => r.map_err(|e| ProxyError::from_backend(self.shard, e)),
+            Err(_) => Err(ProxyError::BackendLost {
+                shard: self.shard.to_string(),
+                detail: format!("no answer within {} ms", self.timeout.as_millis()),
+            }),
+        }
+    }
+}
+
+impl Step<'_> {
+    /// [`Step::within`] for a future of the proxy's own connections ([`crate::backend::wire`]).
+    /// A wait that times out drops the future, which leaves the connection unusable (it is
+    /// closed instead of going back to its pool).
+    pub(crate) async fn wait<T>(
+        &self,
+        f: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
+        let mut f = std::pin::pin!(f);
+        if let Some(r) = ready_now(f.as_mut()).await {
+            return r;
+        }
+        match tokio::time::timeout(self.timeout, f).await {
+            Ok(r) => r,
             Err(_) => Err(ProxyError::BackendLost {
                 shard: self.shard.to_string(),
                 detail: format!("no answer within {} ms", self.timeout.as_millis()),
@@ -342,4 +369,145 @@ pub async fn run_all(
         }
     });
     futures_util::future::join_all(futs).await
+}
+
+/// Runs each (connection, job) of the proxy's own connections ([`crate::backend::wire`])
+/// concurrently, as [`run_all`] does for mysql_async's.
+pub async fn run_all_wire(
+    work: Vec<(PooledWire, Arc<Job>, String)>,
+    timeout: Duration,
+    budget: Option<Arc<MergeBudget>>,
+) -> Vec<(PooledWire, Result<Outcome>)> {
+    let futs = work.into_iter().map(|(mut conn, job, shard)| {
+        let budget = budget.clone();
+        async move {
+            let r = run_wire(&mut conn, &job, timeout, &shard, budget.as_deref()).await;
+            (conn, r)
+        }
+    });
+    futures_util::future::join_all(futs).await
+}
+
+/// [`run_within`] on one of the proxy's own connections.
+async fn run_wire(
+    conn: &mut WireConn,
+    job: &Job,
+    timeout: Duration,
+    shard: &str,
+    budget: Option<&MergeBudget>,
+) -> Result<Outcome> {
+    let tracked =
+        inflight::track(shard, conn.connection_id()).map_err(|_| ProxyError::interrupted())?;
+    let r = run_wire_tracked(conn, job, timeout, shard, budget).await;
+    inflight::release(tracked).await;
+    r
+}
+
+async fn run_wire_tracked(
+    conn: &mut WireConn,
+    job: &Job,
+    timeout: Duration,
+    shard: &str,
+    budget: Option<&MergeBudget>,
+) -> Result<Outcome> {
+    let step = Step { timeout, shard };
+    // The client's bytes, restored from the lossless text form (see `sql::text`).
+    let sql = crate::sql::text::encode(&job.sql);
+    let binary = job.params.is_some();
+    let mut answer = match &job.params {
+        Some(params) => {
+            let stmt = step.wait(conn.prepare(&*sql)).await?;
+            step.wait(conn.execute(&stmt, params)).await
+        }
+        None => step.wait(conn.query(&*sql)).await,
+    };
+    // Every result of the statement: one for most, several for a CALL.
+    let mut all = Vec::with_capacity(1);
+    loop {
+        all.push(read_wire_result(conn, answer?, binary, &step, budget).await?);
+        if !conn.more_results() {
+            break;
+        }
+        answer = step.wait(conn.next_answer()).await;
+    }
+    let mut outcome = if all.len() == 1 {
+        all.remove(0)
+    } else {
+        Outcome::Multi(all)
+    };
+    // Warnings are those of the statement's last result.
+    let last = match &mut outcome {
+        Outcome::Multi(list) => list.last_mut(),
+        other => Some(other),
+    };
+    match last {
+        Some(Outcome::Ok(o)) => {
+            o.warning_list = stream::wire_warnings(conn, o.warnings, &step).await?
+        }
+        Some(Outcome::Rows(r)) => {
+            r.warning_list = stream::wire_warnings(conn, r.warnings, &step).await?
+        }
+        _ => {}
+    }
+    Ok(outcome)
+}
+
+/// Reads one result whole (as [`read_one`] does): its rows decoded into values, counted
+/// against `budget` (past it the rest is read and dropped, and the answer is 1038).
+async fn read_wire_result(
+    conn: &mut WireConn,
+    answer: Answer,
+    binary: bool,
+    step: &Step<'_>,
+    budget: Option<&MergeBudget>,
+) -> Result<Outcome> {
+    let columns = match answer {
+        Answer::Done(ok) => {
+            return Ok(Outcome::Ok(OkInfo {
+                affected: ok.affected_rows,
+                last_insert_id: ok.last_insert_id,
+                warnings: ok.warnings,
+                info: ok.info,
+                warning_list: Vec::new(),
+            }));
+        }
+        Answer::Rows(columns) => columns,
+    };
+    let mut rows = Vec::new();
+    let mut over = false;
+    let mut raw = RawRows::default();
+    let end = loop {
+        raw.clear();
+        let end = step.wait(conn.read_rows(&mut raw, BATCH)).await?;
+        if !over {
+            let decoded = if binary {
+                raw.binary_values(&columns)
+            } else {
+                raw.text_values(columns.len())
+            }
+            .map_err(ProxyError::Malformed)?;
+            for row in decoded {
+                if budget.is_some_and(|b| !b.hold(&row)) {
+                    over = true;
+                    rows = Vec::new();
+                    break;
+                }
+                rows.push(row);
+            }
+        }
+        if let Some(end) = end {
+            break end;
+        }
+    };
+    if let (true, Some(b)) = (over, budget) {
+        return Err(ProxyError::MergeMemory {
+            limit_mb: b.limit_mb(),
+        });
+    }
+    Ok(Outcome::Rows(RowSet {
+        columns: Arc::new(columns.to_vec()),
+        rows,
+        warnings: end.warnings,
+        warning_list: Vec::new(),
+    }))
 }

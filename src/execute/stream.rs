@@ -9,6 +9,8 @@
 //! `merge::stream`) are a [`RowStream`] too, whose end hands back every shard's connection.
 
 use super::{Job, OkInfo, Outcome, Step, drain, fetch_warnings, ok_info, params_of, row_values};
+use crate::backend::wire::pool::PooledWire;
+use crate::backend::wire::{Answer, RawRows, WireConn};
 use crate::config::ShardId;
 use crate::error::{ProxyError, Result};
 use crate::frontend::packets::ColumnDef;
@@ -35,8 +37,36 @@ pub const BATCH: usize = 32;
 /// `STREAM_BUFFER * BATCH` rows wait in the proxy).
 const STREAM_BUFFER: usize = 8;
 
+/// Rows travelling together: decoded into values, or the payloads a server sent (rows of our
+/// own connection, [`crate::backend::wire`], which a client reading the same protocol gets
+/// unchanged).
+#[derive(Debug)]
+pub enum Rows {
+    Values(Vec<Vec<Value>>),
+    Raw {
+        rows: RawRows,
+        /// Whether they are in the binary protocol (a prepared statement's), else text.
+        binary: bool,
+    },
+}
+
+impl Rows {
+    /// The rows as values (`columns` types a binary row's).
+    pub fn into_values(self, columns: &[ColumnDef]) -> Result<Vec<Vec<Value>>> {
+        match self {
+            Rows::Values(v) => Ok(v),
+            Rows::Raw { rows, binary } => if binary {
+                rows.binary_values(columns)
+            } else {
+                rows.text_values(columns.len())
+            }
+            .map_err(ProxyError::Malformed),
+        }
+    }
+}
+
 /// What a producer sends its reader: rows (never an empty batch), or the error that ends them.
-pub type Batch = Result<Vec<Vec<Value>>>;
+pub type Batch = Result<Rows>;
 
 /// Rows gathered into [`Batch`]es: a producer pushes each row and flushes before it waits, so
 /// a row the backend has sent never waits for the next one.
@@ -63,7 +93,7 @@ impl Batcher {
     pub async fn flush(&mut self, out: &mpsc::Sender<Batch>) -> bool {
         if !self.gone && !self.rows.is_empty() {
             let rows = std::mem::replace(&mut self.rows, Vec::with_capacity(BATCH));
-            self.gone = out.send(Ok(rows)).await.is_err();
+            self.gone = out.send(Ok(Rows::Values(rows))).await.is_err();
         }
         !self.gone
     }
@@ -160,10 +190,20 @@ impl RowStream {
                 return Some(Ok(row));
             }
             match self.next_batch().await? {
-                Ok(rows) => self.batch = rows.into_iter(),
+                Ok(rows) => match rows.into_values(&self.columns) {
+                    Ok(rows) => self.batch = rows.into_iter(),
+                    Err(e) => return Some(Err(e)),
+                },
                 Err(e) => return Some(Err(e)),
             }
         }
+    }
+
+    /// The next rows as they travelled (`Err` ends the stream), `None` at the end: for a
+    /// reader that can relay a server's payloads as they are. Not to be mixed with
+    /// [`RowStream::next`].
+    pub async fn next_rows(&mut self) -> Option<Batch> {
+        self.next_batch().await
     }
 
     async fn next_batch(&mut self) -> Option<Batch> {
@@ -265,12 +305,22 @@ pub async fn start_stream(
             other => (Some(conn), other),
         }
     };
+    started(work, inline, head_rx, row_rx, shard).await
+}
+
+/// Runs a producer (inline or in a task) until it sent its columns, or ended without them.
+async fn started(
+    work: impl Future<Output = Produced> + Send + 'static,
+    inline: bool,
+    mut head_rx: oneshot::Receiver<Arc<Vec<ColumnDef>>>,
+    row_rx: mpsc::Receiver<Batch>,
+    shard: ShardId,
+) -> Started {
     let mut producer = if inline {
         Producer::Inline(Box::pin(work))
     } else {
         Producer::Task(tokio::spawn(work))
     };
-    let mut head_rx = head_rx;
     let columns = tokio::select! {
         biased;
         head = &mut head_rx => head.ok(),
@@ -358,12 +408,7 @@ async fn relay<P: Protocol>(
                     Ok(None) => break,
                     Err(e) => {
                         // The client sees the same error the task ends with.
-                        let same = ProxyError::Backend {
-                            code: e.code(),
-                            state: e.sqlstate().to_string(),
-                            message: e.to_string(),
-                        };
-                        batch.fail(rows, same).await;
+                        batch.fail(rows, e.same()).await;
                         return Err(e);
                     }
                 }
@@ -375,4 +420,122 @@ async fn relay<P: Protocol>(
     };
     drain(result, step).await?;
     Ok(end)
+}
+
+/// [`start_stream`] on one of our own connections ([`crate::backend::wire`]): the rows reach
+/// the reader as the payloads the server sent. The connection goes back to its pool when the
+/// producer ends (and is closed instead if the result was not read to its end), so the
+/// stream's end hands back none.
+pub async fn start_wire_stream(
+    conn: PooledWire,
+    job: Arc<Job>,
+    timeout: Duration,
+    shard: ShardId,
+    name: String,
+    inline: bool,
+) -> Started {
+    let (head_tx, head_rx) = oneshot::channel::<Arc<Vec<ColumnDef>>>();
+    let (row_tx, row_rx) = mpsc::channel(STREAM_BUFFER);
+    let tracked = match super::inflight::track(&name, conn.connection_id()) {
+        Ok(t) => t,
+        Err(_) => return Started::Done(None, Err(ProxyError::interrupted())),
+    };
+    let work = async move {
+        let mut conn = conn;
+        let step = Step {
+            timeout,
+            shard: &name,
+        };
+        let r = wire_rows(&mut conn, &job, &step, head_tx, row_tx).await;
+        super::inflight::release(tracked).await;
+        (None, r)
+    };
+    started(work, inline, head_rx, row_rx, shard).await
+}
+
+/// Runs `job` on `conn`: sends the columns, then the rows in batches of what has arrived (at
+/// most [`BATCH`]), flushed to the reader before each wait. A reader that went away stops
+/// nothing: the rest is read and dropped, so that the connection can be used again.
+async fn wire_rows(
+    conn: &mut WireConn,
+    job: &Job,
+    step: &Step<'_>,
+    head: oneshot::Sender<Arc<Vec<ColumnDef>>>,
+    out: mpsc::Sender<Batch>,
+) -> Result<End> {
+    // The client's bytes, restored from the lossless text form (see `sql::text`).
+    let sql = crate::sql::text::encode(&job.sql);
+    let binary = job.params.is_some();
+    let answer = match &job.params {
+        Some(params) => {
+            let stmt = step.wait(conn.prepare(&*sql)).await?;
+            step.wait(conn.execute(&stmt, params)).await?
+        }
+        None => step.wait(conn.query(&*sql)).await?,
+    };
+    let end = match answer {
+        Answer::Rows(columns) => {
+            let _ = head.send(Arc::new(columns.to_vec()));
+            let mut gone = false;
+            loop {
+                let mut rows = RawRows::default();
+                let r = step.wait(conn.read_rows(&mut rows, BATCH)).await;
+                if !gone && !rows.is_empty() {
+                    gone = out.send(Ok(Rows::Raw { rows, binary })).await.is_err();
+                }
+                match r {
+                    Ok(Some(end)) => break End::Rows((end.warnings, Vec::new())),
+                    Ok(None) => {}
+                    Err(e) => {
+                        if !gone {
+                            let _ = out.send(Err(e.same())).await;
+                        }
+                        return Err(e);
+                    }
+                }
+            }
+        }
+        Answer::Done(ok) => End::Ok(OkInfo {
+            affected: ok.affected_rows,
+            last_insert_id: ok.last_insert_id,
+            warnings: ok.warnings,
+            info: ok.info,
+            warning_list: Vec::new(),
+        }),
+    };
+    // Only the first result is relayed (as for mysql_async's connections): the rest is read.
+    if conn.more_results() {
+        step.wait(conn.drain()).await?;
+    }
+    Ok(match end {
+        End::Rows((count, _)) => End::Rows((count, wire_warnings(conn, count, step).await?)),
+        End::Ok(mut info) => {
+            info.warning_list = wire_warnings(conn, info.warnings, step).await?;
+            End::Ok(info)
+        }
+    })
+}
+
+/// [`super::fetch_warnings`] on one of our own connections.
+pub(crate) async fn wire_warnings(
+    conn: &mut WireConn,
+    count: u16,
+    step: &Step<'_>,
+) -> Result<Vec<Vec<Value>>> {
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    let mut rows = RawRows::default();
+    let columns = match step.wait(conn.query("SHOW WARNINGS")).await? {
+        Answer::Rows(c) => c.len(),
+        Answer::Done(_) => return Ok(Vec::new()),
+    };
+    while step
+        .wait(conn.read_rows(&mut rows, usize::MAX))
+        .await?
+        .is_none()
+    {}
+    let mut all = rows.text_values(columns).map_err(ProxyError::Malformed)?;
+    // The statement's own are the last `count`.
+    Ok(all.split_off(all.len().saturating_sub(usize::from(count))))
 }

@@ -8,7 +8,7 @@ use super::packets::{self, ColumnDef, Reader, caps, status};
 use super::rows;
 use crate::engine::{self, SessionState, Shared};
 use crate::error::ProxyError;
-use crate::execute::{Outcome, inflight};
+use crate::execute::{Outcome, Rows, inflight};
 use crate::sql::split;
 use mysql_async::Value;
 use mysql_async::consts::ColumnType;
@@ -326,12 +326,27 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
                 let mut failed = None;
                 let mut gone = false;
                 let mut sent = 0u64;
-                while let Some(item) = stream.next().await {
+                while let Some(item) = stream.next_rows().await {
                     match item {
-                        Ok(row) => {
-                            self.write_row(&stream.columns, &row, binary);
-                            sent += 1;
+                        // Rows in the client's protocol, as the server sent them.
+                        Ok(Rows::Raw { rows, binary: b }) if b == binary => {
+                            for p in rows.iter() {
+                                self.io.write_packet(p);
+                            }
+                            sent += rows.len() as u64;
                         }
+                        Ok(rows) => match rows.into_values(&stream.columns) {
+                            Ok(rows) => {
+                                for row in &rows {
+                                    self.write_row(&stream.columns, row, binary);
+                                }
+                                sent += rows.len() as u64;
+                            }
+                            Err(e) => {
+                                failed = Some(e);
+                                break;
+                            }
+                        },
                         Err(e) => {
                             failed = Some(e);
                             break;

@@ -20,6 +20,7 @@
 //! use), answering an authentication switch to it. A backend account on another plugin
 //! (MySQL 8's caching_sha2_password) gets error 1251 naming the plugin.
 
+pub mod pool;
 pub mod proto;
 
 use crate::error::{ProxyError, Result};
@@ -165,12 +166,14 @@ pub struct WireConn {
     packet: Vec<u8>,
     version: String,
     connection_id: u32,
+    /// The capabilities both sides agreed on.
+    caps: u32,
     status: u16,
     phase: Phase,
     /// Set while a command's I/O is under way: still set at the next command means that one
     /// was interrupted.
     busy: bool,
-    statements: lru::LruCache<String, Arc<Prepared>>,
+    statements: lru::LruCache<Vec<u8>, Arc<Prepared>>,
 }
 
 impl std::fmt::Debug for WireConn {
@@ -207,6 +210,7 @@ impl WireConn {
             packet: Vec::with_capacity(256),
             version: String::new(),
             connection_id: 0,
+            caps: 0,
             status: 0,
             phase: Phase::Broken,
             busy: true,
@@ -249,13 +253,15 @@ impl WireConn {
             opts.db.as_deref(),
             native,
         );
+        self.caps = flags;
         self.write_packet(&body);
         self.flush().await?;
         loop {
             self.read_packet().await?;
             match self.packet.first() {
                 Some(0x00) => {
-                    let ok = proto::ok_packet(&self.packet).map_err(|e| self.lost(e))?;
+                    let ok = proto::ok_packet(&self.packet, self.caps & caps::SESSION_TRACK != 0)
+                        .map_err(|e| self.lost(e))?;
                     self.status = ok.status;
                     return Ok(());
                 }
@@ -316,6 +322,20 @@ impl WireConn {
     /// and nothing interrupted it.
     pub fn is_ready(&self) -> bool {
         !self.busy && matches!(self.phase, Phase::Idle)
+    }
+
+    /// Whether an idle connection still looks usable: nothing unread, and its socket neither
+    /// closed by the server (a restart, `wait_timeout`, a KILL) nor holding bytes nobody asked
+    /// for. One non-blocking read, no round trip.
+    pub fn is_alive(&self) -> bool {
+        if !self.is_ready() || !self.stream.buffer().is_empty() {
+            return false;
+        }
+        let mut probe = [0u8; 1];
+        matches!(
+            self.stream.get_ref().try_read(&mut probe),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock
+        )
     }
 
     /// Whether another result of the last command follows ([`WireConn::next_answer`]).
@@ -487,16 +507,16 @@ impl WireConn {
     }
 
     /// Runs `sql` (COM_QUERY) and reads its first answer.
-    pub async fn query(&mut self, sql: &str) -> Result<Answer> {
+    pub async fn query(&mut self, sql: impl AsRef<[u8]>) -> Result<Answer> {
         self.begin(true)?;
-        self.send(0x03, sql.as_bytes()).await?;
+        self.send(0x03, sql.as_ref()).await?;
         let a = self.read_answer(false).await;
         self.busy = false;
         a
     }
 
     /// Runs `sql` and reads every result to its end; the last OK or EOF, or the first error.
-    pub async fn query_drop(&mut self, sql: &str) -> Result<OkPacket> {
+    pub async fn query_drop(&mut self, sql: impl AsRef<[u8]>) -> Result<OkPacket> {
         let first = self.query(sql).await;
         self.finish(first).await
     }
@@ -526,6 +546,28 @@ impl WireConn {
         }
     }
 
+    /// Runs `sql` and returns the first column of its first row (`None` for no row or NULL);
+    /// the rest of the answer is read and dropped.
+    pub async fn query_first(&mut self, sql: impl AsRef<[u8]>) -> Result<Option<Vec<u8>>> {
+        let first = self.query(sql).await;
+        let mut value = None;
+        if let Ok(Answer::Rows(columns)) = &first {
+            let columns = columns.len();
+            let mut rows = RawRows::default();
+            while self.read_rows(&mut rows, usize::MAX).await?.is_none() {}
+            if let Some(p) = rows.iter().next() {
+                let row = proto::text_row(p, columns).map_err(|e| self.broken(e))?;
+                if let Some(Value::Bytes(b)) = row.into_iter().next() {
+                    value = Some(b);
+                }
+            }
+            self.drain().await?;
+            return Ok(value);
+        }
+        self.finish(first).await?;
+        Ok(value)
+    }
+
     /// Reads the next result of a command that said more follow.
     pub async fn next_answer(&mut self) -> Result<Answer> {
         let binary = match self.phase {
@@ -546,7 +588,8 @@ impl WireConn {
         self.read_packet().await?;
         match self.packet.first() {
             Some(0x00) => {
-                let ok = proto::ok_packet(&self.packet).map_err(|e| self.broken(e))?;
+                let ok = proto::ok_packet(&self.packet, self.caps & caps::SESSION_TRACK != 0)
+                    .map_err(|e| self.broken(e))?;
                 self.after(ok.status, binary);
                 Ok(Answer::Done(ok))
             }
@@ -670,7 +713,8 @@ impl WireConn {
 
     /// Prepares `sql` (COM_STMT_PREPARE), or finds it among the statements this connection
     /// prepared before.
-    pub async fn prepare(&mut self, sql: &str) -> Result<Arc<Prepared>> {
+    pub async fn prepare(&mut self, sql: impl AsRef<[u8]>) -> Result<Arc<Prepared>> {
+        let sql = sql.as_ref();
         if let Some(p) = self.statements.get(sql) {
             return Ok(p.clone());
         }
@@ -678,7 +722,7 @@ impl WireConn {
         let r = self.prepare_now(sql).await;
         self.busy = false;
         let p = Arc::new(r?);
-        if let Some((_, old)) = self.statements.push(sql.to_string(), p.clone())
+        if let Some((_, old)) = self.statements.push(sql.to_vec(), p.clone())
             && old.id != p.id
         {
             // COM_STMT_CLOSE has no answer: it goes out with the next command.
@@ -690,8 +734,8 @@ impl WireConn {
         Ok(p)
     }
 
-    async fn prepare_now(&mut self, sql: &str) -> Result<Prepared> {
-        self.send(0x16, sql.as_bytes()).await?;
+    async fn prepare_now(&mut self, sql: &[u8]) -> Result<Prepared> {
+        self.send(0x16, sql).await?;
         self.read_packet().await?;
         match self.packet.first() {
             Some(0x00) => {}
@@ -747,7 +791,7 @@ impl WireConn {
     }
 
     /// Prepares (or finds) `sql`, runs it with `params` and reads every result to its end.
-    pub async fn exec_drop(&mut self, sql: &str, params: &[Value]) -> Result<OkPacket> {
+    pub async fn exec_drop(&mut self, sql: impl AsRef<[u8]>, params: &[Value]) -> Result<OkPacket> {
         let stmt = self.prepare(sql).await?;
         let first = self.execute(&stmt, params).await;
         self.finish(first).await

@@ -16,10 +16,12 @@ use sha1::{Digest, Sha1};
 const UNSIGNED: u16 = 32;
 
 /// What the proxy asks of every backend connection: protocol 4.1 with plugin authentication,
-/// multiple statements and results, transactions in the status flags. Not DEPRECATE_EOF (an
-/// EOF packet ends column definitions and rows), not LOCAL_FILES (a server cannot ask the proxy
-/// for a file), not SESSION_TRACK (nothing reads it yet).
-pub const CLIENT_CAPS: u32 = caps::LONG_PASSWORD
+/// multiple statements and results, transactions in the status flags, SESSION_TRACK (so that an
+/// OK packet's info is the length-encoded string MariaDB sends in any case; the session state
+/// changes after it are not read yet). Not DEPRECATE_EOF (an EOF packet ends column definitions
+/// and rows), not LOCAL_FILES (a server cannot ask the proxy for a file).
+pub const CLIENT_CAPS: u32 = caps::SESSION_TRACK
+    | caps::LONG_PASSWORD
     | caps::LONG_FLAG
     | caps::PROTOCOL_41
     | caps::TRANSACTIONS
@@ -143,15 +145,25 @@ pub struct OkPacket {
 }
 
 /// Decodes an OK packet (header 0x00).
-pub fn ok_packet(p: &[u8]) -> Result<OkPacket, Malformed> {
+pub fn ok_packet(p: &[u8], session_track: bool) -> Result<OkPacket, Malformed> {
     let bad = || short("OK packet");
     let mut r = Reader::new(p.get(1..).ok_or_else(bad)?);
     let affected_rows = r.lenenc_int().ok_or_else(bad)?;
     let last_insert_id = r.lenenc_int().ok_or_else(bad)?;
     let status = r.u16().ok_or_else(bad)?;
     let warnings = r.u16().ok_or_else(bad)?;
-    // Without SESSION_TRACK the info is the rest of the packet.
-    let info = String::from_utf8_lossy(r.rest()).into_owned();
+    // Under SESSION_TRACK the info is length-encoded (session state changes may follow it);
+    // without, it is the rest of the packet.
+    let info = if session_track {
+        if r.rest().is_empty() {
+            &[][..]
+        } else {
+            r.lenenc_str().ok_or_else(bad)?
+        }
+    } else {
+        r.rest()
+    };
+    let info = String::from_utf8_lossy(info).into_owned();
     Ok(OkPacket {
         affected_rows,
         last_insert_id,

@@ -862,3 +862,42 @@ async fn statistics_add_up_over_the_shards() {
         1
     );
 }
+
+/// An information_schema read inside a transaction (a read that does not join it) leaves the
+/// transaction whole: its writes on every shard, the default shard included, commit, and it
+/// reads its own uncommitted rows before that.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_information_schema_read_inside_a_transaction_leaves_it_whole() {
+    let db = "sys_in_txn";
+    fresh_schema(db).await;
+    let (_addr, mut c) = setup(db, TOGETHER).await;
+    c.query_drop("CREATE TABLE orders (id INT PRIMARY KEY, v INT)")
+        .await
+        .unwrap();
+    c.query_drop("CREATE TABLE notes (id INT PRIMARY KEY)")
+        .await
+        .unwrap();
+    c.query_drop("BEGIN").await.unwrap();
+    c.query_drop("INSERT INTO notes VALUES (1)").await.unwrap();
+    c.query_drop("INSERT INTO orders VALUES (1, 1), (2, 2), (3, 3), (4, 4)")
+        .await
+        .unwrap();
+    for q in [
+        format!("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '{db}'"),
+        format!(
+            "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '{db}' \
+             AND TABLE_NAME = 'orders'"
+        ),
+    ] {
+        let n: Option<i64> = c.query_first(&q).await.unwrap();
+        assert_eq!(n, Some(2), "{q}");
+    }
+    let own: Option<i64> = c.query_first("SELECT COUNT(*) FROM notes").await.unwrap();
+    assert_eq!(own, Some(1), "the transaction reads its own row");
+    c.query_drop("COMMIT").await.unwrap();
+    assert_eq!(ids_on(0, db, "SELECT id FROM notes").await, vec![1]);
+    let mut orders = ids_on(0, db, "SELECT id FROM orders").await;
+    orders.extend(ids_on(1, db, "SELECT id FROM orders").await);
+    orders.sort();
+    assert_eq!(orders, vec![1, 2, 3, 4]);
+}

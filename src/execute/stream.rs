@@ -127,10 +127,11 @@ type Produced = (Option<Conn>, Result<End>);
 
 /// The work that feeds a [`RowStream`], and the shards the rows come from.
 enum Done {
-    /// One shard's backend statement.
-    Shard(ShardId, Producer),
-    /// A merge of several shards' streams, which ends them all.
-    Merged(Vec<ShardId>, JoinHandle<(Conns, Result<StreamEnd>)>),
+    /// One shard's backend statement; whether its end hands the connection back (false: the
+    /// proxy's own pooled connection, which went back to its pool by itself).
+    Shard(ShardId, Producer, bool),
+    /// A merge of several shards' streams, which ends them all; whether any hands back.
+    Merged(Vec<ShardId>, JoinHandle<(Conns, Result<StreamEnd>)>, bool),
 }
 
 /// One shard's producer: a task of its own, or a future polled by whoever reads the rows.
@@ -173,12 +174,13 @@ impl RowStream {
         rows: mpsc::Receiver<Batch>,
         task: JoinHandle<(Conns, Result<StreamEnd>)>,
         shards: Vec<ShardId>,
+        hands_back: bool,
     ) -> RowStream {
         RowStream {
             columns,
             rows,
             batch: Vec::new().into_iter(),
-            done: Done::Merged(shards, task),
+            done: Done::Merged(shards, task, hands_back),
         }
     }
 
@@ -209,7 +211,7 @@ impl RowStream {
     async fn next_batch(&mut self) -> Option<Batch> {
         let RowStream { rows, done, .. } = self;
         match done {
-            Done::Shard(_, producer @ Producer::Inline(_)) => {
+            Done::Shard(_, producer @ Producer::Inline(_), _) => {
                 tokio::select! {
                     biased;
                     item = rows.recv() => return item,
@@ -229,18 +231,29 @@ impl RowStream {
         drop(self.rows);
         let failed = || ProxyError::Transaction("a backend task failed".into());
         match self.done {
-            Done::Shard(shard, mut producer) => {
+            Done::Shard(shard, mut producer, hands_back) => {
                 let (conn, end) = match producer.end().await {
                     (conn, Ok(End::Rows(end))) => (conn, Ok(end)),
                     (conn, Ok(End::Ok(_))) => (conn, Ok((0, Vec::new()))),
                     (conn, Err(e)) => (conn, Err(e)),
                 };
-                (vec![(shard, conn)], end)
+                // Nothing to give back is not a lost connection (which ends a transaction's
+                // part on that shard): a stream that did not join the transaction has none.
+                let conns = if hands_back {
+                    vec![(shard, conn)]
+                } else {
+                    Vec::new()
+                };
+                (conns, end)
             }
-            Done::Merged(shards, task) => match task.await {
+            Done::Merged(shards, task, hands_back) => match task.await {
                 Ok(done) => done,
                 Err(_) => (
-                    shards.into_iter().map(|s| (s, None)).collect(),
+                    if hands_back {
+                        shards.into_iter().map(|s| (s, None)).collect()
+                    } else {
+                        Vec::new()
+                    },
                     Err(failed()),
                 ),
             },
@@ -250,8 +263,16 @@ impl RowStream {
     /// The shards the rows come from.
     pub fn shards(&self) -> &[ShardId] {
         match &self.done {
-            Done::Shard(shard, _) => std::slice::from_ref(shard),
-            Done::Merged(shards, _) => shards,
+            Done::Shard(shard, _, _) => std::slice::from_ref(shard),
+            Done::Merged(shards, _, _) => shards,
+        }
+    }
+
+    /// Whether [`RowStream::finish`] hands connections back (those of a transaction), rather
+    /// than the proxy's own pooled ones having gone back by themselves.
+    pub fn hands_back(&self) -> bool {
+        match &self.done {
+            Done::Shard(_, _, h) | Done::Merged(_, _, h) => *h,
         }
     }
 }
@@ -305,7 +326,7 @@ pub async fn start_stream(
             other => (Some(conn), other),
         }
     };
-    started(work, inline, head_rx, row_rx, shard).await
+    started(work, inline, head_rx, row_rx, shard, true).await
 }
 
 /// Runs a producer (inline or in a task) until it sent its columns, or ended without them.
@@ -315,6 +336,7 @@ async fn started(
     mut head_rx: oneshot::Receiver<Arc<Vec<ColumnDef>>>,
     row_rx: mpsc::Receiver<Batch>,
     shard: ShardId,
+    hands_back: bool,
 ) -> Started {
     let mut producer = if inline {
         Producer::Inline(Box::pin(work))
@@ -332,7 +354,7 @@ async fn started(
             columns,
             rows: row_rx,
             batch: Vec::new().into_iter(),
-            done: Done::Shard(shard, producer),
+            done: Done::Shard(shard, producer, hands_back),
         });
     }
     // No columns were sent: the producer has ended (or is ending) with a non-row answer or an
@@ -450,7 +472,7 @@ pub async fn start_wire_stream(
         super::inflight::release(tracked).await;
         (None, r)
     };
-    started(work, inline, head_rx, row_rx, shard).await
+    started(work, inline, head_rx, row_rx, shard, false).await
 }
 
 /// Runs `job` on `conn`: sends the columns, then the rows in batches of what has arrived (at

@@ -70,6 +70,7 @@ impl StreamMerge {
             .iter()
             .flat_map(|s| s.shards().iter().copied())
             .collect();
+        let hands_back = inputs.iter().any(RowStream::hands_back);
         let (tx, rx) = mpsc::channel(MERGE_BUFFER);
         let task = tokio::spawn(async move {
             let mut inputs = inputs;
@@ -79,7 +80,7 @@ impl StreamMerge {
             drop(tx);
             end(inputs).await
         });
-        RowStream::merged(columns, rx, task, shards)
+        RowStream::merged(columns, rx, task, shards, hands_back)
     }
 
     /// Sends the merged rows to `out` until the inputs end, the LIMIT is reached, an input

@@ -101,10 +101,13 @@ async fn text_and_binary_rows_read_as_mysql_async_reads_them() {
     fixture("wire_types").await;
     let mut r = reference("wire_types").await;
     let mut w = wire(Some("wire_types")).await;
+    // MariaDB's "5.5.5-" prefix is taken off: the version is what the server is (the proxy
+    // tells MySQL from MariaDB by its major number).
+    let version = w.server_version().to_string();
+    assert!(version.contains("MariaDB"), "{version}");
     assert!(
-        w.server_version().contains("MariaDB"),
-        "{}",
-        w.server_version()
+        version.starts_with("10.") || version.starts_with("11."),
+        "{version}"
     );
     let sql = "SELECT * FROM t ORDER BY id";
 

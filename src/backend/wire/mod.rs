@@ -298,7 +298,7 @@ impl WireConn {
         }
     }
 
-    /// The server's version string.
+    /// The server's version string (without the `5.5.5-` MariaDB 10 puts before it).
     pub fn server_version(&self) -> &str {
         &self.version
     }

@@ -63,6 +63,11 @@ pub fn greeting(p: &[u8]) -> Result<Greeting, Malformed> {
         ));
     }
     let version = String::from_utf8_lossy(r.cstr().ok_or_else(bad)?).into_owned();
+    // MariaDB 10 puts "5.5.5-" before its version, for clients of old MySQL replication.
+    let version = match version.strip_prefix("5.5.5-") {
+        Some(v) => v.to_string(),
+        None => version,
+    };
     let connection_id = r.u32().ok_or_else(bad)?;
     let mut scramble = r.take(8).ok_or_else(bad)?.to_vec();
     r.u8().ok_or_else(bad)?;

@@ -268,7 +268,9 @@ async fn start_wire_stream(
     }
 }
 
-/// [`pooled_read`] on the proxy's own connections.
+/// A pooled connection of the proxy's own for a read of `shard` outside a transaction: on a
+/// replica when [`replica_for`] picks one (and, in `causal = "global"`, once it has applied
+/// what the primary had when the read began), else on the primary.
 async fn wire_read(
     sh: &Shared,
     st: &SessionState,
@@ -307,33 +309,23 @@ async fn wire_replica(
         .backends
         .wire_on(server, st.schema.as_deref(), st.found_rows, &st.setup)
         .await?;
-    if st.causal != Causal::Global {
+    let Some(target) = causal_target(sh, st, server).await else {
         return Ok(c);
-    }
-    let target = match crate::execute::replicas::primary_pos(&sh.backends, server.shard).await {
-        Ok(p) => p,
-        Err(e) => {
-            tracing::debug!("global read without the primary's position: {e}");
-            return Ok(c);
-        }
     };
-    if sh.health.has_applied(server, &target) {
-        return Ok(c);
-    }
-    let wait = sh.rules.proxy.causal_wait.as_secs_f64();
     let name = sh.backends.server_name(server);
     let step = execute::Step {
         timeout: sh.backends.timeout(),
         shard: &name,
     };
-    let sql = format!("SELECT MASTER_GTID_WAIT('{target}', {wait:.3})");
-    let waited = step.wait(c.query_first(&sql)).await?;
-    if waited.as_deref() != Some(b"0".as_slice()) {
-        return Err(ProxyError::Transaction(format!(
-            "{name} had not applied GTID {target} within causal_wait_ms"
-        )));
-    }
-    sh.health.observe(server, &target);
+    let waited = step
+        .wait(c.query_first(causal_wait_sql(sh, &target)))
+        .await?;
+    causal_waited(
+        sh,
+        server,
+        &target,
+        waited.as_deref() == Some(b"0".as_slice()),
+    )?;
     Ok(c)
 }
 
@@ -365,9 +357,9 @@ fn replica_for(
     })
 }
 
-/// A connection for a read of `shard`: on a replica when [`replica_for`] picks one (and, in
-/// `causal = "global"`, once it has applied what the primary had when the read began), else
-/// as [`acquire`] gives it. A replica that fails here is left for the primary.
+/// A connection for a read of `shard` in the session's transaction (outside one, reads take
+/// [`wire_read`]): a `READ ONLY` transaction's part on a replica when [`replica_for`] picks one,
+/// else as [`acquire`] gives it. A replica that fails here is left for the primary.
 pub(super) async fn acquire_read(
     sh: &Shared,
     st: &mut SessionState,
@@ -375,9 +367,6 @@ pub(super) async fn acquire_read(
     shard: ShardId,
     use_txn: bool,
 ) -> Result<(mysql_async::Conn, Server)> {
-    if !use_txn {
-        return pooled_read(sh, st, replica_ok, shard).await;
-    }
     if st.txn.is_read_only()
         && !st.txn.has_joined(shard)
         && let Some(server) = replica_for(sh, st, replica_ok, shard, false)
@@ -417,34 +406,6 @@ async fn read_only_part(
     None
 }
 
-/// [`acquire_read`] outside a transaction: a pooled connection to a replica or the primary.
-async fn pooled_read(
-    sh: &Shared,
-    st: &SessionState,
-    replica_ok: bool,
-    shard: ShardId,
-) -> Result<(mysql_async::Conn, Server)> {
-    if let Some(server) = replica_for(sh, st, replica_ok, shard, false) {
-        match replica_conn(sh, st, server).await {
-            Ok(c) => return Ok((c, server)),
-            Err(e) => {
-                if e.is_connection_loss() {
-                    sh.health.mark_failed(server, &e.to_string());
-                }
-                tracing::debug!(
-                    "read on {} goes to the primary: {e}",
-                    sh.backends.server_name(server)
-                );
-            }
-        }
-    }
-    let c = sh
-        .backends
-        .conn_with(shard, st.schema.as_deref(), st.found_rows, &st.setup)
-        .await?;
-    Ok((c, Server::primary(shard)))
-}
-
 /// A connection to replica `server` that, in `causal = "global"`, has applied everything its
 /// primary had committed when this was called (else an error: the read goes to the primary).
 async fn replica_conn(sh: &Shared, st: &SessionState, server: Server) -> Result<mysql_async::Conn> {
@@ -452,8 +413,28 @@ async fn replica_conn(sh: &Shared, st: &SessionState, server: Server) -> Result<
         .backends
         .conn_on(server, st.schema.as_deref(), st.found_rows, &st.setup)
         .await?;
-    if st.causal != Causal::Global {
+    let Some(target) = causal_target(sh, st, server).await else {
         return Ok(c);
+    };
+    let waited: Option<i64> = execute::Step {
+        timeout: sh.backends.timeout(),
+        shard: &sh.backends.server_name(server),
+    }
+    .within(c.query_first(causal_wait_sql(sh, &target)))
+    .await?;
+    causal_waited(sh, server, &target, waited == Some(0))?;
+    Ok(c)
+}
+
+/// The GTID position a read on replica `server` must see first, under `causal = "global"`,
+/// when the replica is not already known to have it.
+async fn causal_target(
+    sh: &Shared,
+    st: &SessionState,
+    server: Server,
+) -> Option<crate::execute::gtid::Gtid> {
+    if st.causal != Causal::Global {
+        return None;
     }
     let target = match crate::execute::replicas::primary_pos(&sh.backends, server.shard).await {
         Ok(p) => p,
@@ -461,27 +442,34 @@ async fn replica_conn(sh: &Shared, st: &SessionState, server: Server) -> Result<
         // what there is (and the read must not wait on that primary a second time).
         Err(e) => {
             tracing::debug!("global read without the primary's position: {e}");
-            return Ok(c);
+            return None;
         }
     };
-    if sh.health.has_applied(server, &target) {
-        return Ok(c);
-    }
+    (!sh.health.has_applied(server, &target)).then_some(target)
+}
+
+/// The statement that waits (up to `causal_wait_ms`) for a replica to apply `target`.
+fn causal_wait_sql(sh: &Shared, target: &crate::execute::gtid::Gtid) -> String {
     let wait = sh.rules.proxy.causal_wait.as_secs_f64();
-    let waited: Option<i64> = execute::Step {
-        timeout: sh.backends.timeout(),
-        shard: &sh.backends.server_name(server),
-    }
-    .within(c.query_first(format!("SELECT MASTER_GTID_WAIT('{target}', {wait:.3})")))
-    .await?;
-    if waited != Some(0) {
+    format!("SELECT MASTER_GTID_WAIT('{target}', {wait:.3})")
+}
+
+/// After [`causal_wait_sql`] ran on `server`: remembered when `applied`, else the error that
+/// sends the read to the primary.
+fn causal_waited(
+    sh: &Shared,
+    server: Server,
+    target: &crate::execute::gtid::Gtid,
+    applied: bool,
+) -> Result<()> {
+    if !applied {
         return Err(ProxyError::Transaction(format!(
             "{} had not applied GTID {target} within causal_wait_ms",
             sh.backends.server_name(server)
         )));
     }
-    sh.health.observe(server, &target);
-    Ok(c)
+    sh.health.observe(server, target);
+    Ok(())
 }
 
 /// Starts a scatter read whose merge needs no state beyond the current rows: a stream on every

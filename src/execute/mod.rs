@@ -371,6 +371,32 @@ pub async fn run_all(
     futures_util::future::join_all(futs).await
 }
 
+impl From<crate::backend::wire::OkPacket> for OkInfo {
+    fn from(ok: crate::backend::wire::OkPacket) -> OkInfo {
+        OkInfo {
+            affected: ok.affected_rows,
+            last_insert_id: ok.last_insert_id,
+            warnings: ok.warnings,
+            info: ok.info,
+            warning_list: Vec::new(),
+        }
+    }
+}
+
+/// Sends `job` on one of the proxy's own connections (prepared and executed when it has
+/// parameters) and reads its first answer, each wait bounded by `step`.
+pub(crate) async fn send_job(conn: &mut WireConn, job: &Job, step: &Step<'_>) -> Result<Answer> {
+    // The client's bytes, restored from the lossless text form (see `sql::text`).
+    let sql = crate::sql::text::encode(&job.sql);
+    match &job.params {
+        Some(params) => {
+            let stmt = step.wait(conn.prepare(&*sql)).await?;
+            step.wait(conn.execute(&stmt, params)).await
+        }
+        None => step.wait(conn.query(&*sql)).await,
+    }
+}
+
 /// Runs each (connection, job) of the proxy's own connections ([`crate::backend::wire`])
 /// concurrently, as [`run_all`] does for mysql_async's.
 pub async fn run_all_wire(
@@ -411,16 +437,8 @@ async fn run_wire_tracked(
     budget: Option<&MergeBudget>,
 ) -> Result<Outcome> {
     let step = Step { timeout, shard };
-    // The client's bytes, restored from the lossless text form (see `sql::text`).
-    let sql = crate::sql::text::encode(&job.sql);
     let binary = job.params.is_some();
-    let mut answer = match &job.params {
-        Some(params) => {
-            let stmt = step.wait(conn.prepare(&*sql)).await?;
-            step.wait(conn.execute(&stmt, params)).await
-        }
-        None => step.wait(conn.query(&*sql)).await,
-    };
+    let mut answer = send_job(conn, job, &step).await;
     // Every result of the statement: one for most, several for a CALL.
     let mut all = Vec::with_capacity(1);
     loop {
@@ -462,15 +480,7 @@ async fn read_wire_result(
     budget: Option<&MergeBudget>,
 ) -> Result<Outcome> {
     let columns = match answer {
-        Answer::Done(ok) => {
-            return Ok(Outcome::Ok(OkInfo {
-                affected: ok.affected_rows,
-                last_insert_id: ok.last_insert_id,
-                warnings: ok.warnings,
-                info: ok.info,
-                warning_list: Vec::new(),
-            }));
-        }
+        Answer::Done(ok) => return Ok(Outcome::Ok(ok.into())),
         Answer::Rows(columns) => columns,
     };
     let mut rows = Vec::new();
@@ -480,12 +490,9 @@ async fn read_wire_result(
         raw.clear();
         let end = step.wait(conn.read_rows(&mut raw, BATCH)).await?;
         if !over {
-            let decoded = if binary {
-                raw.binary_values(&columns)
-            } else {
-                raw.text_values(columns.len())
-            }
-            .map_err(ProxyError::Malformed)?;
+            let decoded = raw
+                .values(binary, &columns)
+                .map_err(ProxyError::Malformed)?;
             for row in decoded {
                 if budget.is_some_and(|b| !b.hold(&row)) {
                     over = true;

@@ -55,12 +55,9 @@ impl Rows {
     pub fn into_values(self, columns: &[ColumnDef]) -> Result<Vec<Vec<Value>>> {
         match self {
             Rows::Values(v) => Ok(v),
-            Rows::Raw { rows, binary } => if binary {
-                rows.binary_values(columns)
-            } else {
-                rows.text_values(columns.len())
+            Rows::Raw { rows, binary } => {
+                rows.values(binary, columns).map_err(ProxyError::Malformed)
             }
-            .map_err(ProxyError::Malformed),
         }
     }
 }
@@ -485,16 +482,8 @@ async fn wire_rows(
     head: oneshot::Sender<Arc<Vec<ColumnDef>>>,
     out: mpsc::Sender<Batch>,
 ) -> Result<End> {
-    // The client's bytes, restored from the lossless text form (see `sql::text`).
-    let sql = crate::sql::text::encode(&job.sql);
     let binary = job.params.is_some();
-    let answer = match &job.params {
-        Some(params) => {
-            let stmt = step.wait(conn.prepare(&*sql)).await?;
-            step.wait(conn.execute(&stmt, params)).await?
-        }
-        None => step.wait(conn.query(&*sql)).await?,
-    };
+    let answer = super::send_job(conn, job, step).await?;
     let end = match answer {
         Answer::Rows(columns) => {
             let _ = head.send(Arc::new(columns.to_vec()));
@@ -517,13 +506,7 @@ async fn wire_rows(
                 }
             }
         }
-        Answer::Done(ok) => End::Ok(OkInfo {
-            affected: ok.affected_rows,
-            last_insert_id: ok.last_insert_id,
-            warnings: ok.warnings,
-            info: ok.info,
-            warning_list: Vec::new(),
-        }),
+        Answer::Done(ok) => End::Ok(ok.into()),
     };
     // Only the first result is relayed (as for mysql_async's connections): the rest is read.
     if conn.more_results() {

@@ -128,6 +128,19 @@ impl RawRows {
         })
     }
 
+    /// The rows as values: of a binary-protocol result (typed by `columns`), else text.
+    pub fn values(
+        &self,
+        binary: bool,
+        columns: &[ColumnDef],
+    ) -> std::result::Result<Vec<Vec<Value>>, String> {
+        if binary {
+            self.binary_values(columns)
+        } else {
+            self.text_values(columns.len())
+        }
+    }
+
     /// The rows of a text-protocol result as values.
     pub fn text_values(&self, columns: usize) -> std::result::Result<Vec<Vec<Value>>, String> {
         self.iter().map(|p| proto::text_row(p, columns)).collect()

@@ -512,7 +512,7 @@ async fn read_wire_result(
         });
     }
     Ok(Outcome::Rows(RowSet {
-        columns: Arc::new(columns.to_vec()),
+        columns,
         rows,
         warnings: end.warnings,
         warning_list: Vec::new(),

@@ -486,7 +486,7 @@ async fn wire_rows(
     let answer = super::send_job(conn, job, step).await?;
     let end = match answer {
         Answer::Rows(columns) => {
-            let _ = head.send(Arc::new(columns.to_vec()));
+            let _ = head.send(columns);
             let mut gone = false;
             loop {
                 let mut rows = RawRows::default();

@@ -75,7 +75,7 @@ impl ConnectOpts {
 #[derive(Debug)]
 pub enum Answer {
     Done(OkPacket),
-    Rows(Arc<[ColumnDef]>),
+    Rows(Arc<Vec<ColumnDef>>),
 }
 
 /// The end of a result set's rows (its EOF packet).
@@ -90,7 +90,7 @@ pub struct RowsEnd {
 pub struct Prepared {
     pub id: u32,
     pub params: u16,
-    pub columns: Arc<[ColumnDef]>,
+    pub columns: Arc<Vec<ColumnDef>>,
 }
 
 /// Rows as the server sent them: payloads one after the other in one buffer.
@@ -640,7 +640,7 @@ impl WireConn {
     }
 
     /// Reads `count` column definitions and the EOF after them.
-    async fn read_columns(&mut self, count: usize) -> Result<Arc<[ColumnDef]>> {
+    async fn read_columns(&mut self, count: usize) -> Result<Arc<Vec<ColumnDef>>> {
         let mut columns = Vec::with_capacity(count);
         for _ in 0..count {
             self.read_packet().await?;
@@ -651,7 +651,7 @@ impl WireConn {
         if !proto::is_eof(&self.packet) {
             return Err(self.broken("no EOF after the column definitions".into()));
         }
-        Ok(columns.into())
+        Ok(Arc::new(columns))
     }
 
     /// Appends rows of the current result to `rows`: at least one, then as many as have
@@ -765,7 +765,7 @@ impl WireConn {
         let columns = if columns > 0 {
             self.read_columns(columns as usize).await?
         } else {
-            Arc::from([])
+            Arc::default()
         };
         self.phase = Phase::Idle;
         Ok(Prepared {

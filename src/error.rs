@@ -165,22 +165,6 @@ impl ProxyError {
     pub fn is_connection_loss(&self) -> bool {
         matches!(self, ProxyError::BackendLost { .. })
     }
-
-    /// Converts a mysql_async error from `shard` into what the client should see: server errors
-    /// pass through unchanged, anything else means the backend was lost.
-    pub fn from_backend(shard: &str, err: mysql_async::Error) -> ProxyError {
-        match err {
-            mysql_async::Error::Server(e) => ProxyError::Backend {
-                code: e.code,
-                state: e.state,
-                message: e.message,
-            },
-            other => ProxyError::BackendLost {
-                shard: shard.to_string(),
-                detail: other.to_string(),
-            },
-        }
-    }
 }
 
 /// Result of a statement-level operation.

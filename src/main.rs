@@ -296,20 +296,11 @@ fn serve(config: PathBuf, listen: Option<String>, metrics_listen: Option<String>
 /// glibc's malloc otherwise raises its mmap threshold after the first such buffer and keeps
 /// later ones in its heaps: a burst of large statements left the proxy holding hundreds of
 /// megabytes for good. Rows and statements of the hot path are far below the threshold.
-///
-/// mysql_async keeps up to 128 packet buffers for reuse, each cut back to 4 MB when returned:
-/// up to 512 MB held after large statements. Its documented variable caps them at 64 KB here
-/// (unless the environment sets it), which a hot-path packet never exceeds.
 fn return_large_buffers() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets a tunable of the allocator; called before any thread starts.
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
-    }
-    if std::env::var_os("MYSQL_ASYNC_BUFFER_SIZE_CAP").is_none() {
-        // SAFETY: no other thread runs yet (the runtime is built after this), so nothing
-        // reads the environment concurrently.
-        unsafe { std::env::set_var("MYSQL_ASYNC_BUFFER_SIZE_CAP", "65536") };
     }
 }
 

@@ -171,6 +171,58 @@ async fn two_shard_transactions_commit_everywhere_or_nowhere() {
         .unwrap();
 }
 
+/// A transaction's backend connections go back to their pools once it ends, its XA branch's
+/// too (committed in two phases, in one phase, or rolled back): ten transactions over both
+/// shards, one after the other, run on the same one or two connections of each shard rather
+/// than opening new ones.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ended_transactions_give_their_connections_back() {
+    let db = "xa_reuse";
+    let (mut c, _backends) = setup_accounts(db, "txn_mode = \"xa\"").await;
+    let mut seen = [
+        std::collections::BTreeSet::new(),
+        std::collections::BTreeSet::new(),
+    ];
+    for i in 0..10 {
+        c.query_drop("BEGIN").await.unwrap();
+        // Every third transaction only reads the first shard: the branch's shard alone wrote,
+        // and commits in one phase.
+        let first = if i % 3 == 1 {
+            "SELECT bal FROM accounts WHERE id = 1"
+        } else {
+            "UPDATE accounts SET bal = bal - 1 WHERE id = 1"
+        };
+        c.query_drop(first).await.unwrap();
+        c.query_drop("UPDATE accounts SET bal = bal + 1 WHERE id = 11")
+            .await
+            .unwrap();
+        for (s, ids) in seen.iter_mut().enumerate() {
+            let mut d = direct(s).await;
+            let now: Vec<u64> = d
+                .query(format!(
+                    "SELECT ID FROM information_schema.PROCESSLIST WHERE USER = 'shardgate' AND DB = '{db}'"
+                ))
+                .await
+                .unwrap();
+            ids.extend(now);
+        }
+        c.query_drop(if i % 4 == 3 { "ROLLBACK" } else { "COMMIT" })
+            .await
+            .unwrap();
+    }
+    for (s, ids) in seen.iter().enumerate() {
+        assert!(
+            (1..=2).contains(&ids.len()),
+            "shard {s}: the transactions ran on {} backend connections ({ids:?})",
+            ids.len()
+        );
+    }
+    // Committed: 0, 1, 2, 4, 5, 6, 8, 9 (3 and 7 rolled back); 1 and 4 wrote shard s1 only.
+    let b = balances(db).await;
+    assert_eq!(b[0], (1, 100 - 6), "{b:?}");
+    assert_eq!(b[3], (11, 100 + 8), "{b:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn single_mode_refuses_a_second_shard_and_the_variable_switches_modes() {
     let db = "xa_single";

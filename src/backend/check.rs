@@ -6,7 +6,6 @@
 use super::Backends;
 use crate::config::split::logical_names;
 use crate::config::{Collation, KeyType, Rules, Schema, ShardId, TableRule};
-use mysql_async::prelude::Queryable;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -48,18 +47,31 @@ async fn check_shard(
 ) -> Result<(), String> {
     let here = backends.shard_name(shard).to_string();
     let mut conn = backends
-        .conn(shard, None, false)
+        .wire(shard, None, false)
         .await
         .map_err(|e| e.to_string())?;
     for schema in &rules.schemas {
-        let rows: Vec<(String, String, String, Option<String>)> = conn
-            .exec(
+        let found = conn
+            .exec_rows(
                 "SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE, COLLATION_NAME \
                  FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ?",
-                (schema.name.as_str(),),
+                &[mysql_async::Value::from(schema.name.as_str())],
             )
             .await
             .map_err(|e| e.to_string())?;
+        let rows = found.into_iter().map(|row| {
+            let mut row = row.into_iter().map(|v| match v {
+                mysql_async::Value::Bytes(b) => Some(String::from_utf8_lossy(&b).into_owned()),
+                _ => None,
+            });
+            let mut next = || row.next().flatten();
+            (
+                next().unwrap_or_default(),
+                next().unwrap_or_default(),
+                next().unwrap_or_default(),
+                next(),
+            )
+        });
         let mut tables: BTreeMap<String, BTreeMap<String, Column>> = BTreeMap::new();
         for (t, c, data_type, collation) in rows {
             tables.entry(t).or_default().insert(

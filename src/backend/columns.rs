@@ -7,7 +7,7 @@
 use super::Backends;
 use crate::config::ShardId;
 use crate::error::{ProxyError, Result};
-use mysql_async::prelude::Queryable;
+use mysql_async::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -38,22 +38,29 @@ impl Columns {
             return Ok(found.clone());
         }
         let name = backends.shard_name(shard).to_string();
-        let mut conn = backends.conn(shard, Some(schema), false).await?;
-        let all: Vec<(String, String, String)> = tokio::time::timeout(
+        let mut conn = backends.wire(shard, Some(schema), false).await?;
+        let found = tokio::time::timeout(
             backends.timeout(),
-            conn.exec(
+            conn.exec_rows(
                 "SELECT TABLE_NAME, COLUMN_NAME, EXTRA FROM information_schema.COLUMNS \
                  WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? \
                  ORDER BY TABLE_NAME, ORDINAL_POSITION",
-                (schema, table),
+                &[Value::from(schema), Value::from(table)],
             ),
         )
         .await
         .map_err(|_| ProxyError::BackendLost {
             shard: name.clone(),
             detail: "reading the table's columns timed out".into(),
-        })?
-        .map_err(|e| ProxyError::from_backend(&name, e))?;
+        })??;
+        let all: Vec<(String, String, String)> = found
+            .into_iter()
+            .map(|row| {
+                let mut row = row.into_iter().map(text);
+                let mut next = || row.next().unwrap_or_default();
+                (next(), next(), next())
+            })
+            .collect();
         let extra_has = |extra: &str, what: &str| extra.to_ascii_lowercase().contains(what);
         let auto_increment = all
             .iter()
@@ -133,5 +140,14 @@ impl Columns {
         self.cache
             .lock()
             .map_err(|_| ProxyError::Transaction("column cache lock poisoned".into()))
+    }
+}
+
+/// A text value of one of the proxy's own queries ('' for NULL).
+fn text(v: Value) -> String {
+    match v {
+        Value::Bytes(b) => String::from_utf8(b)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        _ => String::new(),
     }
 }

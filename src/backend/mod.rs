@@ -1,9 +1,11 @@
 //! Backend connections, in pools per (server, database, client flags, session setup), created
 //! on first use. This is the narrow interface the rest of the proxy uses to reach a shard.
-//! Two kinds, while the data path moves to a client of our own: statements outside a
-//! transaction run on [`wire`] connections ([`Backends::wire_on`]), whose rows can be relayed
-//! as the server sent them; transactions, XA and administration still use mysql_async's
-//! ([`Backends::conn_on`]).
+//! Every connection is the proxy's own ([`wire`]): client statements in and out of
+//! transactions, the XA coordinator, and administration and background work (sequences,
+//! column lookups, `shardgate check`, promotion, replica positions, rules diff and reload),
+//! one pool per key under one bound. A `KILL QUERY` opens a connection outside the pools
+//! ([`Backends::connect_unpooled`]), so that it never waits behind what it interrupts.
+//! mysql_async's URL parser still reads the shards' URLs.
 
 pub mod check;
 pub mod columns;
@@ -12,7 +14,7 @@ pub mod wire;
 
 use crate::config::{Rules, ShardId};
 use crate::error::{ProxyError, Result};
-use mysql_async::{Conn, Metrics, Opts, OptsBuilder, Pool, PoolConstraints, PoolOpts};
+use mysql_async::Opts;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -50,11 +52,8 @@ struct ShardServers {
     replicas: Vec<Result<Opts, String>>,
     /// The gauges of every pool open to the primary, and to each replica: what is lent out
     /// of them is what runs on that server now ([`Backends::loads`]).
-    primary_pools: Vec<Arc<Metrics>>,
-    replica_pools: Vec<Vec<Arc<Metrics>>>,
-    /// The same for the pools of our own connections ([`wire`]).
-    primary_wire: Vec<Arc<wire::pool::Gauges>>,
-    replica_wire: Vec<Vec<Arc<wire::pool::Gauges>>>,
+    primary_pools: Vec<Arc<wire::pool::Gauges>>,
+    replica_pools: Vec<Vec<Arc<wire::pool::Gauges>>>,
 }
 
 impl ShardServers {
@@ -67,8 +66,6 @@ impl ShardServers {
             replicas: replicas.iter().map(|u| opts(u)).collect(),
             primary_pools: Vec::new(),
             replica_pools: vec![Vec::new(); replicas.len()],
-            primary_wire: Vec::new(),
-            replica_wire: vec![Vec::new(); replicas.len()],
         }
     }
 }
@@ -94,13 +91,9 @@ pub struct ServerView {
     pub idle: usize,
 }
 
-fn idle(pools: &[Arc<Metrics>], wire: &[Arc<wire::pool::Gauges>]) -> usize {
+fn idle(pools: &[Arc<wire::pool::Gauges>]) -> usize {
     use std::sync::atomic::Ordering::Relaxed;
-    pools
-        .iter()
-        .map(|m| m.connections_in_pool.load(Relaxed))
-        .chain(wire.iter().map(|g| g.idle.load(Relaxed)))
-        .sum()
+    pools.iter().map(|g| g.idle.load(Relaxed)).sum()
 }
 
 fn address(opts: &Result<Opts, String>) -> String {
@@ -110,15 +103,11 @@ fn address(opts: &Result<Opts, String>) -> String {
     }
 }
 
-fn outstanding(pools: &[Arc<Metrics>], wire: &[Arc<wire::pool::Gauges>]) -> usize {
+fn outstanding(pools: &[Arc<wire::pool::Gauges>]) -> usize {
     use std::sync::atomic::Ordering::Relaxed;
     pools
         .iter()
-        .map(|m| m.connections_in_use.load(Relaxed) + m.active_wait_requests.load(Relaxed))
-        .chain(
-            wire.iter()
-                .map(|g| g.in_use.load(Relaxed) + g.waiting.load(Relaxed)),
-        )
+        .map(|g| g.in_use.load(Relaxed) + g.waiting.load(Relaxed))
         .sum()
 }
 
@@ -126,8 +115,7 @@ fn outstanding(pools: &[Arc<Metrics>], wire: &[Arc<wire::pool::Gauges>]) -> usiz
 /// a shard's servers and drops its pools at once.
 struct State {
     servers: Vec<ShardServers>,
-    pools: HashMap<PoolKey, Pool>,
-    wire_pools: HashMap<PoolKey, Arc<wire::pool::WirePool>>,
+    pools: HashMap<PoolKey, Arc<wire::pool::WirePool>>,
     /// Shards whose primary takes no new connection: a promotion is under way.
     fenced: std::collections::HashSet<ShardId>,
 }
@@ -135,10 +123,8 @@ struct State {
 /// SET statements a session ran, replayed on each new backend connection of its pools.
 pub type Setup = std::sync::Arc<[String]>;
 
-/// What a pool runs on each new connection and again after a connection was reset (a
-/// transaction's connection dropped mid-transaction, see `txn::Txn::join`): the character set
-/// of the handshake first, since `COM_RESET_CONNECTION` puts the server's global defaults back,
-/// then the session's SET statements. One multi-statement text: one round trip.
+/// What a pool runs on each new connection: the character set the proxy speaks with backends
+/// first (utf8mb4, whatever the server's defaults are), then the session's SET statements. One multi-statement text: one round trip.
 fn setup_statements(setup: &Setup) -> Vec<String> {
     let mut text = String::from("SET NAMES utf8mb4 COLLATE utf8mb4_general_ci");
     for s in setup.iter() {
@@ -174,7 +160,6 @@ impl Backends {
             state: Mutex::new(State {
                 servers,
                 pools: HashMap::new(),
-                wire_pools: HashMap::new(),
                 fenced: Default::default(),
             }),
             timeout: rules.proxy.backend_timeout,
@@ -233,13 +218,8 @@ impl Backends {
             .ok()
             .and_then(|st| {
                 st.servers.get(shard).map(|s| Loads {
-                    primary: outstanding(&s.primary_pools, &s.primary_wire),
-                    replicas: s
-                        .replica_pools
-                        .iter()
-                        .zip(&s.replica_wire)
-                        .map(|(p, w)| outstanding(p, w))
-                        .collect(),
+                    primary: outstanding(&s.primary_pools),
+                    replicas: s.replica_pools.iter().map(|p| outstanding(p)).collect(),
                 })
             })
             .unwrap_or_default()
@@ -256,20 +236,19 @@ impl Backends {
         let mut out = vec![ServerView {
             server: Server::primary(shard),
             address: address(&s.primary),
-            in_use: outstanding(&s.primary_pools, &s.primary_wire),
-            idle: idle(&s.primary_pools, &s.primary_wire),
+            in_use: outstanding(&s.primary_pools),
+            idle: idle(&s.primary_pools),
         }];
         for (r, opts) in s.replicas.iter().enumerate() {
             let pools = s.replica_pools.get(r).map_or(&[][..], |p| &p[..]);
-            let wire = s.replica_wire.get(r).map_or(&[][..], |p| &p[..]);
             out.push(ServerView {
                 server: Server {
                     shard,
                     replica: Some(r),
                 },
                 address: address(opts),
-                in_use: outstanding(pools, wire),
-                idle: idle(pools, wire),
+                in_use: outstanding(pools),
+                idle: idle(pools),
             });
         }
         out
@@ -298,8 +277,7 @@ impl Backends {
         if let Some(s) = st.servers.get_mut(shard) {
             *s = ShardServers::new(primary, replicas);
         }
-        st.pools.retain(|k, _| k.0.shard != shard);
-        st.wire_pools.retain(|k, p| {
+        st.pools.retain(|k, p| {
             let keep = k.0.shard != shard;
             if !keep {
                 p.close();
@@ -369,53 +347,8 @@ impl Backends {
         }
     }
 
-    fn pool(
-        &self,
-        server: Server,
-        db: Option<&str>,
-        found_rows: bool,
-        setup: &Setup,
-    ) -> Result<Pool> {
-        let key = (server, db.map(str::to_string), found_rows, setup.clone());
-        let mut st = self.lock_for(server)?;
-        if let Some(p) = st.pools.get(&key) {
-            return Ok(p.clone());
-        }
-        let (servers, opts) = self.server_opts(&mut st, server)?;
-        let constraints = PoolConstraints::new(0, self.pool_max).unwrap_or_default();
-        let pool_opts = PoolOpts::new()
-            .with_constraints(constraints)
-            // Sessions reset state themselves; a reset per checkout costs a round trip and drops
-            // the statement cache.
-            .with_reset_connection(false)
-            .with_inactive_connection_ttl(Duration::from_secs(60))
-            .with_ttl_check_interval(Duration::from_secs(30));
-        let builder = OptsBuilder::from_opts(opts)
-            .db_name(db)
-            // mysql_async would otherwise reconnect over the Unix socket named by @@socket.
-            .prefer_socket(false)
-            .client_found_rows(found_rows)
-            .setup(setup_statements(setup))
-            // Bounded per connection (least recently used statements are closed on the server):
-            // 64 statements x 200 connections (the default max_backend_connections) stays under
-            // MariaDB's default max_prepared_stmt_count (16382) for one pool.
-            .stmt_cache_size(64)
-            .pool_opts(pool_opts);
-        let pool = Pool::new(builder);
-        let gauges = match server.replica {
-            None => Some(&mut servers.primary_pools),
-            Some(r) => servers.replica_pools.get_mut(r),
-        };
-        if let Some(g) = gauges {
-            g.push(pool.metrics());
-        }
-        st.pools.insert(key, pool.clone());
-        Ok(pool)
-    }
-
-    /// The pool of our own connections ([`wire`]) for `server`, database `db`, the handshake's
-    /// CLIENT_FOUND_ROWS and the session's `setup`: the same key, checks and bound as
-    /// [`Backends::conn_on`]'s pools.
+    /// The pool for `server`, database `db`, the handshake's CLIENT_FOUND_ROWS and the
+    /// session's `setup` (opened on first use; refused while `server` is a fenced primary).
     fn wire_pool(
         &self,
         server: Server,
@@ -425,7 +358,7 @@ impl Backends {
     ) -> Result<Arc<wire::pool::WirePool>> {
         let key = (server, db.map(str::to_string), found_rows, setup.clone());
         let mut st = self.lock_for(server)?;
-        if let Some(p) = st.wire_pools.get(&key) {
+        if let Some(p) = st.pools.get(&key) {
             return Ok(p.clone());
         }
         let (servers, opts) = self.server_opts(&mut st, server)?;
@@ -442,13 +375,13 @@ impl Backends {
             self.pool_max,
         );
         let gauges = match server.replica {
-            None => Some(&mut servers.primary_wire),
-            Some(r) => servers.replica_wire.get_mut(r),
+            None => Some(&mut servers.primary_pools),
+            Some(r) => servers.replica_pools.get_mut(r),
         };
         if let Some(g) = gauges {
             g.push(pool.gauges());
         }
-        st.wire_pools.insert(key, pool.clone());
+        st.pools.insert(key, pool.clone());
         Ok(pool)
     }
 
@@ -476,67 +409,45 @@ impl Backends {
         Ok(c)
     }
 
-    /// A connection to `shard`'s primary using database `db`, within the backend timeout.
-    pub async fn conn(&self, shard: ShardId, db: Option<&str>, found_rows: bool) -> Result<Conn> {
-        self.conn_with(shard, db, found_rows, &Setup::from([]))
-            .await
-    }
-
-    /// Like [`Backends::conn`], on a connection where the session's `setup` statements ran.
-    pub async fn conn_with(
-        &self,
-        shard: ShardId,
-        db: Option<&str>,
-        found_rows: bool,
-        setup: &Setup,
-    ) -> Result<Conn> {
-        self.conn_on(Server::primary(shard), db, found_rows, setup)
-            .await
-    }
-
-    /// Like [`Backends::conn_with`], on any server of a shard.
-    pub async fn conn_on(
-        &self,
-        server: Server,
-        db: Option<&str>,
-        found_rows: bool,
-        setup: &Setup,
-    ) -> Result<Conn> {
-        let pool = self.pool(server, db, found_rows, setup)?;
-        match tokio::time::timeout(self.timeout, pool.get_conn()).await {
-            Ok(Ok(c)) => {
-                // MySQL's versions are 5.x, 8.x, 9.x; MariaDB's 10.x and 11.x.
-                let mysql = c.server_version().0 < 10;
-                self.mysql
-                    .store(mysql, std::sync::atomic::Ordering::Relaxed);
-                Ok(c)
-            }
-            Ok(Err(e)) => Err(ProxyError::from_backend(&self.server_name(server), e)),
+    /// A connection of our own to `server` outside every pool (so not counted against
+    /// `max_backend_connections`), within the backend timeout: for a `KILL QUERY`, which must
+    /// not wait behind the statements it interrupts. Close it with [`wire::WireConn::quit`].
+    pub async fn connect_unpooled(&self, server: Server) -> Result<wire::WireConn> {
+        let opts = {
+            let mut st = self.lock_for(server)?;
+            self.server_opts(&mut st, server)?.1
+        };
+        let name = self.server_name(server);
+        let connect = wire::ConnectOpts::from_opts(&opts);
+        match tokio::time::timeout(self.timeout, wire::WireConn::connect(&name, &connect)).await {
+            Ok(r) => r,
             Err(_) => Err(ProxyError::BackendLost {
-                shard: self.server_name(server),
+                shard: name,
                 detail: format!("no connection within {} ms", self.timeout.as_millis()),
             }),
         }
     }
 
-    /// Closes every pool (at shutdown).
+    /// One of our own connections to `shard`'s primary using database `db`, without session
+    /// settings, within the backend timeout.
+    pub async fn wire(
+        &self,
+        shard: ShardId,
+        db: Option<&str>,
+        found_rows: bool,
+    ) -> Result<wire::pool::PooledWire> {
+        self.wire_on(Server::primary(shard), db, found_rows, &Setup::from([]))
+            .await
+    }
+
+    /// Closes every pool (at shutdown): idle connections are closed, and those lent out are
+    /// closed when they come back.
     pub async fn close(&self) {
-        let pools: Vec<Pool> = match self.state.lock() {
-            Ok(mut st) => {
-                for (_, p) in st.wire_pools.drain() {
-                    p.close();
-                }
-                st.pools.drain().map(|(_, v)| v).collect()
+        if let Ok(mut st) = self.state.lock() {
+            for (_, p) in st.pools.drain() {
+                p.close();
             }
-            Err(_) => return,
-        };
-        // Concurrently and bounded: a dead backend must not hold up shutdown, nor add its
-        // delay once per pool. A pool that does not close in time is simply dropped (its
-        // connections die with the process); there is nobody left to tell.
-        let closing = pools.into_iter().map(|p| async move {
-            let _ = tokio::time::timeout(Duration::from_secs(2), p.disconnect()).await;
-        });
-        futures_util::future::join_all(closing).await;
+        }
     }
 }
 

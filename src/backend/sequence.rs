@@ -7,7 +7,7 @@
 use super::Backends;
 use crate::config::{Schema, ShardId, TableRule};
 use crate::error::{ProxyError, Result};
-use mysql_async::prelude::Queryable;
+use mysql_async::Value;
 use std::collections::HashMap;
 use tokio::sync::Mutex;
 
@@ -71,20 +71,23 @@ impl Sequences {
         // next reservation starts after it.
         blocks.remove(&name);
         let shard = schema.default_shard;
-        let mut conn = backends.conn(shard, Some(&schema.name), false).await?;
+        let mut conn = backends.wire(shard, Some(&schema.name), false).await?;
         let r = conn
             .exec_drop(
                 format!(
                     "UPDATE {SEQUENCE_TABLE} SET next_id = GREATEST(next_id, ?) WHERE name = ?"
                 ),
-                (id.saturating_add(1), rule.name.to_ascii_lowercase()),
+                &[
+                    Value::from(id.saturating_add(1)),
+                    Value::from(rule.name.to_ascii_lowercase()),
+                ],
             )
             .await;
         match r {
-            Ok(()) => Ok(()),
+            Ok(_) => Ok(()),
             // No sequence yet: the first reservation starts after the largest stored id.
-            Err(mysql_async::Error::Server(e)) if e.code == 1146 => Ok(()),
-            Err(e) => Err(ProxyError::from_backend(backends.shard_name(shard), e)),
+            Err(ProxyError::Backend { code: 1146, .. }) => Ok(()),
+            Err(e) => Err(e),
         }
     }
 
@@ -99,17 +102,17 @@ impl Sequences {
         let name = format!("{}.{}", schema.name, rule.name.to_ascii_lowercase());
         self.blocks.lock().await.remove(&name);
         let shard = schema.default_shard;
-        let mut conn = backends.conn(shard, Some(&schema.name), false).await?;
+        let mut conn = backends.wire(shard, Some(&schema.name), false).await?;
         let r = conn
             .exec_drop(
                 format!("DELETE FROM {SEQUENCE_TABLE} WHERE name = ?"),
-                (rule.name.to_ascii_lowercase(),),
+                &[Value::from(rule.name.to_ascii_lowercase())],
             )
             .await;
         match r {
-            Ok(()) => Ok(()),
-            Err(mysql_async::Error::Server(e)) if e.code == 1146 => Ok(()),
-            Err(e) => Err(ProxyError::from_backend(backends.shard_name(shard), e)),
+            Ok(_) => Ok(()),
+            Err(ProxyError::Backend { code: 1146, .. }) => Ok(()),
+            Err(e) => Err(e),
         }
     }
 }
@@ -122,23 +125,19 @@ async fn reserve(
     count: u64,
 ) -> Result<u64> {
     let shard = schema.default_shard;
-    let sname = backends.shard_name(shard).to_string();
-    let err = |e| ProxyError::from_backend(&sname, e);
     let key = rule.name.to_ascii_lowercase();
-    let mut conn = backends.conn(shard, Some(&schema.name), false).await?;
+    let mut conn = backends.wire(shard, Some(&schema.name), false).await?;
     conn.query_drop(format!(
         "CREATE TABLE IF NOT EXISTS {SEQUENCE_TABLE} (name VARCHAR(191) PRIMARY KEY, next_id BIGINT UNSIGNED NOT NULL) ENGINE=InnoDB"
     ))
-    .await
-    .map_err(err)?;
-    let existing: Option<u64> = conn
-        .exec_first(
+    .await?;
+    let existing = conn
+        .exec_rows(
             format!("SELECT next_id FROM {SEQUENCE_TABLE} WHERE name = ?"),
-            (key.clone(),),
+            &[Value::from(key.clone())],
         )
-        .await
-        .map_err(err)?;
-    if existing.is_none() {
+        .await?;
+    if existing.is_empty() {
         // First use: continue after the largest id already stored on any shard.
         let col = rule.numbered_column().unwrap_or("id");
         let mut max = 0u64;
@@ -154,35 +153,39 @@ async fn reserve(
                 .collect(),
         };
         for (s, table) in tables {
-            let mut c = backends.conn(s, Some(&schema.name), false).await?;
+            let mut c = backends.wire(s, Some(&schema.name), false).await?;
             let q = format!(
                 "SELECT COALESCE(MAX(`{}`), 0) FROM `{}`",
                 col.replace('`', "``"),
                 table.replace('`', "``")
             );
-            match c.query_first::<u64, _>(q).await {
-                Ok(v) => max = max.max(v.unwrap_or(0)),
-                Err(mysql_async::Error::Server(e)) if e.code == 1146 => {}
-                Err(e) => return Err(ProxyError::from_backend(backends.shard_name(s), e)),
+            match c.query_first(q).await {
+                Ok(v) => max = max.max(number(v.as_deref())),
+                Err(ProxyError::Backend { code: 1146, .. }) => {}
+                Err(e) => return Err(e),
             }
         }
         conn.exec_drop(
             format!("INSERT IGNORE INTO {SEQUENCE_TABLE} (name, next_id) VALUES (?, ?)"),
-            (key.clone(), max + 1),
+            &[Value::from(key.clone()), Value::from(max + 1)],
         )
-        .await
-        .map_err(err)?;
+        .await?;
     }
     conn.exec_drop(
         format!("UPDATE {SEQUENCE_TABLE} SET next_id = LAST_INSERT_ID(next_id + ?) WHERE name = ?"),
-        (count, key),
+        &[Value::from(count), Value::from(key)],
     )
-    .await
-    .map_err(err)?;
-    let end: Option<u64> = conn
+    .await?;
+    let end = conn
         .query_first("SELECT LAST_INSERT_ID()")
-        .await
-        .map_err(err)?;
-    let end = end.ok_or_else(|| ProxyError::Transaction("id sequence row vanished".into()))?;
-    Ok(end - count)
+        .await?
+        .ok_or_else(|| ProxyError::Transaction("id sequence row vanished".into()))?;
+    Ok(number(Some(&end)).saturating_sub(count))
+}
+
+/// An unsigned number in a text-protocol value (0 for NULL or anything else).
+fn number(v: Option<&[u8]>) -> u64 {
+    v.and_then(|b| std::str::from_utf8(b).ok())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
 }

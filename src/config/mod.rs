@@ -95,9 +95,8 @@ pub struct ProxySettings {
     /// Connections one pool keeps to one backend server at most (`max_backend_connections`):
     /// sessions with the same database and settings share a pool, and hold a connection only
     /// while a statement runs or a transaction is open; past the bound a statement waits for a
-    /// free connection (up to the backend timeout). Statements outside a transaction use the
-    /// proxy's own connections (`backend::wire`) and transactions mysql_async's, each kind
-    /// with pools of its own under this bound.
+    /// free connection (up to the backend timeout). The proxy's own work (sequences, column
+    /// lookups, replica positions, XA recovery) has pools of its own under this bound.
     pub max_backend_connections: usize,
     /// Distinct statement texts whose analysis is cached (0 disables the cache).
     pub plan_cache_size: usize,

@@ -20,7 +20,6 @@ use crate::sql::command::{Command, PrepareFrom, SetItem};
 use crate::sql::privilege::{self, Admin, KillTarget, NEEDLES, system_schema};
 use aho_corasick::AhoCorasick;
 use mysql_async::Value;
-use mysql_async::prelude::Queryable;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -409,13 +408,10 @@ async fn stop(sh: &Shared, e: &Entry, query_only: bool) {
                 continue;
             };
             let sent = async {
-                let mut c = sh
-                    .backends
-                    .conn_on(server, None, false, &Default::default())
-                    .await?;
-                c.query_drop(format!("KILL QUERY {thread}"))
-                    .await
-                    .map_err(|err| ProxyError::from_backend(&shard_name, err))
+                let mut c = sh.backends.connect_unpooled(server).await?;
+                let r = c.query_drop(format!("KILL QUERY {thread}")).await.map(drop);
+                c.quit().await;
+                r
             };
             // The statement may have ended meanwhile (1094); a backend that does not answer
             // leaves the statement to its own timeout: nothing the killer can do either way.

@@ -5,6 +5,7 @@
 use super::local::error_warning;
 use super::{SessionState, Shared, begin};
 use crate::backend::Server;
+use crate::backend::wire::pool::PooledWire;
 use crate::config::{Causal, ReadFrom, ShardId};
 use crate::error::{ProxyError, Result};
 use crate::execute::replicas::ReadNeed;
@@ -13,7 +14,6 @@ use crate::plan::{Merge, Plan, Target};
 use crate::sql::command::TxChars;
 use crate::txn::Txn;
 use mysql_async::Value;
-use mysql_async::prelude::Queryable;
 use std::sync::Arc;
 
 /// Runs a plan and merges the result. `in_txn`: whether the statement joins the session's
@@ -156,13 +156,18 @@ pub(super) async fn acquire(
     st: &mut SessionState,
     shard: ShardId,
     use_txn: bool,
-) -> Result<mysql_async::Conn> {
+) -> Result<PooledWire> {
     if use_txn && let Some(c) = st.txn.take(shard) {
         return Ok(c);
     }
     let c = sh
         .backends
-        .conn_with(shard, st.schema.as_deref(), st.found_rows, &st.setup)
+        .wire_on(
+            Server::primary(shard),
+            st.schema.as_deref(),
+            st.found_rows,
+            &st.setup,
+        )
         .await?;
     if use_txn {
         let branch = st.txn.branch_for(&sh.backends, st.txn_mode, shard)?;
@@ -187,7 +192,7 @@ pub(super) async fn start_stream(
     use_txn: bool,
 ) -> Result<Outcome> {
     if !use_txn {
-        return start_wire_stream(sh, st, plan_replica_ok, t, sql, params).await;
+        return start_pooled_stream(sh, st, plan_replica_ok, t, sql, params).await;
     }
     let (conn, server) = acquire_read(sh, st, plan_replica_ok, t.shard, use_txn).await?;
     let bound = lock_bound(sh, st, use_txn);
@@ -198,27 +203,9 @@ pub(super) async fn start_stream(
         t.shard,
         sh.backends.server_name(server),
         true,
+        true,
     )
     .await;
-    let started = match started {
-        // A replica lost before its first answer: once more, on the primary.
-        execute::Started::Done(None, Err(e))
-            if !use_txn && server.replica.is_some() && e.is_connection_loss() =>
-        {
-            sh.health.mark_failed(server, &e.to_string());
-            let conn = acquire(sh, st, t.shard, use_txn).await?;
-            execute::start_stream(
-                conn,
-                job(st.text.as_ref(), t, sql, params, bound),
-                sh.backends.timeout(),
-                t.shard,
-                sh.backends.shard_name(t.shard).to_string(),
-                true,
-            )
-            .await
-        }
-        other => other,
-    };
     match started {
         execute::Started::Rows(stream) => Ok(Outcome::Stream(stream)),
         execute::Started::Done(conn, result) => {
@@ -228,9 +215,9 @@ pub(super) async fn start_stream(
     }
 }
 
-/// [`start_stream`] outside a transaction: on one of the proxy's own pooled connections
-/// (`backend::wire`), whose rows reach the client as the server sent them.
-async fn start_wire_stream(
+/// [`start_stream`] outside a transaction: on a pooled connection (on a replica when one
+/// may answer), which goes back to its pool by itself.
+async fn start_pooled_stream(
     sh: &Shared,
     st: &mut SessionState,
     plan_replica_ok: bool,
@@ -238,15 +225,16 @@ async fn start_wire_stream(
     sql: &str,
     params: Option<&[Value]>,
 ) -> Result<Outcome> {
-    let (conn, server) = wire_read(sh, st, plan_replica_ok, t.shard).await?;
+    let (conn, server) = pooled_read(sh, st, plan_replica_ok, t.shard).await?;
     let run = |conn, server| {
-        execute::start_wire_stream(
+        execute::start_stream(
             conn,
             job(st.text.as_ref(), t, sql, params, None),
             sh.backends.timeout(),
             t.shard,
             sh.backends.server_name(server),
             true,
+            false,
         )
     };
     let started = match run(conn, server).await {
@@ -268,17 +256,16 @@ async fn start_wire_stream(
     }
 }
 
-/// A pooled connection of the proxy's own for a read of `shard` outside a transaction: on a
-/// replica when [`replica_for`] picks one (and, in `causal = "global"`, once it has applied
-/// what the primary had when the read began), else on the primary.
-async fn wire_read(
+/// A pooled connection for a read of `shard` outside a transaction: on a replica when
+/// [`replica_for`] picks one (see [`replica_conn`]), else on the primary.
+async fn pooled_read(
     sh: &Shared,
     st: &SessionState,
     replica_ok: bool,
     shard: ShardId,
-) -> Result<(crate::backend::wire::pool::PooledWire, Server)> {
+) -> Result<(PooledWire, Server)> {
     if let Some(server) = replica_for(sh, st, replica_ok, shard, false) {
-        match wire_replica(sh, st, server).await {
+        match replica_conn(sh, st, server).await {
             Ok(c) => return Ok((c, server)),
             Err(e) => {
                 if e.is_connection_loss() {
@@ -299,12 +286,9 @@ async fn wire_read(
     Ok((c, server))
 }
 
-/// [`replica_conn`] on the proxy's own connections.
-async fn wire_replica(
-    sh: &Shared,
-    st: &SessionState,
-    server: Server,
-) -> Result<crate::backend::wire::pool::PooledWire> {
+/// A connection to replica `server` that, in `causal = "global"`, has applied everything its
+/// primary had committed when this was called (else an error: the read goes to the primary).
+async fn replica_conn(sh: &Shared, st: &SessionState, server: Server) -> Result<PooledWire> {
     let mut c = sh
         .backends
         .wire_on(server, st.schema.as_deref(), st.found_rows, &st.setup)
@@ -358,7 +342,7 @@ fn replica_for(
 }
 
 /// A connection for a read of `shard` in the session's transaction (outside one, reads take
-/// [`wire_read`]): a `READ ONLY` transaction's part on a replica when [`replica_for`] picks one,
+/// [`pooled_read`]): a `READ ONLY` transaction's part on a replica when [`replica_for`] picks one,
 /// else as [`acquire`] gives it. A replica that fails here is left for the primary.
 pub(super) async fn acquire_read(
     sh: &Shared,
@@ -366,7 +350,7 @@ pub(super) async fn acquire_read(
     replica_ok: bool,
     shard: ShardId,
     use_txn: bool,
-) -> Result<(mysql_async::Conn, Server)> {
+) -> Result<(PooledWire, Server)> {
     if st.txn.is_read_only()
         && !st.txn.has_joined(shard)
         && let Some(server) = replica_for(sh, st, replica_ok, shard, false)
@@ -381,11 +365,7 @@ pub(super) async fn acquire_read(
 /// A `READ ONLY` transaction's part on `server`, a replica of a shard the transaction has not
 /// joined yet (after the session's consistency mode was satisfied, as for any replica read).
 /// `None` when the replica cannot take it: the part then runs on the primary.
-async fn read_only_part(
-    sh: &Shared,
-    st: &mut SessionState,
-    server: Server,
-) -> Option<mysql_async::Conn> {
+async fn read_only_part(sh: &Shared, st: &mut SessionState, server: Server) -> Option<PooledWire> {
     let why = match replica_conn(sh, st, server).await {
         Ok(c) => match Txn::join(&sh.backends, server.shard, c, st.txn.chars(), None).await {
             Ok(c) => {
@@ -404,26 +384,6 @@ async fn read_only_part(
         sh.backends.server_name(server)
     );
     None
-}
-
-/// A connection to replica `server` that, in `causal = "global"`, has applied everything its
-/// primary had committed when this was called (else an error: the read goes to the primary).
-async fn replica_conn(sh: &Shared, st: &SessionState, server: Server) -> Result<mysql_async::Conn> {
-    let mut c = sh
-        .backends
-        .conn_on(server, st.schema.as_deref(), st.found_rows, &st.setup)
-        .await?;
-    let Some(target) = causal_target(sh, st, server).await else {
-        return Ok(c);
-    };
-    let waited: Option<i64> = execute::Step {
-        timeout: sh.backends.timeout(),
-        shard: &sh.backends.server_name(server),
-    }
-    .within(c.query_first(causal_wait_sql(sh, &target)))
-    .await?;
-    causal_waited(sh, server, &target, waited == Some(0))?;
-    Ok(c)
 }
 
 /// The GTID position a read on replica `server` must see first, under `causal = "global"`,
@@ -492,15 +452,15 @@ async fn start_merged_stream(
         futures_util::future::join_all(plan.targets.iter().zip(conns).map(|(t, c)| {
             let name = sh.backends.shard_name(t.shard).to_string();
             let job = job(shared.as_ref(), t, sql, params, bound);
-            execute::start_stream(c, job, sh.backends.timeout(), t.shard, name, false)
+            execute::start_stream(c, job, sh.backends.timeout(), t.shard, name, false, true)
         }))
         .await
     } else {
-        // Outside a transaction: the proxy's own connections, as for a single shard's read.
+        // Outside a transaction: pooled connections, as for a single shard's read.
         let conns = futures_util::future::join_all(
             plan.targets
                 .iter()
-                .map(|t| wire_read(sh, st, plan.replica_ok, t.shard)),
+                .map(|t| pooled_read(sh, st, plan.replica_ok, t.shard)),
         )
         .await;
         let mut taken = Vec::with_capacity(conns.len());
@@ -510,7 +470,7 @@ async fn start_merged_stream(
         futures_util::future::join_all(plan.targets.iter().zip(taken).map(|(t, (c, _))| {
             let name = sh.backends.shard_name(t.shard).to_string();
             let job = job(shared.as_ref(), t, sql, params, bound);
-            execute::start_wire_stream(c, job, sh.backends.timeout(), t.shard, name, false)
+            execute::start_stream(c, job, sh.backends.timeout(), t.shard, name, false, false)
         }))
         .await
     };
@@ -554,8 +514,8 @@ async fn acquire_all(
     st: &mut SessionState,
     plan: &Plan,
     use_txn: bool,
-) -> Result<Vec<mysql_async::Conn>> {
-    let mut conns: Vec<mysql_async::Conn> = Vec::with_capacity(plan.targets.len());
+) -> Result<Vec<PooledWire>> {
+    let mut conns: Vec<PooledWire> = Vec::with_capacity(plan.targets.len());
     for t in &plan.targets {
         match acquire_read(sh, st, plan.replica_ok, t.shard, use_txn).await {
             Ok((c, _)) => conns.push(c),
@@ -604,7 +564,7 @@ pub(super) fn give_back(
     st: &mut SessionState,
     use_txn: bool,
     shard: ShardId,
-    conn: Option<mysql_async::Conn>,
+    conn: Option<PooledWire>,
 ) {
     if !use_txn {
         return; // a pooled connection goes back to its pool when dropped
@@ -668,7 +628,7 @@ pub(super) async fn run_targets(
     let conns = futures_util::future::join_all(
         plan.targets
             .iter()
-            .map(|t| wire_read(sh, st, plan.replica_ok, t.shard)),
+            .map(|t| pooled_read(sh, st, plan.replica_ok, t.shard)),
     )
     .await;
     let mut work = Vec::with_capacity(conns.len());
@@ -683,7 +643,7 @@ pub(super) async fn run_targets(
         ));
     }
     let budget = merge_budget(sh, plan);
-    let mut results = execute::run_all_wire(work, sh.backends.timeout(), budget.clone()).await;
+    let mut results = execute::run_all(work, sh.backends.timeout(), budget.clone()).await;
     for (i, server) in servers.iter().enumerate() {
         let lost = matches!(&results[i].1, Err(e) if e.is_connection_loss());
         if server.replica.is_none() || !lost {
@@ -703,7 +663,7 @@ pub(super) async fn run_targets(
             )
             .await?;
         let name = sh.backends.shard_name(t.shard).to_string();
-        let again = execute::run_all_wire(
+        let again = execute::run_all(
             vec![(c, job(shared, t, sql, params, None), name)],
             sh.backends.timeout(),
             budget.clone(),

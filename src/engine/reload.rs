@@ -22,7 +22,6 @@
 use super::Shared;
 use crate::config::Rules;
 use crate::error::{ProxyError, Result};
-use mysql_async::prelude::Queryable;
 use sha1::{Digest, Sha1};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -307,17 +306,18 @@ async fn record_version(sh: &Shared, digest: &str) {
         sh.rules.listen.rsplit(':').next().unwrap_or("")
     );
     let r = async {
-        let mut c = sh.backends.conn(0, None, false).await?;
-        c.query_drop(CREATE_VERSION)
-            .await
-            .map_err(|e| ProxyError::from_backend(sh.backends.shard_name(0), e))?;
+        let mut c = sh.backends.wire(0, None, false).await?;
+        c.query_drop(CREATE_VERSION).await?;
         c.exec_drop(
             "REPLACE INTO shardgate.rules_version (id, digest, applied_at, applied_by) \
              VALUES (1, ?, CURRENT_TIMESTAMP(3), ?)",
-            (digest, who),
+            &[
+                mysql_async::Value::from(digest),
+                mysql_async::Value::from(who),
+            ],
         )
         .await
-        .map_err(|e| ProxyError::from_backend(sh.backends.shard_name(0), e))
+        .map(drop)
     };
     if let Err(e) = tokio::time::timeout(sh.backends.timeout(), r)
         .await
@@ -380,11 +380,12 @@ pub async fn follow_loop(sh: Arc<Shared>) {
 /// The digest recorded in [`VERSION_TABLE`], if any.
 async fn cluster_version(sh: &Shared) -> Option<String> {
     let r = async {
-        let mut c = sh.backends.conn(0, None, false).await.ok()?;
-        c.query_first::<String, _>("SELECT digest FROM shardgate.rules_version WHERE id = 1")
+        let mut c = sh.backends.wire(0, None, false).await.ok()?;
+        c.query_first("SELECT digest FROM shardgate.rules_version WHERE id = 1")
             .await
             .ok()
             .flatten()
+            .and_then(|d| String::from_utf8(d).ok())
     };
     tokio::time::timeout(sh.backends.timeout(), r)
         .await

@@ -15,9 +15,8 @@ use crate::execute::{self, OkInfo, Outcome, RowSet};
 use crate::rewrite::quote;
 use crate::sql::command::{SetItem, TxChars};
 use crate::sql::session::mariadb_name;
+use mysql_async::Value;
 use mysql_async::consts::ColumnType;
-use mysql_async::prelude::Queryable;
-use mysql_async::{Row, Value};
 
 /// A user variable's value, with the type MySQL gives it.
 #[derive(Clone, Debug, PartialEq)]
@@ -354,8 +353,15 @@ async fn run_and_read_back(
     let shard = fallback(sh, st);
     let mut conn = sh
         .backends
-        .conn_with(shard, st.schema.as_deref(), st.found_rows, &st.setup)
+        .wire_on(
+            crate::backend::Server::primary(shard),
+            st.schema.as_deref(),
+            st.found_rows,
+            &st.setup,
+        )
         .await?;
+    // Not back to the pool: it holds the new settings.
+    conn.retire();
     let name = sh.backends.shard_name(shard).to_string();
     let step = execute::Step {
         timeout: sh.backends.timeout(),
@@ -372,26 +378,23 @@ async fn run_and_read_back(
         _ => Vec::new(),
     };
     let select: Vec<String> = names.iter().map(|n| format!("@@session.{n}")).collect();
-    let mut result = step
-        .within(conn.query_iter(format!("SELECT {}", select.join(", "))))
-        .await?;
-    let columns: Vec<ColumnType> = result
-        .columns()
-        .map(|c| c.iter().map(|c| c.column_type()).collect())
-        .unwrap_or_default();
-    let row: Option<Row> = step.within(result.next()).await?;
-    execute::drain(&mut result, &step).await?;
-    drop(result);
-    let values = execute::row_values(row.ok_or_else(|| {
+    let read = execute::Job {
+        sql: format!("SELECT {}", select.join(", ")).into(),
+        params: None,
+    };
+    let (columns, row) = match execute::run(&mut conn, &read, step.timeout, &name).await? {
+        Outcome::Rows(r) => (r.columns, r.rows.into_iter().next()),
+        _ => (Default::default(), None),
+    };
+    let values = row.ok_or_else(|| {
         ProxyError::Transaction("reading session variables back gave no row".into())
-    })?);
+    })?;
     let literals = values
         .iter()
-        .zip(columns)
-        .map(|(v, t)| sys_literal(v, t))
+        .zip(columns.iter())
+        .map(|(v, c)| sys_literal(v, c.col_type))
         .collect();
-    // Not back to the pool: it holds the new settings.
-    let _ = tokio::time::timeout(sh.backends.timeout(), conn.disconnect()).await;
+    let _ = tokio::time::timeout(step.timeout, conn.close()).await;
     Ok((literals, warnings))
 }
 

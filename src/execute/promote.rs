@@ -18,11 +18,10 @@
 //!    file. The old primary leaves the shard: if it comes back it is not used.
 
 use super::gtid::Gtid;
+use crate::backend::wire::pool::PooledWire;
 use crate::backend::{Backends, Server, Setup};
 use crate::config::ShardId;
 use crate::error::{ProxyError, Result};
-use mysql_async::Conn;
-use mysql_async::prelude::Queryable;
 use std::time::Duration;
 
 /// What a promotion did.
@@ -53,7 +52,7 @@ fn failed(shard: &str, what: impl std::fmt::Display) -> ProxyError {
 async fn bounded<T>(
     limit: Duration,
     what: &str,
-    f: impl std::future::Future<Output = mysql_async::Result<T>>,
+    f: impl std::future::Future<Output = Result<T>>,
 ) -> std::result::Result<T, String> {
     match tokio::time::timeout(limit, f).await {
         Ok(Ok(v)) => Ok(v),
@@ -64,7 +63,7 @@ async fn bounded<T>(
 
 /// A replica's received and applied positions.
 struct ReplicaPos {
-    conn: Conn,
+    conn: PooledWire,
     received: Gtid,
 }
 
@@ -75,7 +74,7 @@ async fn replica_pos(
 ) -> std::result::Result<ReplicaPos, String> {
     let mut conn = match tokio::time::timeout(
         limit,
-        backends.conn_on(server, None, false, &Setup::from([])),
+        backends.wire_on(server, None, false, &Setup::from([])),
     )
     .await
     {
@@ -83,19 +82,17 @@ async fn replica_pos(
         Ok(Err(e)) => return Err(e.to_string()),
         Err(_) => return Err("no connection".into()),
     };
-    let row: Option<mysql_async::Row> = bounded(
+    let (columns, rows) = bounded(
         limit,
         "SHOW SLAVE STATUS",
-        conn.query_first("SHOW SLAVE STATUS"),
+        conn.query_table("SHOW SLAVE STATUS"),
     )
     .await?;
-    let row = row.ok_or("it is not replicating (SHOW SLAVE STATUS is empty)")?;
-    let text = |name: &str| -> String {
-        row.get_opt::<Option<String>, _>(name)
-            .and_then(|r| r.ok())
-            .flatten()
-            .unwrap_or_default()
-    };
+    let row = rows
+        .into_iter()
+        .next()
+        .ok_or("it is not replicating (SHOW SLAVE STATUS is empty)")?;
+    let text = |name: &str| crate::backend::wire::named_text(&columns, &row, name);
     let mut received = Gtid::parse(&text("Gtid_IO_Pos")).unwrap_or_default();
     received.advance(&Gtid::parse(&text("Gtid_Slave_Pos")).unwrap_or_default());
     Ok(ReplicaPos { conn, received })
@@ -116,14 +113,21 @@ impl Drop for Unfence<'_> {
 /// Ends every other session of the connection's account on its server (`KILL CONNECTION`;
 /// without the PROCESS privilege an account sees only its own sessions, which is what is
 /// wanted) and waits until they are gone.
-async fn end_other_sessions(c: &mut Conn, limit: Duration) -> std::result::Result<(), String> {
+async fn end_other_sessions(
+    c: &mut PooledWire,
+    limit: Duration,
+) -> std::result::Result<(), String> {
     let list = "SELECT ID FROM information_schema.PROCESSLIST \
                 WHERE USER = SUBSTRING_INDEX(CURRENT_USER(), '@', 1) AND ID <> CONNECTION_ID()";
     for _ in 0..40 {
-        let ids: Vec<u64> = bounded(limit, "listing the proxy's sessions", c.query(list)).await?;
-        if ids.is_empty() {
+        let rows = bounded(limit, "listing the proxy's sessions", c.query_rows(list)).await?;
+        if rows.is_empty() {
             return Ok(());
         }
+        let ids = rows.into_iter().filter_map(|r| match r.into_iter().next() {
+            Some(mysql_async::Value::Bytes(b)) => String::from_utf8(b).ok(),
+            _ => None,
+        });
         for id in ids {
             // 1094 (unknown thread): it ended meanwhile.
             let _ = c.query_drop(format!("KILL CONNECTION {id}")).await;
@@ -200,11 +204,7 @@ pub async fn promote(
         }
     };
     // 2. What it must apply first.
-    let old = tokio::time::timeout(
-        limit,
-        backends.conn_on(Server::primary(shard), None, false, &Setup::from([])),
-    )
-    .await;
+    let old = tokio::time::timeout(limit, backends.wire(shard, None, false)).await;
     let mut old_primary = match old {
         Ok(Ok(c)) => Some(c),
         _ => None,
@@ -228,14 +228,15 @@ pub async fn promote(
                 let _ = c.query_drop("SET GLOBAL read_only = 0").await;
                 return Err(failed(&name, format!("{e}; nothing was changed")));
             }
-            let pos: Option<String> = bounded(
+            let pos = bounded(
                 limit,
                 "reading the old primary's position",
                 c.query_first("SELECT @@gtid_binlog_pos"),
             )
             .await
             .map_err(|e| failed(&name, e))?;
-            Gtid::parse(pos.as_deref().unwrap_or("")).unwrap_or_default()
+            Gtid::parse(&String::from_utf8_lossy(pos.as_deref().unwrap_or_default()))
+                .unwrap_or_default()
         }
         None => match &seen[candidate] {
             Ok(s) => s.received.clone(),
@@ -246,7 +247,7 @@ pub async fn promote(
         Ok(s) => s.conn,
         Err(e) => return Err(failed(&name, e)),
     };
-    let waited: std::result::Result<Option<i64>, String> = bounded(
+    let waited = bounded(
         wait + limit,
         "waiting for the replica to apply what it received",
         cand.query_first(format!(
@@ -255,7 +256,7 @@ pub async fn promote(
         )),
     )
     .await;
-    if waited != Ok(Some(0)) {
+    if waited.as_ref().map(|w| w.as_deref()) != Ok(Some(b"0".as_slice())) {
         if let Some(c) = &mut old_primary {
             // Nothing changed: the old primary takes writes again.
             let _ = c.query_drop("SET GLOBAL read_only = 0").await;
@@ -281,18 +282,17 @@ pub async fn promote(
         // was already reset), the old primary takes writes again.
         let restarted = bounded(limit, "START SLAVE", cand.query_drop("START SLAVE")).await;
         let reopened = match &mut old_primary {
-            Some(c) => {
-                bounded(
-                    limit,
-                    "SET GLOBAL read_only = 0",
-                    c.query_drop("SET GLOBAL read_only = 0"),
-                )
-                .await
-            }
+            Some(c) => bounded(
+                limit,
+                "SET GLOBAL read_only = 0",
+                c.query_drop("SET GLOBAL read_only = 0"),
+            )
+            .await
+            .map(drop),
             None => Ok(()),
         };
         let state = match (restarted, reopened) {
-            (Ok(()), Ok(())) => "nothing was changed".to_string(),
+            (Ok(_), Ok(())) => "nothing was changed".to_string(),
             (r, o) => format!(
                 "CHECK THE SHARD BY HAND: replica {candidate} {}, the old primary {}",
                 r.map_or_else(
@@ -328,7 +328,7 @@ pub async fn promote(
         );
         let done = match tokio::time::timeout(
             limit,
-            backends.conn_on(server, None, false, &Setup::from([])),
+            backends.wire_on(server, None, false, &Setup::from([])),
         )
         .await
         {

@@ -17,7 +17,6 @@
 use super::gtid::Gtid;
 use crate::backend::{Backends, Loads, Server, Setup};
 use crate::config::{Causal, Rules, ShardId};
-use mysql_async::prelude::Queryable;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -393,14 +392,15 @@ async fn within<T>(
 /// The primary's `@@gtid_binlog_pos`: every transaction it has committed.
 pub async fn primary_pos(backends: &Backends, shard: ShardId) -> Result<Gtid, String> {
     let mut c = backends
-        .conn_on(Server::primary(shard), None, false, &Setup::from([]))
+        .wire(shard, None, false)
         .await
         .map_err(|e| e.to_string())?;
-    let text: Option<String> = c
+    let text = c
         .query_first("SELECT @@gtid_binlog_pos")
         .await
         .map_err(|e| e.to_string())?;
-    Gtid::parse(text.as_deref().unwrap_or("")).ok_or_else(|| format!("unreadable GTID {text:?}"))
+    let text = String::from_utf8_lossy(text.as_deref().unwrap_or_default());
+    Gtid::parse(&text).ok_or_else(|| format!("unreadable GTID {text:?}"))
 }
 
 async fn replica_status(
@@ -409,11 +409,11 @@ async fn replica_status(
     primary: Option<Gtid>,
 ) -> Result<Seen, String> {
     let mut c = backends
-        .conn_on(server, None, false, &Setup::from([]))
+        .wire_on(server, None, false, &Setup::from([]))
         .await
         .map_err(|e| e.to_string())?;
-    let rows: Vec<mysql_async::Row> = c
-        .query("SHOW SLAVE STATUS")
+    let (columns, rows) = c
+        .query_table("SHOW SLAVE STATUS")
         .await
         .map_err(|e| e.to_string())?;
     let Some(row) = rows.into_iter().next() else {
@@ -426,12 +426,7 @@ async fn replica_status(
             caught_up: false,
         });
     };
-    let text = |name: &str| -> String {
-        row.get_opt::<Option<String>, _>(name)
-            .and_then(Result::ok)
-            .flatten()
-            .unwrap_or_default()
-    };
+    let text = |name: &str| crate::backend::wire::named_text(&columns, &row, name);
     let io_running = text("Slave_IO_Running").eq_ignore_ascii_case("Yes");
     let sql_running = text("Slave_SQL_Running").eq_ignore_ascii_case("Yes");
     let lag_s = text("Seconds_Behind_Master").parse().ok();
@@ -444,11 +439,11 @@ async fn replica_status(
         if !caught_up {
             // A replica under write load trails its primary by a few transactions: a short
             // wait tells whether it is keeping up.
-            let waited: Option<i64> = c
+            let waited = c
                 .query_first(format!("SELECT MASTER_GTID_WAIT('{p}', 0.1)"))
                 .await
                 .map_err(|e| e.to_string())?;
-            if waited == Some(0) {
+            if waited.as_deref() == Some(b"0".as_slice()) {
                 caught_up = true;
                 pos.advance(&p);
             }

@@ -8,14 +8,13 @@
 //! so that the shards are read in parallel. Several shards' streams merged into one (see
 //! `merge::stream`) are a [`RowStream`] too, whose end hands back every shard's connection.
 
-use super::{Job, OkInfo, Outcome, Step, drain, fetch_warnings, ok_info, params_of, row_values};
+use super::{Job, OkInfo, Outcome, Step};
 use crate::backend::wire::pool::PooledWire;
 use crate::backend::wire::{Answer, RawRows, WireConn};
 use crate::config::ShardId;
 use crate::error::{ProxyError, Result};
 use crate::frontend::packets::ColumnDef;
-use mysql_async::prelude::{Protocol, Queryable};
-use mysql_async::{Conn, QueryResult, Value};
+use mysql_async::Value;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -27,7 +26,7 @@ use tokio::task::JoinHandle;
 pub type StreamEnd = (u16, Vec<Vec<Value>>);
 
 /// The connections a stream used, one per shard: `None` for one that was lost.
-pub type Conns = Vec<(ShardId, Option<Conn>)>;
+pub type Conns = Vec<(ShardId, Option<PooledWire>)>;
 
 /// Rows travel from a producer to its reader in batches: what the backend had already sent,
 /// up to this many rows. A channel operation per row cost about as much as relaying the row.
@@ -120,12 +119,12 @@ pub struct RowStream {
 }
 
 /// What one shard's producer ends with: its connection (None when lost) and how it ended.
-type Produced = (Option<Conn>, Result<End>);
+type Produced = (Option<PooledWire>, Result<End>);
 
 /// The work that feeds a [`RowStream`], and the shards the rows come from.
 enum Done {
-    /// One shard's backend statement; whether its end hands the connection back (false: the
-    /// proxy's own pooled connection, which went back to its pool by itself).
+    /// One shard's backend statement; whether its end hands the connection back (false: a
+    /// connection outside a transaction, which went back to its pool by itself).
     Shard(ShardId, Producer, bool),
     /// A merge of several shards' streams, which ends them all; whether any hands back.
     Merged(Vec<ShardId>, JoinHandle<(Conns, Result<StreamEnd>)>, bool),
@@ -266,7 +265,7 @@ impl RowStream {
     }
 
     /// Whether [`RowStream::finish`] hands connections back (those of a transaction), rather
-    /// than the proxy's own pooled ones having gone back by themselves.
+    /// than pooled ones outside a transaction having gone back by themselves.
     pub fn hands_back(&self) -> bool {
         match &self.done {
             Done::Shard(_, _, h) | Done::Merged(_, _, h) => *h,
@@ -288,27 +287,32 @@ impl std::fmt::Debug for RowStream {
 /// How a streamed statement started: an answer that is not rows (or an error) is complete at
 /// once, with the connection back; rows come as a [`RowStream`].
 pub enum Started {
-    Done(Option<Conn>, Result<Outcome>),
+    Done(Option<PooledWire>, Result<Outcome>),
     Rows(RowStream),
 }
 
 /// Starts `job` on `conn` and returns once the backend has sent the column definitions, or has
-/// answered without rows. `inline`: the rows are produced as the caller reads them, in the
-/// caller's task; else in a task of their own (the inputs of a merge, read in parallel).
+/// answered without rows; the rows reach the reader as the payloads the server sent.
+/// `inline`: the rows are produced as the caller reads them, in the caller's task; else in a
+/// task of their own (the inputs of a merge, read in parallel). `hands_back`: the connection
+/// is a transaction's, handed back at the stream's end (`None` when it was lost); else it goes
+/// back to its pool when the producer ends (closed instead if the result was not read to its
+/// end), and the stream's end hands back none.
 pub async fn start_stream(
-    conn: Conn,
+    conn: PooledWire,
     job: Arc<Job>,
     timeout: Duration,
     shard: ShardId,
     name: String,
     inline: bool,
+    hands_back: bool,
 ) -> Started {
     let (head_tx, head_rx) = oneshot::channel::<Arc<Vec<ColumnDef>>>();
     let (row_tx, row_rx) = mpsc::channel(STREAM_BUFFER);
     // Registered here, in the session's task: the relay task does not see its task-local.
-    let tracked = match super::inflight::track(&name, conn.id()) {
+    let tracked = match super::inflight::track(&name, conn.connection_id()) {
         Ok(t) => t,
-        Err(_) => return Started::Done(Some(conn), Err(ProxyError::interrupted())),
+        Err(_) => return Started::Done(hands_back.then_some(conn), Err(ProxyError::interrupted())),
     };
     let work = async move {
         let mut conn = conn;
@@ -316,14 +320,14 @@ pub async fn start_stream(
             timeout,
             shard: &name,
         };
-        let r = stream_rows(&mut conn, &job, &step, head_tx, row_tx).await;
+        let r = wire_rows(&mut conn, &job, &step, head_tx, row_tx).await;
         super::inflight::release(tracked).await;
         match r {
             Err(e) if e.is_connection_loss() => (None, Err(e)),
-            other => (Some(conn), other),
+            other => (hands_back.then_some(conn), other),
         }
     };
-    started(work, inline, head_rx, row_rx, shard, true).await
+    started(work, inline, head_rx, row_rx, shard, hands_back).await
 }
 
 /// Runs a producer (inline or in a task) until it sent its columns, or ended without them.
@@ -364,112 +368,6 @@ async fn started(
         ),
         (conn, Err(e)) => Started::Done(conn, Err(e)),
     }
-}
-
-async fn stream_rows(
-    conn: &mut Conn,
-    job: &Job,
-    step: &Step<'_>,
-    head: oneshot::Sender<Arc<Vec<ColumnDef>>>,
-    rows: mpsc::Sender<Batch>,
-) -> Result<End> {
-    // The client's bytes, restored from the lossless text form (see `sql::text`).
-    let sql = crate::sql::text::encode(&job.sql);
-    let end = match &job.params {
-        Some(params) => {
-            let mut result = step
-                .within(conn.exec_iter(&*sql, params_of(params)))
-                .await?;
-            relay(&mut result, step, head, &rows).await?
-        }
-        None => {
-            let mut result = step.within(conn.query_iter(&*sql)).await?;
-            relay(&mut result, step, head, &rows).await?
-        }
-    };
-    Ok(match end {
-        End::Rows((count, _)) => End::Rows((count, fetch_warnings(conn, count, step).await?)),
-        End::Ok(mut info) => {
-            info.warning_list = fetch_warnings(conn, info.warnings, step).await?;
-            End::Ok(info)
-        }
-    })
-}
-
-/// Sends the columns, then the rows in batches. A client that went away (the receiver
-/// dropped) stops the relay, and the rest of the result is drained.
-async fn relay<P: Protocol>(
-    result: &mut QueryResult<'_, '_, P>,
-    step: &Step<'_>,
-    head: oneshot::Sender<Arc<Vec<ColumnDef>>>,
-    rows: &mpsc::Sender<Batch>,
-) -> Result<End> {
-    let end = match result.columns() {
-        Some(cols) if !cols.is_empty() => {
-            let _ = head.send(Arc::new(cols.iter().map(ColumnDef::from_backend).collect()));
-            let mut batch = Batcher::default();
-            loop {
-                let next = {
-                    let mut next = std::pin::pin!(result.next());
-                    match super::ready_now(next.as_mut()).await {
-                        Some(r) => r.map_err(|e| ProxyError::from_backend(step.shard, e)),
-                        None => {
-                            // Nothing more has arrived: the client gets what has.
-                            batch.flush(rows).await;
-                            step.within(next).await
-                        }
-                    }
-                };
-                match next {
-                    Ok(Some(row)) => {
-                        batch.push(rows, row_values(row)).await;
-                    }
-                    Ok(None) => break,
-                    Err(e) => {
-                        // The client sees the same error the task ends with.
-                        batch.fail(rows, e.same()).await;
-                        return Err(e);
-                    }
-                }
-            }
-            batch.flush(rows).await;
-            End::Rows((result.warnings(), Vec::new()))
-        }
-        _ => End::Ok(ok_info(result)),
-    };
-    drain(result, step).await?;
-    Ok(end)
-}
-
-/// [`start_stream`] on one of our own connections ([`crate::backend::wire`]): the rows reach
-/// the reader as the payloads the server sent. The connection goes back to its pool when the
-/// producer ends (and is closed instead if the result was not read to its end), so the
-/// stream's end hands back none.
-pub async fn start_wire_stream(
-    conn: PooledWire,
-    job: Arc<Job>,
-    timeout: Duration,
-    shard: ShardId,
-    name: String,
-    inline: bool,
-) -> Started {
-    let (head_tx, head_rx) = oneshot::channel::<Arc<Vec<ColumnDef>>>();
-    let (row_tx, row_rx) = mpsc::channel(STREAM_BUFFER);
-    let tracked = match super::inflight::track(&name, conn.connection_id()) {
-        Ok(t) => t,
-        Err(_) => return Started::Done(None, Err(ProxyError::interrupted())),
-    };
-    let work = async move {
-        let mut conn = conn;
-        let step = Step {
-            timeout,
-            shard: &name,
-        };
-        let r = wire_rows(&mut conn, &job, &step, head_tx, row_tx).await;
-        super::inflight::release(tracked).await;
-        (None, r)
-    };
-    started(work, inline, head_rx, row_rx, shard, false).await
 }
 
 /// Runs `job` on `conn`: sends the columns, then the rows in batches of what has arrived (at
@@ -521,7 +419,9 @@ async fn wire_rows(
     })
 }
 
-/// [`super::fetch_warnings`] on one of our own connections.
+/// The `SHOW WARNINGS` rows of the statement that just ran on `conn` (its last `count`): warnings
+/// live on the connection that produced them, which the session may not use next, so they are
+/// fetched right after the statement, for a later SHOW WARNINGS.
 pub(crate) async fn wire_warnings(
     conn: &mut WireConn,
     count: u16,

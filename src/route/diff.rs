@@ -23,11 +23,12 @@
 //! that the NEW rules place elsewhere.
 
 use crate::backend::Backends;
+use crate::backend::wire::WireConn;
 use crate::config::pattern::is_pattern;
 use crate::config::{Algorithm, KeyType, Rules, ShardId, TableRule};
+use crate::error::ProxyError;
 use crate::route::Key;
 use mysql_async::Value;
-use mysql_async::prelude::Queryable;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::ops::Bound;
@@ -899,19 +900,23 @@ async fn count_with(
         for shard in 0..old.shards.len() {
             let here = shard_name(old, shard).to_string();
             let mut conn = backends
-                .conn(shard, None, false)
+                .wire(shard, None, false)
                 .await
                 .map_err(|e| format!("shard {here}: {e}"))?;
-            let listed: Result<Vec<(String, String)>, _> = conn
-                .query(format!("SHOW FULL TABLES FROM {}", quote(db)))
+            let listed = conn
+                .query_rows(format!("SHOW FULL TABLES FROM {}", quote(db)))
                 .await;
             let tables: Vec<String> = match listed {
                 Ok(rows) => rows
                     .into_iter()
-                    .filter(|(_, kind)| kind == "BASE TABLE")
-                    .map(|(t, _)| t)
+                    .filter_map(|row| match row.as_slice() {
+                        [Value::Bytes(t), Value::Bytes(kind)] if kind == b"BASE TABLE" => {
+                            Some(String::from_utf8_lossy(t).into_owned())
+                        }
+                        _ => None,
+                    })
                     .collect(),
-                Err(mysql_async::Error::Server(e)) if e.code == 1049 => {
+                Err(ProxyError::Backend { code: 1049, .. }) => {
                     out.notes.push(format!(
                         "database {db} does not exist on {here}: its tables count 0 there"
                     ));
@@ -995,21 +1000,42 @@ fn count_of<'a>(
 /// Reads column `column` of every row of `from` (`db`.`table`, quoted), calling `each` with
 /// its value; returns the rows read.
 async fn scan_keys(
-    conn: &mut mysql_async::Conn,
+    conn: &mut WireConn,
     from: &str,
     column: &str,
     mut each: impl FnMut(Value),
-) -> Result<u64, mysql_async::Error> {
+) -> Result<u64, ProxyError> {
     let sql = format!("SELECT {} FROM {from}", quote(column));
-    let mut result = conn.query_iter(sql).await?;
+    let crate::backend::wire::Answer::Rows(columns) = conn.query(sql).await? else {
+        return Ok(0);
+    };
     let mut scanned = 0u64;
-    result
-        .for_each(|row| {
+    let mut rows = crate::backend::wire::RawRows::default();
+    loop {
+        rows.clear();
+        let end = conn.read_rows(&mut rows, 1024).await?;
+        for row in rows
+            .text_values(columns.len())
+            .map_err(ProxyError::Malformed)?
+        {
             scanned += 1;
-            each(row.as_ref(0).cloned().unwrap_or(Value::NULL));
-        })
-        .await?;
+            each(row.into_iter().next().unwrap_or(Value::NULL));
+        }
+        if end.is_some() {
+            break;
+        }
+    }
+    conn.drain().await?;
     Ok(scanned)
+}
+
+/// The number `SELECT COUNT(*) FROM from` answers.
+async fn count_rows(conn: &mut WireConn, from: &str) -> Result<u64, ProxyError> {
+    let n = conn
+        .query_first(format!("SELECT COUNT(*) FROM {from}"))
+        .await?;
+    Ok(n.and_then(|b| String::from_utf8(b).ok()?.parse().ok())
+        .unwrap_or(0))
 }
 
 /// A shard and one of its tables: `(shard, table)`.
@@ -1088,13 +1114,13 @@ impl<'a> Locator<'a> {
 /// Counts the rows of physical table `db.physical` on shard `here` that `to` stores in
 /// another table or on another shard, as moves between `shard/table` places.
 async fn count_physical(
-    conn: &mut mysql_async::Conn,
+    conn: &mut WireConn,
     db: &str,
     here: &str,
     physical: &str,
     to: &Locator<'_>,
     out: &mut TableCount,
-) -> Result<(), mysql_async::Error> {
+) -> Result<(), ProxyError> {
     let from = format!("{}.{}", quote(db), quote(physical));
     let at = (here.to_string(), physical.to_string());
     let label = |(s, t): &(String, String)| format!("{s}/{t}");
@@ -1109,10 +1135,7 @@ async fn count_physical(
             .await?;
         }
         None => {
-            let n: u64 = conn
-                .query_first(format!("SELECT COUNT(*) FROM {from}"))
-                .await?
-                .unwrap_or(0);
+            let n = count_rows(conn, &from).await?;
             out.scanned += n;
             // Unsharded or broadcast: every row goes to each table of the placement.
             for place in physical_tables(&to.place, &to.logical) {
@@ -1130,14 +1153,14 @@ async fn count_physical(
 
 /// Counts the rows of `db.table` on shard `here` that `new` places elsewhere.
 async fn count_table(
-    conn: &mut mysql_async::Conn,
+    conn: &mut WireConn,
     db: &str,
     table: &str,
     here: &str,
     old: &Place<'_>,
     new: &Place<'_>,
     out: &mut TableCount,
-) -> Result<(), mysql_async::Error> {
+) -> Result<(), ProxyError> {
     let from = format!("{}.{}", quote(db), quote(table));
     let add = |out: &mut TableCount, to: &str, n: u64| {
         if n > 0 {
@@ -1166,10 +1189,7 @@ async fn count_table(
             }
         }
         Place::Unsharded(_) | Place::Broadcast(_) => {
-            let n: Option<u64> = conn
-                .query_first(format!("SELECT COUNT(*) FROM {from}"))
-                .await?;
-            let n = n.unwrap_or(0);
+            let n = count_rows(conn, &from).await?;
             out.scanned += n;
             // Rows already on a shard (a copy of a broadcast table, or this shard) stay.
             let holds = match old {

@@ -7,19 +7,18 @@
 pub mod fault;
 pub mod xa;
 
+use crate::backend::wire::pool::PooledWire;
 use crate::backend::{Backends, Server};
 use crate::config::{ShardId, TxnMode};
 use crate::error::{ProxyError, Result};
 use crate::sql::command::TxChars;
-use mysql_async::prelude::Queryable;
-use mysql_async::{Conn, TxOpts};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
 /// The state of a session's transaction.
 #[derive(Default)]
 pub struct Txn {
-    conns: BTreeMap<ShardId, Conn>,
+    conns: BTreeMap<ShardId, PooledWire>,
     /// Shards whose pinned connection is out with a running statement ([`Txn::take`]) and has not
     /// been given back ([`Txn::put`]) yet.
     lent: BTreeSet<ShardId>,
@@ -171,7 +170,7 @@ impl Txn {
     /// with [`Txn::put`] the shard counts as lent; a shard still lent when a later statement
     /// asks for it again was lost by the statement that took it, and so was its part of the
     /// transaction: the caller then joins a fresh connection, but COMMIT will refuse.
-    pub fn take(&mut self, shard: ShardId) -> Option<Conn> {
+    pub fn take(&mut self, shard: ShardId) -> Option<PooledWire> {
         if let Some(c) = self.conns.remove(&shard) {
             self.lent.insert(shard);
             return Some(c);
@@ -183,61 +182,39 @@ impl Txn {
     }
 
     /// Pins (or re-pins) `conn` for `shard`.
-    pub fn put(&mut self, shard: ShardId, conn: Conn) {
+    pub fn put(&mut self, shard: ShardId, conn: PooledWire) {
         self.lent.remove(&shard);
         self.conns.insert(shard, conn);
     }
 
-    /// Opens a backend transaction on a fresh connection joining this transaction.
+    /// Opens a backend transaction on a fresh connection joining this transaction: natively
+    /// (`SET TRANSACTION ...; START TRANSACTION ...`, one round trip), or as the XA branch
+    /// `branch` (its xid).
     ///
-    /// A native transaction opens in one round trip (`SET TRANSACTION ...; START TRANSACTION
-    /// ...`) on a connection first marked to be reset when it goes back to the pool
-    /// (`COM_RESET_CONNECTION`, then the pool's setup statements again). That is the safety net
-    /// for every path that drops a pinned connection without COMMIT or ROLLBACK (a statement
-    /// that fails part-way, a client that leaves mid-result, a session task aborted at
-    /// shutdown): the reset rolls the transaction back before anyone else borrows the
-    /// connection. Without it the pool would hand the transaction, locks and uncommitted rows
-    /// included, to another client, whose autocommit writes would then silently never commit.
-    /// The transaction's own COMMIT or ROLLBACK clears the mark ([`settled`]), so a transaction
-    /// that ends normally costs no extra statement.
-    ///
-    /// An XA branch (`branch`: its xid) cannot use that net: MariaDB resets a connection
-    /// holding a PREPARED branch without error and leaves it unusable (1031 on the next write),
-    /// so the pool would lend a broken connection. A branch is therefore opened through
-    /// mysql_async's own `start_transaction` (its guard forgotten, so the connection itself
-    /// remembers it is in a transaction), then that empty transaction is committed and the
-    /// branch started in the same round trip: dropped without its end, the pool's `ROLLBACK`
-    /// fails on the branch and the pool discards the connection, which ends the branch as a
-    /// disconnect does (a prepared one stays for recovery). The price is one `ROLLBACK` the
-    /// pool sends in the background when a branch's connection returns after XA COMMIT.
+    /// The connection is first marked to be closed rather than returned to its pool if it is
+    /// dropped before its COMMIT or ROLLBACK succeeded ([`PooledWire::set_discard`]). That is
+    /// the safety net for every path that drops a pinned connection without ending its
+    /// transaction (a statement that fails part-way, a client that leaves mid-result, a session
+    /// task aborted at shutdown): the server rolls back the transaction of a connection that
+    /// goes away (a prepared XA branch stays, for recovery), and nobody else ever borrows it.
+    /// Without it the pool could hand the transaction, locks and uncommitted rows included, to
+    /// another client, whose autocommit writes would then silently never commit. The
+    /// transaction's own COMMIT or ROLLBACK clears the mark ([`settled`]), so a transaction
+    /// that ends normally costs no extra statement and keeps its connection.
     pub async fn join(
         backends: &Backends,
         shard: ShardId,
-        mut conn: Conn,
+        mut conn: PooledWire,
         chars: &TxChars,
         branch: Option<&str>,
-    ) -> Result<Conn> {
-        let start = async {
-            match branch {
-                Some(xid) => {
-                    let tx = conn.start_transaction(TxOpts::default()).await?;
-                    // Not a leak: the guard only borrows `conn`; forgetting it skips its Drop,
-                    // which would otherwise mark the connection for a rollback before its next
-                    // statement.
-                    std::mem::forget(tx);
-                    conn.query_drop(format!("COMMIT; {}", begin_sql(chars, Some(xid))))
-                        .await
-                }
-                None => {
-                    conn.reset_connection(true);
-                    conn.query_drop(begin_sql(chars, None)).await
-                }
-            }
-        };
-        tokio::time::timeout(backends.timeout(), start)
-            .await
-            .map_err(|_| lost(backends, shard, "BEGIN timed out"))?
-            .map_err(|e| ProxyError::from_backend(backends.shard_name(shard), e))?;
+    ) -> Result<PooledWire> {
+        conn.set_discard(true);
+        tokio::time::timeout(
+            backends.timeout(),
+            conn.query_drop(begin_sql(chars, branch)),
+        )
+        .await
+        .map_err(|_| lost(backends, shard, "BEGIN timed out"))??;
         Ok(conn)
     }
 
@@ -311,16 +288,11 @@ impl Txn {
                 continue;
             }
             match tokio::time::timeout(backends.timeout(), conn.query_drop("COMMIT")).await {
-                Ok(Ok(())) => {
+                Ok(Ok(_)) => {
                     settled(&mut conn);
                     committed.push(backends.shard_name(shard).to_string())
                 }
-                Ok(Err(e)) => {
-                    failure = Some((
-                        shard,
-                        ProxyError::from_backend(backends.shard_name(shard), e),
-                    ))
-                }
+                Ok(Err(e)) => failure = Some((shard, e)),
                 Err(_) => failure = Some((shard, lost(backends, shard, "COMMIT timed out"))),
             }
         }
@@ -375,16 +347,17 @@ impl Txn {
         self.lost.insert(shard);
     }
 
-    /// Runs `sql` (e.g. `USE db`) on every pinned connection.
+    /// Runs `sql` (e.g. `USE db`) on every pinned connection. They then no longer match the
+    /// pools they came from, and are closed rather than returned once the transaction ends.
     pub async fn each(&mut self, backends: &Backends, sql: &str) -> Result<()> {
         for (shard, conn) in self.conns.iter_mut() {
+            conn.retire();
             tokio::time::timeout(
                 backends.timeout(),
                 conn.query_drop(&*crate::sql::text::encode(sql)),
             )
             .await
-            .map_err(|_| lost(backends, *shard, "timed out"))?
-            .map_err(|e| ProxyError::from_backend(backends.shard_name(*shard), e))?;
+            .map_err(|_| lost(backends, *shard, "timed out"))??;
         }
         Ok(())
     }
@@ -393,11 +366,10 @@ impl Txn {
 /// Pings every pinned connection at once, each within the backend timeout. Connections that
 /// fail are removed from `conns` (and dropped: the pool never reuses them); the first failure
 /// is returned.
-async fn check_alive(backends: &Backends, conns: &mut BTreeMap<ShardId, Conn>) -> Result<()> {
+async fn check_alive(backends: &Backends, conns: &mut BTreeMap<ShardId, PooledWire>) -> Result<()> {
     let checks = conns.iter_mut().map(|(shard, conn)| async move {
         let r = match tokio::time::timeout(backends.timeout(), conn.ping()).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(ProxyError::from_backend(backends.shard_name(*shard), e)),
+            Ok(r) => r,
             Err(_) => Err(lost(backends, *shard, "no answer before COMMIT")),
         };
         (*shard, r)
@@ -416,7 +388,7 @@ async fn check_alive(backends: &Backends, conns: &mut BTreeMap<ShardId, Conn>) -
 /// and returns each shard's result.
 async fn rollback_each(
     backends: &Backends,
-    conns: impl IntoIterator<Item = (ShardId, Conn)>,
+    conns: impl IntoIterator<Item = (ShardId, PooledWire)>,
 ) -> Vec<Result<()>> {
     let futs = conns
         .into_iter()
@@ -425,8 +397,8 @@ async fn rollback_each(
 }
 
 /// Rolls back `conns`, best effort: the client is told about the failure that led here, and a
-/// connection whose rollback fails is dropped (the pool discards or rolls back it).
-async fn rollback_all(backends: &Backends, conns: impl IntoIterator<Item = (ShardId, Conn)>) {
+/// connection whose rollback fails is dropped (and closed: the server rolls it back).
+async fn rollback_all(backends: &Backends, conns: impl IntoIterator<Item = (ShardId, PooledWire)>) {
     for r in rollback_each(backends, conns).await {
         if let Err(e) = r {
             tracing::warn!("ROLLBACK after a failed transaction: {e}");
@@ -434,7 +406,7 @@ async fn rollback_all(backends: &Backends, conns: impl IntoIterator<Item = (Shar
     }
 }
 
-async fn rollback_one(backends: &Backends, shard: ShardId, conn: &mut Conn) -> Result<()> {
+async fn rollback_one(backends: &Backends, shard: ShardId, conn: &mut PooledWire) -> Result<()> {
     // `xa::run` marks the connection settled once its ROLLBACK succeeded.
     xa::run(backends, shard, conn, "ROLLBACK").await
 }
@@ -459,11 +431,10 @@ fn begin_sql(chars: &TxChars, branch: Option<&str>) -> String {
     sql
 }
 
-/// Marks `conn` as back outside any transaction, after its COMMIT or ROLLBACK succeeded: the
-/// pool takes it back as it is, without the reset [`Txn::join`] arranged for a connection
-/// dropped mid-transaction.
-pub(crate) fn settled(conn: &mut Conn) {
-    conn.reset_connection(false);
+/// Marks `conn` as back outside any transaction, after its COMMIT or ROLLBACK succeeded: its
+/// pool takes it back when it is dropped (see [`Txn::join`]).
+pub(crate) fn settled(conn: &mut PooledWire) {
+    conn.set_discard(false);
 }
 
 fn lost(backends: &Backends, shard: ShardId, what: &str) -> ProxyError {

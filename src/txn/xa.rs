@@ -23,11 +23,11 @@
 //! back on others.
 
 use crate::backend::Backends;
+use crate::backend::wire::pool::PooledWire;
 use crate::config::ShardId;
 use crate::error::{ProxyError, Result};
 use crate::txn::fault;
-use mysql_async::Conn;
-use mysql_async::prelude::Queryable;
+use mysql_async::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -100,22 +100,24 @@ pub fn xid(gtrid: &str, bqual: &str) -> String {
     format!("{},{}", quote(gtrid), quote(bqual))
 }
 
-/// Runs `sql` on `conn` within the backend timeout. A native transaction's `COMMIT` or
-/// `ROLLBACK` that succeeds marks the connection settled (see [`super::Txn::join`]).
+/// Runs `sql` on `conn` within the backend timeout. A text that ends the connection's part of
+/// the transaction (its last statement a `COMMIT`, `ROLLBACK`, `XA COMMIT` or `XA ROLLBACK`)
+/// and succeeds marks the connection settled (see [`super::Txn::join`]), so that it goes back
+/// to its pool; a prepared branch's connection (`XA PREPARE` last) stays marked until then.
 pub(super) async fn run(
     backends: &Backends,
     shard: ShardId,
-    conn: &mut Conn,
+    conn: &mut PooledWire,
     sql: &str,
 ) -> Result<()> {
     match tokio::time::timeout(backends.timeout(), conn.query_drop(sql)).await {
-        Ok(Ok(())) => {
-            if sql == "COMMIT" || sql == "ROLLBACK" {
+        Ok(Ok(_)) => {
+            if ends_transaction(sql) {
                 super::settled(conn);
             }
             Ok(())
         }
-        Ok(Err(e)) => Err(ProxyError::from_backend(backends.shard_name(shard), e)),
+        Ok(Err(e)) => Err(e),
         Err(_) => Err(ProxyError::BackendLost {
             shard: backends.shard_name(shard).to_string(),
             detail: format!("no answer to `{sql}`"),
@@ -123,11 +125,19 @@ pub(super) async fn run(
     }
 }
 
+/// Whether the last statement of `sql` ends a transaction or an XA branch.
+fn ends_transaction(sql: &str) -> bool {
+    let last = sql.rsplit(';').next().unwrap_or(sql).trim_start();
+    ["COMMIT", "ROLLBACK", "XA COMMIT", "XA ROLLBACK"]
+        .iter()
+        .any(|p| last.starts_with(p))
+}
+
 /// Creates the decision table on every shard; a shard where that fails is logged (its
 /// transactions then cannot coordinate: their COMMIT fails and rolls back).
 pub async fn ensure_log(backends: &Backends, shards: usize) {
     for shard in 0..shards {
-        let r = match backends.conn(shard, None, false).await {
+        let r = match backends.wire(shard, None, false).await {
             Ok(mut c) => run(backends, shard, &mut c, CREATE_LOG).await,
             Err(e) => Err(e),
         };
@@ -142,7 +152,7 @@ pub async fn ensure_log(backends: &Backends, shards: usize) {
 
 /// The participants of a transaction at COMMIT.
 pub struct Participants {
-    pub conns: BTreeMap<ShardId, Conn>,
+    pub conns: BTreeMap<ShardId, PooledWire>,
     pub coordinator: ShardId,
     pub gtrid: String,
     pub branches: BTreeSet<ShardId>,
@@ -269,10 +279,12 @@ pub async fn commit(backends: &Backends, p: Participants) -> Result<Finished> {
     // One round trip: the insert and the COMMIT as one multi-statement (a failed insert stops
     // it before the COMMIT; an insert of no row leaves nothing open to commit).
     let decided = match tokio::time::timeout(backends.timeout(), async {
-        let r = cc.query_iter(format!("{decide}; COMMIT")).await?;
-        let inserted = r.affected_rows();
-        r.drop_result().await?;
-        Ok::<u64, mysql_async::Error>(inserted)
+        let inserted = match cc.query(format!("{decide}; COMMIT")).await? {
+            crate::backend::wire::Answer::Done(ok) => ok.affected_rows,
+            crate::backend::wire::Answer::Rows(_) => 0,
+        };
+        cc.drain().await?;
+        Ok::<u64, ProxyError>(inserted)
     })
     .await
     {
@@ -281,10 +293,10 @@ pub async fn commit(backends: &Backends, p: Participants) -> Result<Finished> {
             "shard {}'s part of the transaction had already been rolled back by the server (a deadlock or lock wait timeout earlier in the transaction)",
             name(cs)
         ))),
-        Ok(Err(mysql_async::Error::Server(e))) if e.code == 1062 => Err(Decision::RolledBack(
+        Ok(Err(ProxyError::Backend { code: 1062, .. })) => Err(Decision::RolledBack(
             "recovery decided to roll it back while it was waiting to commit".into(),
         )),
-        Ok(Err(e)) if !is_lost(&e) => Err(Decision::RolledBack(format!(
+        Ok(Err(e)) if !e.is_connection_loss() => Err(Decision::RolledBack(format!(
             "recording the commit decision on shard {} failed: {e}",
             name(cs)
         ))),
@@ -366,10 +378,6 @@ enum Decision {
     Unknown(String),
 }
 
-fn is_lost(e: &mysql_async::Error) -> bool {
-    !matches!(e, mysql_async::Error::Server(_))
-}
-
 /// Rolls back the prepared branches and the coordinator, and says why. When a branch's state
 /// is unknown (`unsure`: its prepare got no answer, or a rollback here fails), a rollback
 /// decision is recorded on the coordinator `coord`, so that recovery rolls such a branch back on
@@ -377,8 +385,8 @@ fn is_lost(e: &mysql_async::Error) -> bool {
 async fn abort(
     backends: &Backends,
     gtrid: &str,
-    prepared: Vec<(ShardId, Conn)>,
-    coordinator: Option<(ShardId, Conn)>,
+    prepared: Vec<(ShardId, PooledWire)>,
+    coordinator: Option<(ShardId, PooledWire)>,
     (coord, unsure): (ShardId, bool),
     why: &str,
 ) -> ProxyError {
@@ -412,7 +420,7 @@ async fn abort(
 /// The decision for `gtrid`, settled: true to commit. Without a decision row, a rollback
 /// decision is inserted first, so that a late commit of the coordinator cannot win afterwards.
 async fn settle(backends: &Backends, coordinator: ShardId, gtrid: &str) -> Result<bool> {
-    let mut c = backends.conn(coordinator, None, false).await?;
+    let mut c = backends.wire(coordinator, None, false).await?;
     for _ in 0..3 {
         if let Some(d) = decision_of(backends, &mut c, coordinator, gtrid).await? {
             return Ok(d == "commit");
@@ -422,14 +430,9 @@ async fn settle(backends: &Backends, coordinator: ShardId, gtrid: &str) -> Resul
             quote(gtrid)
         );
         match tokio::time::timeout(backends.timeout(), c.query_drop(ins)).await {
-            Ok(Ok(())) => return Ok(false),
-            Ok(Err(mysql_async::Error::Server(e))) if e.code == 1062 => continue,
-            Ok(Err(e)) => {
-                return Err(ProxyError::from_backend(
-                    backends.shard_name(coordinator),
-                    e,
-                ));
-            }
+            Ok(Ok(_)) => return Ok(false),
+            Ok(Err(ProxyError::Backend { code: 1062, .. })) => continue,
+            Ok(Err(e)) => return Err(e),
             Err(_) => return Err(lost(backends, coordinator)),
         }
     }
@@ -449,7 +452,7 @@ fn lost(backends: &Backends, shard: ShardId) -> ProxyError {
 pub async fn rollback(
     backends: &Backends,
     gtrid: &str,
-    conns: BTreeMap<ShardId, Conn>,
+    conns: BTreeMap<ShardId, PooledWire>,
     branches: &BTreeSet<ShardId>,
 ) -> Vec<Result<()>> {
     let futs = conns.into_iter().map(|(s, mut c)| {
@@ -505,7 +508,7 @@ pub async fn recover(
     let mut in_doubt: BTreeSet<String> = BTreeSet::new();
     let mut decisions: HashMap<String, Option<bool>> = HashMap::new();
     for shard in 0..shards {
-        let mut c = match backends.conn(shard, None, false).await {
+        let mut c = match backends.wire(shard, None, false).await {
             Ok(c) => c,
             Err(e) => {
                 tracing::debug!("XA recovery: shard {}: {e}", backends.shard_name(shard));
@@ -513,16 +516,22 @@ pub async fn recover(
                 continue;
             }
         };
-        let rows: Vec<(i64, i64, i64, Vec<u8>)> =
-            match tokio::time::timeout(backends.timeout(), c.query("XA RECOVER")).await {
-                Ok(Ok(r)) => r,
-                _ => {
-                    all_answered = false;
-                    continue;
-                }
+        let rows = match tokio::time::timeout(backends.timeout(), c.query_rows("XA RECOVER")).await
+        {
+            Ok(Ok(r)) => r,
+            _ => {
+                all_answered = false;
+                continue;
+            }
+        };
+        for row in rows {
+            // formatID, gtrid_length, bqual_length, data.
+            let [_, glen, blen, Value::Bytes(data)] = row.as_slice() else {
+                continue;
             };
-        for (_format, glen, blen, data) in rows {
-            let (glen, blen) = (glen as usize, blen as usize);
+            let (Some(glen), Some(blen)) = (text_number(glen), text_number(blen)) else {
+                continue;
+            };
             if data.len() < glen + blen {
                 continue;
             }
@@ -571,7 +580,7 @@ pub async fn recover(
     }
     if all_answered {
         for shard in 0..shards {
-            let Ok(mut c) = backends.conn(shard, None, false).await else {
+            let Ok(mut c) = backends.wire(shard, None, false).await else {
                 continue;
             };
             let mut sql = format!(
@@ -582,10 +591,8 @@ pub async fn recover(
                 let list: Vec<String> = in_doubt.iter().map(|g| quote(g)).collect();
                 sql.push_str(&format!(" AND gtrid NOT IN ({})", list.join(", ")));
             }
-            if let Ok(Ok(r)) =
-                tokio::time::timeout(backends.timeout(), c.exec_iter_text(&sql)).await
-            {
-                out.decisions_removed += r;
+            if let Ok(Ok(ok)) = tokio::time::timeout(backends.timeout(), c.query_drop(&sql)).await {
+                out.decisions_removed += ok.affected_rows;
             }
         }
     }
@@ -598,7 +605,7 @@ async fn lookup(backends: &Backends, coordinator: ShardId, gtrid: &str, old: boo
     if old {
         return settle(backends, coordinator, gtrid).await.ok();
     }
-    let mut c = backends.conn(coordinator, None, false).await.ok()?;
+    let mut c = backends.wire(coordinator, None, false).await.ok()?;
     decision_of(backends, &mut c, coordinator, gtrid)
         .await
         .ok()?
@@ -608,7 +615,7 @@ async fn lookup(backends: &Backends, coordinator: ShardId, gtrid: &str, old: boo
 /// The decision row of `gtrid` on its coordinator, if there is one.
 async fn decision_of(
     backends: &Backends,
-    c: &mut Conn,
+    c: &mut PooledWire,
     coordinator: ShardId,
     gtrid: &str,
 ) -> Result<Option<String>> {
@@ -617,22 +624,16 @@ async fn decision_of(
         quote(gtrid)
     );
     match tokio::time::timeout(backends.timeout(), c.query_first(q)).await {
-        Ok(r) => r.map_err(|e| ProxyError::from_backend(backends.shard_name(coordinator), e)),
+        Ok(r) => Ok(r?.map(|d| String::from_utf8_lossy(&d).into_owned())),
         Err(_) => Err(lost(backends, coordinator)),
     }
 }
 
-/// A statement's affected-row count, for `Conn`.
-trait AffectedRows {
-    async fn exec_iter_text(&mut self, sql: &str) -> mysql_async::Result<u64>;
-}
-
-impl AffectedRows for Conn {
-    async fn exec_iter_text(&mut self, sql: &str) -> mysql_async::Result<u64> {
-        let r = self.query_iter(sql).await?;
-        let n = r.affected_rows();
-        r.drop_result().await?;
-        Ok(n)
+/// A number of a text-protocol row (its digits as bytes).
+fn text_number(v: &Value) -> Option<usize> {
+    match v {
+        Value::Bytes(b) => std::str::from_utf8(b).ok()?.parse().ok(),
+        _ => None,
     }
 }
 
@@ -651,5 +652,11 @@ mod tests {
         assert_eq!(parse_gtrid("other:1:2:3:x"), None);
         assert!(new_gtrid(&"x".repeat(60)).is_err());
         assert_eq!(xid("a'b", "c"), "'a''b','c'");
+        assert!(ends_transaction(
+            "XA END 'g','b'; XA COMMIT 'g','b' ONE PHASE"
+        ));
+        assert!(ends_transaction("XA END 'g','b'; XA ROLLBACK 'g','b'"));
+        assert!(ends_transaction("COMMIT") && ends_transaction("ROLLBACK"));
+        assert!(!ends_transaction("XA END 'g','b'; XA PREPARE 'g','b'"));
     }
 }

@@ -155,6 +155,19 @@ impl RawRows {
     }
 }
 
+/// The text of column `name` in `row` of a result with `columns` ('' when absent or NULL): for
+/// the proxy's own queries whose answers are read by column name (`SHOW SLAVE STATUS`).
+pub fn named_text(columns: &[ColumnDef], row: &[Value], name: &str) -> String {
+    match columns
+        .iter()
+        .position(|c| c.name.eq_ignore_ascii_case(name.as_bytes()))
+        .and_then(|i| row.get(i))
+    {
+        Some(Value::Bytes(b)) => String::from_utf8_lossy(b).into_owned(),
+        _ => String::new(),
+    }
+}
+
 /// Where a connection is in the protocol.
 #[derive(Clone, Debug)]
 enum Phase {
@@ -581,6 +594,33 @@ impl WireConn {
         Ok(value)
     }
 
+    /// Runs `sql` and returns the rows of its first result as text-protocol values (the rest
+    /// of the answer is read and dropped; no rows for an OK). For small answers (the proxy's
+    /// own queries): every row is held.
+    pub async fn query_rows(&mut self, sql: impl AsRef<[u8]>) -> Result<Vec<Vec<Value>>> {
+        Ok(self.query_table(sql).await?.1)
+    }
+
+    /// [`WireConn::query_rows`], with the columns (none for an OK).
+    pub async fn query_table(
+        &mut self,
+        sql: impl AsRef<[u8]>,
+    ) -> Result<(Arc<Vec<ColumnDef>>, Vec<Vec<Value>>)> {
+        let first = self.query(sql).await;
+        if let Ok(Answer::Rows(columns)) = &first {
+            let columns = columns.clone();
+            let mut rows = RawRows::default();
+            while self.read_rows(&mut rows, usize::MAX).await?.is_none() {}
+            self.drain().await?;
+            let values = rows
+                .text_values(columns.len())
+                .map_err(|e| self.broken(e))?;
+            return Ok((columns, values));
+        }
+        self.finish(first).await?;
+        Ok((Arc::default(), Vec::new()))
+    }
+
     /// Reads the next result of a command that said more follow.
     pub async fn next_answer(&mut self) -> Result<Answer> {
         let binary = match self.phase {
@@ -810,6 +850,27 @@ impl WireConn {
         self.finish(first).await
     }
 
+    /// Prepares (or finds) `sql`, runs it with `params` and returns the rows of its first
+    /// result (the rest of the answer is read and dropped; no rows for an OK). For small
+    /// answers (the proxy's own queries): every row is held.
+    pub async fn exec_rows(
+        &mut self,
+        sql: impl AsRef<[u8]>,
+        params: &[Value],
+    ) -> Result<Vec<Vec<Value>>> {
+        let stmt = self.prepare(sql).await?;
+        let first = self.execute(&stmt, params).await;
+        if let Ok(Answer::Rows(columns)) = &first {
+            let columns = columns.clone();
+            let mut rows = RawRows::default();
+            while self.read_rows(&mut rows, usize::MAX).await?.is_none() {}
+            self.drain().await?;
+            return rows.binary_values(&columns).map_err(|e| self.broken(e));
+        }
+        self.finish(first).await?;
+        Ok(Vec::new())
+    }
+
     /// COM_PING: whether the server answers.
     pub async fn ping(&mut self) -> Result<()> {
         self.simple(0x0e, &[]).await.map(drop)
@@ -841,9 +902,16 @@ impl WireConn {
 
     /// COM_QUIT, then closes the socket.
     pub async fn quit(mut self) {
+        self.close().await;
+    }
+
+    /// COM_QUIT, then closes the socket; the connection is unusable afterwards (a pool drops
+    /// it). A server logs no aborted connection for a client that quit.
+    pub async fn close(&mut self) {
         if self.is_ready() {
             let _ = self.send(0x01, &[]).await;
         }
+        self.phase = Phase::Broken;
         let _ = self.stream.get_mut().shutdown().await;
     }
 }

@@ -41,7 +41,9 @@ pub struct WirePool {
     /// Run on each new connection (one multi-statement text), if any.
     setup: Option<String>,
     permits: Arc<Semaphore>,
-    idle: Mutex<VecDeque<(WireConn, Instant)>>,
+    /// Boxed: a connection (its buffers and statement cache) is a few hundred bytes, moved
+    /// with every checkout and every stream otherwise.
+    idle: Mutex<VecDeque<(Box<WireConn>, Instant)>>,
     gauges: Arc<Gauges>,
     closed: AtomicBool,
 }
@@ -70,7 +72,7 @@ impl WirePool {
         self.gauges.clone()
     }
 
-    fn idle_list(&self) -> std::sync::MutexGuard<'_, VecDeque<(WireConn, Instant)>> {
+    fn idle_list(&self) -> std::sync::MutexGuard<'_, VecDeque<(Box<WireConn>, Instant)>> {
         match self.idle.lock() {
             Ok(g) => g,
             Err(poisoned) => poisoned.into_inner(),
@@ -130,11 +132,13 @@ impl WirePool {
             conn: std::mem::ManuallyDrop::new(conn),
             pool: self.clone(),
             _permit: permit,
+            discard: false,
+            retired: false,
         })
     }
 
-    async fn open(&self) -> Result<WireConn> {
-        let mut c = WireConn::connect(&self.name, &self.opts).await?;
+    async fn open(&self) -> Result<Box<WireConn>> {
+        let mut c = Box::new(WireConn::connect(&self.name, &self.opts).await?);
         if let Some(setup) = &self.setup {
             c.query_drop(setup).await?;
         }
@@ -168,9 +172,33 @@ async fn reap(pool: Weak<WirePool>) {
 /// A connection lent out of a [`WirePool`]: goes back when dropped, if it can be used again.
 pub struct PooledWire {
     /// Taken out (once) by `drop`, to go back to the pool.
-    conn: std::mem::ManuallyDrop<WireConn>,
+    conn: std::mem::ManuallyDrop<Box<WireConn>>,
     pool: Arc<WirePool>,
     _permit: OwnedSemaphorePermit,
+    /// Closed rather than returned when dropped (see [`PooledWire::set_discard`]).
+    discard: bool,
+    /// Closed rather than returned when dropped, whatever `discard` says (see
+    /// [`PooledWire::retire`]).
+    retired: bool,
+}
+
+impl PooledWire {
+    /// Whether the connection is closed rather than returned to its pool when dropped. A
+    /// transaction's connection is marked from its first statement until its COMMIT or
+    /// ROLLBACK succeeded: one dropped in between (a statement that failed part-way, a client
+    /// that left, a session aborted) is closed, and the server rolls back what it held (or
+    /// keeps a prepared XA branch for recovery). The server's in-transaction flag alone is
+    /// not enough: an XA branch after `XA END` is not reported as a transaction. A connection
+    /// whose session settings changed is marked too: no other borrower inherits them.
+    pub fn set_discard(&mut self, on: bool) {
+        self.discard = on;
+    }
+
+    /// Closes the connection rather than returning it to its pool when dropped, for good: its
+    /// session no longer matches its pool's key (a `SET SESSION` or `USE` ran on it).
+    pub fn retire(&mut self) {
+        self.retired = true;
+    }
 }
 
 impl std::ops::Deref for PooledWire {
@@ -193,7 +221,12 @@ impl Drop for PooledWire {
         // SAFETY: `conn` is taken exactly once, here, and never used afterwards (this is the
         // wrapper's drop). ManuallyDrop rather than an Option: no unwrap on every use.
         let c = unsafe { std::mem::ManuallyDrop::take(&mut self.conn) };
-        if c.is_ready() && !c.in_transaction() && !pool.closed.load(Relaxed) {
+        if !self.discard
+            && !self.retired
+            && c.is_ready()
+            && !c.in_transaction()
+            && !pool.closed.load(Relaxed)
+        {
             pool.idle_list().push_back((c, Instant::now()));
             pool.gauges.idle.fetch_add(1, Relaxed);
         }

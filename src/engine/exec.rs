@@ -579,7 +579,7 @@ pub(super) fn give_back(
 /// What `t` runs: its rewritten text, or the client's (`sql`, shared from `shared`, the
 /// session's whole statement text, when it lies within it) and parameters.
 pub(super) fn job(
-    shared: Option<&Arc<str>>,
+    shared: Option<&Arc<String>>,
     t: &Target,
     sql: &str,
     params: Option<&[Value]>,

@@ -244,7 +244,7 @@ pub struct SessionState {
     pub touched: Vec<ShardId>,
     /// The running command's statement text, shared with the backend statements it starts so
     /// that a large statement is not copied again (set by the frontend for the command only).
-    pub text: Option<Arc<str>>,
+    pub text: Option<Arc<String>>,
 }
 
 impl SessionState {

@@ -64,14 +64,16 @@ pub struct Job {
 /// may be tens of megabytes) is not copied for each shard it goes to.
 #[derive(Clone, Debug)]
 pub struct Text {
-    all: Arc<str>,
+    /// An `Arc<String>` rather than an `Arc<str>`: the client's statement becomes one without
+    /// a copy of its bytes (see the frontend's COM_QUERY).
+    all: Arc<String>,
     start: usize,
     end: usize,
 }
 
 impl Text {
     /// `part`, shared from `all` when it lies within it, else copied.
-    pub fn within(all: Option<&Arc<str>>, part: &str) -> Text {
+    pub fn within(all: Option<&Arc<String>>, part: &str) -> Text {
         if let Some(all) = all {
             let base = all.as_ptr() as usize;
             let at = part.as_ptr() as usize;
@@ -90,7 +92,7 @@ impl Text {
 impl From<&str> for Text {
     fn from(s: &str) -> Text {
         Text {
-            all: Arc::from(s),
+            all: Arc::new(s.to_string()),
             start: 0,
             end: s.len(),
         }
@@ -99,7 +101,12 @@ impl From<&str> for Text {
 
 impl From<String> for Text {
     fn from(s: String) -> Text {
-        Text::from(s.as_str())
+        let end = s.len();
+        Text {
+            all: Arc::new(s),
+            start: 0,
+            end,
+        }
     }
 }
 

@@ -434,6 +434,20 @@ async fn query<S: AsyncRead + AsyncWrite + Unpin>(
     true
 }
 
+/// The text of a COM_QUERY `packet` (its command byte first), held losslessly (see
+/// `sql::text`). Bytes that are valid UTF-8 with nothing to escape (nearly every statement)
+/// become the text in the packet's own buffer: a statement of many megabytes is never copied.
+fn query_text(mut packet: Vec<u8>) -> String {
+    if !packet.is_empty() {
+        packet.remove(0);
+    }
+    match String::from_utf8(packet) {
+        Ok(s) if !crate::sql::text::may_hold_escapes(s.as_bytes()) => s,
+        Ok(s) => crate::sql::text::decode(s.as_bytes()).into_owned(),
+        Err(e) => crate::sql::text::decode(e.as_bytes()).into_owned(),
+    }
+}
+
 /// Handles one command; `false` ends the connection.
 async fn command<S: AsyncRead + AsyncWrite + Unpin>(
     c: &mut Conn<S>,
@@ -456,9 +470,8 @@ async fn command<S: AsyncRead + AsyncWrite + Unpin>(
         }
         0x03 => {
             // Bytes in the client's character set, held losslessly (see `sql::text`), once:
-            // the packet is freed and the backend statements share this text.
-            let text: Arc<str> = Arc::from(&*crate::sql::text::decode(body));
-            drop(packet);
+            // the backend statements share this text.
+            let text = Arc::new(query_text(packet));
             // Cleared by `serve` once the command ends, however it ends.
             c.st.text = Some(text.clone());
             return query(c, sh, &text).await;
@@ -692,4 +705,27 @@ async fn change_user<S: AsyncRead + AsyncWrite + Unpin>(
     c.st = fresh;
     c.write_ok(0, 0, 0, "", false);
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::query_text;
+
+    #[test]
+    fn a_query_text_is_the_decoded_body() {
+        let bodies: [&[u8]; 5] = [
+            b"SELECT 1",
+            b"",
+            b"SELECT 'caf\xe9'",                    // latin1: not UTF-8
+            "SELECT '\u{F780}'".as_bytes(),         // a character of the escape range
+            "SELECT 'h\u{e9}' /* ok */".as_bytes(), // UTF-8
+        ];
+        for body in bodies {
+            let mut packet = vec![0x03];
+            packet.extend_from_slice(body);
+            let text = query_text(packet);
+            assert_eq!(text, crate::sql::text::decode(body), "{body:?}");
+            assert_eq!(&*crate::sql::text::encode(&text), body);
+        }
+    }
 }

@@ -24,7 +24,7 @@ const FIRST: char = '\u{F780}';
 const LAST: char = '\u{F7FF}';
 
 /// Whether UTF-8 bytes may hold a character of the escape range (EF 9E xx / EF 9F xx).
-fn may_hold_escapes(b: &[u8]) -> bool {
+pub(crate) fn may_hold_escapes(b: &[u8]) -> bool {
     b.windows(2)
         .any(|w| w[0] == 0xEF && (w[1] == 0x9E || w[1] == 0x9F))
 }
